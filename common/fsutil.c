@@ -1,0 +1,167 @@
+/* File-system helpers: private directories and atomic, durable file replacement. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "rand.h"
+#include "xmalloc.h"
+
+/*
+ * Creates path and its missing parents (0700); the last component must end up
+ * a directory owned by us and not open to group or others, as tmux checks.
+ */
+int
+fs_mkdir_private(const char *path, char **cause)
+{
+	char *p = xstrdup(path), *s;
+	struct stat sb;
+
+	for (s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			goto fail;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) != 0 && errno != EEXIST)
+		goto fail;
+	if (lstat(p, &sb) != 0)
+		goto fail;
+	if (!S_ISDIR(sb.st_mode)) {
+		*cause = xprintf("%s: not a directory", path);
+		free(p);
+		return -1;
+	}
+	if (sb.st_uid != getuid() || (sb.st_mode & 077) != 0) {
+		*cause = xprintf("%s: unsafe permissions (must be 0700 and ours)", path);
+		free(p);
+		return -1;
+	}
+	free(p);
+	return 0;
+fail:
+	*cause = xprintf("cannot create %s: %s", p, strerror(errno));
+	free(p);
+	return -1;
+}
+
+int
+fs_fsync_dir(const char *dir, char **cause)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) != 0) {
+		*cause = xprintf("cannot sync %s: %s", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+fs_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Replaces dir/name with data (mode 0600): write to tmpdir (same file
+ * system), fsync, rename, fsync dir. With durable 0 the fsyncs are skipped.
+ */
+int
+fs_write_atomic(const char *dir, const char *name, const char *tmpdir,
+    const void *data, size_t len, int durable, char **cause)
+{
+	char *tmp, *dst, *rnd;
+	int fd;
+
+	rnd = rand_base32(5);
+	tmp = xprintf("%s/.%s.%s", tmpdir ? tmpdir : dir, name, rnd);
+	dst = xprintf("%s/%s", dir, name);
+	free(rnd);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	if (fs_write_all(fd, data, len) != 0 || (durable && fsync(fd) != 0)) {
+		close(fd);
+		unlink(tmp);
+		goto fail;
+	}
+	if (close(fd) != 0 || rename(tmp, dst) != 0) {
+		unlink(tmp);
+		goto fail;
+	}
+	free(tmp);
+	free(dst);
+	if (durable)
+		return fs_fsync_dir(dir, cause);
+	return 0;
+fail:
+	*cause = xprintf("cannot write %s: %s", dst, strerror(errno));
+	free(tmp);
+	free(dst);
+	return -1;
+}
+
+/* Reads a whole regular file of at most max bytes; data is NUL-terminated. */
+int
+fs_read_file(const char *path, size_t max, char **data, size_t *len, char **cause)
+{
+	struct stat sb;
+	char *buf;
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		*cause = xprintf("cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		*cause = xprintf("cannot read %s: %s", path,
+		    S_ISDIR(sb.st_mode) ? "Is a directory" : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if ((size_t)sb.st_size > max) {
+		*cause = xprintf("%s: too large (over %zu bytes)", path, max);
+		close(fd);
+		return -1;
+	}
+	buf = xmalloc((size_t)sb.st_size + 1);
+	while (off < (size_t)sb.st_size) {
+		n = read(fd, buf + off, (size_t)sb.st_size - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	buf[off] = '\0';
+	*data = buf;
+	*len = off;
+	return 0;
+}

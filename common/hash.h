@@ -1,0 +1,14 @@
+/* Hashes of secrets (stored instead of the secrets) and constant-time comparison. */
+#ifndef RTCS_HASH_H
+#define RTCS_HASH_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define HASH_HEX_LEN 64
+
+void	 hash_hex(const void *data, size_t len, char out[HASH_HEX_LEN + 1]);
+char	*hash_secret(const char *secret);
+int	 hash_secret_matches(const char *secret, const char *stored_hex);
+int	 ct_equal(const void *a, const void *b, size_t len);
+uint32_t hash_crc32(const void *data, size_t len);
+#endif

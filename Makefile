@@ -73,7 +73,7 @@ unit: $(UNIT_BIN)
 
 BATS_JOBS ?= 1
 check: all unit
-	RTCS_BIN=$(abspath $(O)/bin) RTCS_TOP=$(CURDIR) PATH=$(abspath $(O)/bin):$$PATH \
+	RTCS_BIN=$(abspath $(O)/bin) RTCS_TOP=$(CURDIR) RTCS_O=$(O) PATH=$(abspath $(O)/bin):$$PATH \
 	  bats $(BATS_FLAGS) tests/
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.

@@ -9,6 +9,12 @@
 #include "xmalloc.h"
 
 void
+hash_sha256(const void *data, size_t len, unsigned char out[32])
+{
+	SHA256(data, len, out);
+}
+
+void
 hash_hex(const void *data, size_t len, char out[HASH_HEX_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";

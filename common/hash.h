@@ -6,6 +6,7 @@
 
 #define HASH_HEX_LEN 64
 
+void	 hash_sha256(const void *data, size_t len, unsigned char out[32]);
 void	 hash_hex(const void *data, size_t len, char out[HASH_HEX_LEN + 1]);
 char	*hash_secret(const char *secret);
 int	 hash_secret_matches(const char *secret, const char *stored_hex);

@@ -2,8 +2,16 @@
 # The C unit tests, run once more from bats so one runner reports everything.
 load lib
 
-@test "unit: shared primitives (base32, payload, opt, names, hash)" {
-	run "$RTCS_TOP/${RTCS_O:-build}/unit/test_common"
+unit() {
+	run "$RTCS_TOP/${RTCS_O:-build}/unit/$1"
 	assert_success
-	assert_output --partial "ok"
+	assert_output --partial "$1: ok"
+}
+
+@test "unit: shared primitives (base32, payload, opt, names, hash)" {
+	unit test_common
+}
+
+@test "unit: transfer state machine (flows, refusals, sealing, JSON round trip)" {
+	unit test_transfer
 }

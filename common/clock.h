@@ -1,0 +1,9 @@
+/* Wall-clock time in milliseconds and its RFC 3339 form. */
+#ifndef RTCS_CLOCK_H
+#define RTCS_CLOCK_H
+long long clock_now_ms(void);
+/* "2026-11-24T05:30:00.123Z", newly allocated; 0 gives NULL. */
+char	*clock_format_ms(long long ms);
+/* Parses what clock_format_ms writes; -1 on error. */
+long long clock_parse_ms(const char *s);
+#endif

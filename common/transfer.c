@@ -1,0 +1,581 @@
+/*
+ * The transfer state machine (design.md 3.1, 4): pure logic, no I/O.
+ *
+ * issued -> scanned -> verified -> committing -> completed, or failed with a
+ * reason. The server resolves the caller into a transfer_actor, calls in here,
+ * persists the record and performs the switch when a result says commit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "hash.h"
+#include "json.h"
+#include "rand.h"
+#include "transfer.h"
+#include "xmalloc.h"
+
+static const char *const state_names[] = {
+	"issued", "scanned", "verified", "committing", "completed", "failed", NULL
+};
+static const char *const proof_names[] = { "both", "scanner", NULL };
+static const char *const confirm_names[] = { "none", "origin", "peers", "all", NULL };
+
+static void
+copy_field(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+#define COPY(dst, src) copy_field((dst), sizeof(dst), (src))
+
+static int
+name_index(const char *const *names, const char *s)
+{
+	int i;
+
+	for (i = 0; s != NULL && names[i] != NULL; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+transfer_state_name(enum transfer_state s)
+{
+	return state_names[s];
+}
+
+const char *
+transfer_proof_name(enum transfer_proof p)
+{
+	return proof_names[p];
+}
+
+const char *
+transfer_confirm_name(enum transfer_confirm c)
+{
+	return confirm_names[c];
+}
+
+int
+transfer_parse_proof(const char *s, enum transfer_proof *p)
+{
+	int i = name_index(proof_names, s);
+
+	if (i < 0)
+		return -1;
+	*p = (enum transfer_proof)i;
+	return 0;
+}
+
+int
+transfer_parse_confirm(const char *s, enum transfer_confirm *c)
+{
+	int i = name_index(confirm_names, s);
+
+	if (i < 0)
+		return -1;
+	*c = (enum transfer_confirm)i;
+	return 0;
+}
+
+const char *
+transfer_err_code(enum transfer_err e)
+{
+	switch (e) {
+	case TE_OK:			return "ok";
+	case TE_ENDED:			return "transfer_ended";
+	case TE_EXPIRED:		return "expired";
+	case TE_ALREADY_CLAIMED:	return "already_claimed";
+	case TE_CODE_MISMATCH:		return "code_mismatch";
+	case TE_WRONG_DEVICE:		return "wrong_device";
+	case TE_MATCH_MISMATCH:		return "match_mismatch";
+	case TE_FORBIDDEN:		return "forbidden";
+	case TE_BAD_STATE:		return "bad_state";
+	case TE_BURNT:			return "too_many_attempts";
+	case TE_CONFLICT:		return "conflict";
+	}
+	return "internal";
+}
+
+int
+transfer_err_status(enum transfer_err e)
+{
+	switch (e) {
+	case TE_OK:			return 200;
+	case TE_ENDED:			return 409;
+	case TE_EXPIRED:		return 410;
+	case TE_ALREADY_CLAIMED:	return 409;
+	case TE_CODE_MISMATCH:		return 403;
+	case TE_WRONG_DEVICE:		return 403;
+	case TE_MATCH_MISMATCH:		return 403;
+	case TE_FORBIDDEN:		return 403;
+	case TE_BAD_STATE:		return 409;
+	case TE_BURNT:			return 410;
+	case TE_CONFLICT:		return 409;
+	}
+	return 500;
+}
+
+static struct transfer *
+transfer_alloc(enum transfer_proof proof, enum transfer_confirm confirm, long long now,
+    long long ttl_ms, char **secret)
+{
+	struct transfer *t = xcalloc(1, sizeof *t);
+	char *id = rand_id('T'), *h;
+
+	COPY(t->id, id);
+	free(id);
+	t->proof = proof;
+	t->confirm = confirm;
+	t->state = TS_ISSUED;
+	t->attempts_left = TRANSFER_ATTEMPTS;
+	t->created_at = now;
+	t->expires_at = now + ttl_ms;
+	*secret = payload_new_secret();
+	h = hash_secret(*secret);
+	COPY(t->secret_hash, h);
+	free(h);
+	return t;
+}
+
+static char *
+transfer_new_claim(struct transfer *t)
+{
+	char *claim = payload_new_secret(), *h = hash_secret(claim);
+
+	COPY(t->claim_hash, h);
+	free(h);
+	return claim;
+}
+
+struct transfer *
+transfer_new_push(const struct transfer_actor *origin, const char *target,
+    enum transfer_proof proof, enum transfer_confirm confirm, long long now,
+    long long ttl_ms, char **secret)
+{
+	struct transfer *t = transfer_alloc(proof, confirm, now, ttl_ms, secret);
+
+	t->dir = TD_PUSH;
+	COPY(t->session, origin->session);
+	COPY(t->participant, origin->participant);
+	COPY(t->origin_device, origin->device);
+	COPY(t->origin_channel, origin->channel);
+	COPY(t->target, target);
+	return t;
+}
+
+struct transfer *
+transfer_new_pull(const char *device, const char *session, enum transfer_proof proof,
+    enum transfer_confirm confirm, long long now, long long ttl_ms, char **secret, char **claim)
+{
+	struct transfer *t = transfer_alloc(proof, confirm, now, ttl_ms, secret);
+
+	t->dir = TD_PULL;
+	COPY(t->session, session);
+	COPY(t->target, device);
+	COPY(t->claimant, device);
+	*claim = transfer_new_claim(t);
+	return t;
+}
+
+char *
+transfer_payload(const struct transfer *t, const char *secret)
+{
+	struct payload p;
+
+	memset(&p, 0, sizeof p);
+	p.kind = PAYLOAD_TRANSFER;
+	COPY(p.id, t->id);
+	COPY(p.secret, secret);
+	return payload_format(&p);
+}
+
+int
+transfer_terminal(const struct transfer *t)
+{
+	return t->state == TS_COMPLETED || t->state == TS_FAILED;
+}
+
+void
+transfer_fail(struct transfer *t, const char *reason, long long now)
+{
+	if (transfer_terminal(t))
+		return;
+	t->state = TS_FAILED;
+	COPY(t->reason, reason);
+	t->failed_at = now;
+}
+
+/* A code's lifetime ends its usefulness before commit, never during. */
+int
+transfer_expire(struct transfer *t, long long now)
+{
+	if (t->state >= TS_COMMITTING || now < t->expires_at)
+		return 0;
+	transfer_fail(t, "expired", now);
+	return 1;
+}
+
+/* Common entry check: terminal, expired or committing transfers take no calls. */
+static enum transfer_err
+transfer_open(struct transfer *t, long long now, struct transfer_result *r)
+{
+	if (transfer_expire(t, now)) {
+		if (r != NULL)
+			r->state_changed = 1;
+		return TE_EXPIRED;
+	}
+	if (t->state == TS_FAILED)
+		return strcmp(t->reason, "expired") == 0 ? TE_EXPIRED : TE_ENDED;
+	if (t->state >= TS_COMMITTING)
+		return TE_ENDED;
+	return TE_OK;
+}
+
+/* A failed attempt: burns the code when none are left. */
+static enum transfer_err
+transfer_attempt_failed(struct transfer *t, enum transfer_err e, long long now,
+    struct transfer_result *r)
+{
+	if (--t->attempts_left <= 0) {
+		t->attempts_left = 0;
+		transfer_fail(t, "too_many_attempts", now);
+		r->state_changed = 1;
+		return TE_BURNT;
+	}
+	return e;
+}
+
+static int
+transfer_secret_ok(const struct transfer *t, const char *decoded, char **canon)
+{
+	struct payload p;
+	char *cause = NULL;
+
+	if (payload_parse(decoded, &p, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	if (p.kind != PAYLOAD_TRANSFER || strcmp(p.id, t->id) != 0)
+		return 0;
+	if (!hash_secret_matches(p.secret, t->secret_hash))
+		return 0;
+	*canon = xstrdup(decoded);
+	return 1;
+}
+
+static void
+transfer_require(struct transfer *t, const char *device)
+{
+	int i;
+
+	for (i = 0; i < t->nrequired; i++)
+		if (strcmp(t->required[i], device) == 0)
+			return;
+	if (t->nrequired < TRANSFER_MAX_CONFIRM)
+		COPY(t->required[t->nrequired++], device);
+}
+
+/* Once the proof policy is met: verified, and who must confirm. */
+static void
+transfer_verify_if_proven(struct transfer *t, const struct transfer_ctx *ctx, long long now,
+    struct transfer_result *r)
+{
+	size_t i;
+
+	if (t->state != TS_SCANNED || !t->proof_scanner ||
+	    (t->proof == TP_BOTH && !t->proof_displayer))
+		return;
+	t->state = TS_VERIFIED;
+	t->verified_at = now;
+	r->state_changed = 1;
+	t->nrequired = 0;
+	if (t->confirm == TC_ORIGIN || t->confirm == TC_ALL)
+		transfer_require(t, t->origin_device);
+	if (t->confirm == TC_PEERS || t->confirm == TC_ALL)
+		for (i = 0; i < ctx->npeers; i++)
+			transfer_require(t, ctx->peer_devices[i]);
+	if (t->nrequired == 0)
+		r->commit = 1;
+}
+
+/* Both images must decode to the issued code, and so to each other. */
+static int
+transfer_same_image(struct transfer *t, const char *canon)
+{
+	char h[HASH_HEX_LEN + 1];
+
+	hash_hex(canon, strlen(canon), h);
+	if (t->image_hash[0] == '\0') {
+		COPY(t->image_hash, h);
+		return 1;
+	}
+	return ct_equal(h, t->image_hash, HASH_HEX_LEN);
+}
+
+static void
+transfer_scanned(struct transfer *t, long long now, struct transfer_result *r)
+{
+	t->state = TS_SCANNED;
+	t->scanned_at = now;
+	t->proof_scanner = 1;
+	r->state_changed = 1;
+}
+
+/* Push: the origin shows the code, an unknown device scans it. */
+static enum transfer_err
+transfer_image_push(struct transfer *t, const struct transfer_actor *a,
+    const struct transfer_ctx *ctx, long long now, struct transfer_result *r)
+{
+	char h[HASH_HEX_LEN + 1];
+
+	if (a->kind == TA_CHANNEL) {
+		if (strcmp(a->channel, t->origin_channel) != 0)
+			return TE_FORBIDDEN;
+		COPY(r->role, "displayer");
+		t->proof_displayer = 1;
+		return TE_OK;
+	}
+	COPY(r->role, "claimant");
+	if (t->claimant[0] != '\0') {
+		if (a->kind == TA_CLAIMANT && strcmp(a->device, t->claimant) == 0)
+			return TE_OK;
+		r->alert = 1;
+		return TE_ALREADY_CLAIMED;
+	}
+	if (a->kind != TA_ANON)
+		return TE_FORBIDDEN;
+	if (ctx->claimant_in_session)
+		return TE_CONFLICT;
+	if (t->target[0] != '\0' && strcmp(t->target, a->device) != 0) {
+		r->alert = 1;
+		return transfer_attempt_failed(t, TE_WRONG_DEVICE, now, r);
+	}
+	COPY(t->claimant, a->device);
+	r->claim = transfer_new_claim(t);
+	snprintf(r->match, sizeof r->match, "%06u", (unsigned)rand_uniform(1000000));
+	hash_hex(r->match, strlen(r->match), h);
+	COPY(t->match_hash, h);
+	transfer_scanned(t, now, r);
+	return TE_OK;
+}
+
+/* Pull: the new device shows the code, the origin's scan binds it. */
+static enum transfer_err
+transfer_image_pull(struct transfer *t, const struct transfer_actor *a,
+    const struct transfer_ctx *ctx, long long now, struct transfer_result *r)
+{
+	if (a->kind == TA_CLAIMANT) {
+		COPY(r->role, "displayer");
+		t->proof_displayer = 1;
+		return TE_OK;
+	}
+	if (a->kind != TA_CHANNEL)
+		return TE_FORBIDDEN;
+	COPY(r->role, "origin");
+	if (t->origin_channel[0] != '\0') {
+		if (strcmp(a->channel, t->origin_channel) == 0)
+			return TE_OK;
+		r->alert = 1;
+		return TE_ALREADY_CLAIMED;
+	}
+	if (t->session[0] != '\0' && strcmp(t->session, a->session) != 0)
+		return transfer_attempt_failed(t, TE_WRONG_DEVICE, now, r);
+	if (ctx->claimant_in_session)
+		return TE_CONFLICT;
+	COPY(t->session, a->session);
+	COPY(t->participant, a->participant);
+	COPY(t->origin_device, a->device);
+	COPY(t->origin_channel, a->channel);
+	transfer_scanned(t, now, r);
+	return TE_OK;
+}
+
+enum transfer_err
+transfer_image(struct transfer *t, const struct transfer_actor *a,
+    const struct transfer_ctx *ctx, const char *decoded, long long now,
+    struct transfer_result *r)
+{
+	enum transfer_err e;
+	char *canon = NULL;
+
+	memset(r, 0, sizeof *r);
+	if ((e = transfer_open(t, now, r)) != TE_OK)
+		return e;
+	if (t->state >= TS_VERIFIED && !(a->kind == TA_CLAIMANT && strcmp(a->device, t->claimant) == 0)) {
+		r->alert = a->kind == TA_ANON;
+		return a->kind == TA_ANON ? TE_ALREADY_CLAIMED : TE_BAD_STATE;
+	}
+	if (!transfer_secret_ok(t, decoded, &canon))
+		return transfer_attempt_failed(t, TE_CODE_MISMATCH, now, r);
+	if (!transfer_same_image(t, canon)) {
+		free(canon);
+		return transfer_attempt_failed(t, TE_CODE_MISMATCH, now, r);
+	}
+	free(canon);
+	e = t->dir == TD_PUSH ? transfer_image_push(t, a, ctx, now, r)
+	    : transfer_image_pull(t, a, ctx, now, r);
+	if (e == TE_OK)
+		transfer_verify_if_proven(t, ctx, now, r);
+	return e;
+}
+
+static int
+transfer_required_index(const struct transfer *t, const char *device)
+{
+	int i;
+
+	for (i = 0; i < t->nrequired; i++)
+		if (strcmp(t->required[i], device) == 0)
+			return i;
+	return -1;
+}
+
+enum transfer_err
+transfer_confirm(struct transfer *t, const struct transfer_actor *a, const char *match,
+    long long now, struct transfer_result *r)
+{
+	enum transfer_err e;
+	char h[HASH_HEX_LEN + 1];
+	int i, all = 1;
+
+	memset(r, 0, sizeof *r);
+	if ((e = transfer_open(t, now, r)) != TE_OK)
+		return e;
+	if (a->kind != TA_CHANNEL || strcmp(a->session, t->session) != 0 ||
+	    (i = transfer_required_index(t, a->device)) < 0)
+		return t->state == TS_VERIFIED ? TE_FORBIDDEN : TE_BAD_STATE;
+	if (t->state != TS_VERIFIED)
+		return TE_BAD_STATE;
+	if (t->dir == TD_PUSH && strcmp(a->channel, t->origin_channel) == 0) {
+		if (match == NULL || strlen(match) != TRANSFER_MATCH_LEN)
+			return transfer_attempt_failed(t, TE_MATCH_MISMATCH, now, r);
+		hash_hex(match, strlen(match), h);
+		if (!ct_equal(h, t->match_hash, HASH_HEX_LEN))
+			return transfer_attempt_failed(t, TE_MATCH_MISMATCH, now, r);
+	}
+	t->received[i] = 1;
+	for (i = 0; i < t->nrequired; i++)
+		all &= t->received[i];
+	r->commit = all;
+	return TE_OK;
+}
+
+enum transfer_err
+transfer_reject(struct transfer *t, const struct transfer_actor *a, long long now)
+{
+	enum transfer_err e;
+
+	if ((e = transfer_open(t, now, NULL)) != TE_OK)
+		return e;
+	if (a->kind == TA_CLAIMANT && strcmp(a->device, t->claimant) == 0)
+		transfer_fail(t, "cancelled", now);
+	else if (a->kind == TA_CHANNEL && strcmp(a->channel, t->origin_channel) == 0)
+		transfer_fail(t, "rejected_by_origin", now);
+	else if (a->kind == TA_CHANNEL && strcmp(a->session, t->session) == 0)
+		transfer_fail(t, "rejected_by_peer", now);
+	else
+		return TE_FORBIDDEN;
+	return TE_OK;
+}
+
+enum transfer_err
+transfer_cancel(struct transfer *t, long long now)
+{
+	enum transfer_err e;
+
+	if ((e = transfer_open(t, now, NULL)) != TE_OK)
+		return e;
+	transfer_fail(t, "cancelled", now);
+	return TE_OK;
+}
+
+int
+transfer_is_claim(const struct transfer *t, const char *claim_secret)
+{
+	return t->claim_hash[0] != '\0' && hash_secret_matches(claim_secret, t->claim_hash);
+}
+
+/* Whether device plays a part: origin, target, claimant or a confirmer. */
+int
+transfer_involves(const struct transfer *t, const char *device)
+{
+	return strcmp(t->origin_device, device) == 0 || strcmp(t->claimant, device) == 0 ||
+	    strcmp(t->target, device) == 0 || transfer_required_index(t, device) >= 0;
+}
+
+void
+transfer_begin_commit(struct transfer *t, long long now)
+{
+	t->state = TS_COMMITTING;
+	t->committing_at = now;
+}
+
+/* The token is kept only sealed with a key derived from the claim secret. */
+static void
+transfer_seal(const char *claim, const unsigned char *in, size_t len, unsigned char *out)
+{
+	unsigned char key[32];
+	char *material = xprintf("rtcs-token-seal:%s", claim);
+	size_t i;
+
+	hash_sha256(material, strlen(material), key);
+	free(material);
+	for (i = 0; i < len && i < sizeof key; i++)
+		out[i] = in[i] ^ key[i];
+}
+
+void
+transfer_complete(struct transfer *t, const char *new_channel, const char *token,
+    const char *claim_secret, long long now)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char sealed[32];
+	size_t i, len = strlen(token);
+
+	if (len > sizeof sealed)
+		len = sizeof sealed;
+	transfer_seal(claim_secret, (const unsigned char *)token, len, sealed);
+	for (i = 0; i < len; i++) {
+		t->token_box[2 * i] = hex[sealed[i] >> 4];
+		t->token_box[2 * i + 1] = hex[sealed[i] & 15];
+	}
+	t->token_box[2 * len] = '\0';
+	COPY(t->new_channel, new_channel);
+	t->state = TS_COMPLETED;
+	t->completed_at = now;
+}
+
+enum transfer_err
+transfer_take_token(struct transfer *t, const char *claim_secret, char **token)
+{
+	unsigned char sealed[32], plain[33];
+	size_t i, len = strlen(t->token_box) / 2;
+	unsigned int v;
+
+	if (!transfer_is_claim(t, claim_secret))
+		return TE_FORBIDDEN;
+	if (t->state != TS_COMPLETED)
+		return t->state == TS_FAILED ? TE_ENDED : TE_BAD_STATE;
+	if (t->token_taken || len == 0 || len > sizeof sealed)
+		return TE_ENDED;
+	for (i = 0; i < len; i++) {
+		if (sscanf(t->token_box + 2 * i, "%2x", &v) != 1)
+			return TE_ENDED;
+		sealed[i] = (unsigned char)v;
+	}
+	transfer_seal(claim_secret, sealed, len, plain);
+	plain[len] = '\0';
+	*token = xstrdup((char *)plain);
+	t->token_taken = 1;
+	t->token_box[0] = '\0';
+	return TE_OK;
+}
+
+void
+transfer_free(struct transfer *t)
+{
+	free(t);
+}

@@ -1,0 +1,125 @@
+/*
+ * The transfer state machine (design.md 3.1, 4): pure logic, no I/O. The
+ * server resolves who is calling, feeds the calls in, persists the record
+ * with transfer_to_json and performs the switch when a call returns commit.
+ */
+#ifndef RTCS_TRANSFER_H
+#define RTCS_TRANSFER_H
+#include <cjson/cJSON.h>
+
+#include "names.h"
+#include "payload.h"
+
+#define TRANSFER_ATTEMPTS	5
+#define TRANSFER_MAX_CONFIRM	64
+#define TRANSFER_MATCH_LEN	6
+#define TRANSFER_TOKEN_MAX	64
+
+enum transfer_state { TS_ISSUED, TS_SCANNED, TS_VERIFIED, TS_COMMITTING, TS_COMPLETED, TS_FAILED };
+enum transfer_dir { TD_PUSH, TD_PULL };
+enum transfer_proof { TP_BOTH, TP_SCANNER };
+enum transfer_confirm { TC_NONE, TC_ORIGIN, TC_PEERS, TC_ALL };
+
+/* What a call may fail with; transfer_err_code/_status give the wire form. */
+enum transfer_err {
+	TE_OK, TE_ENDED, TE_EXPIRED, TE_ALREADY_CLAIMED, TE_CODE_MISMATCH,
+	TE_WRONG_DEVICE, TE_MATCH_MISMATCH, TE_FORBIDDEN, TE_BAD_STATE,
+	TE_BURNT, TE_CONFLICT,
+};
+
+enum transfer_actor_kind { TA_ANON, TA_CHANNEL, TA_CLAIMANT };
+
+/* Who calls, as resolved by the server from the Authorization header. */
+struct transfer_actor {
+	enum transfer_actor_kind kind;
+	const char	*device;	/* channel's device, claimant, or the body's name */
+	const char	*session;	/* TA_CHANNEL: the channel's session */
+	const char	*participant;	/* TA_CHANNEL */
+	const char	*channel;	/* TA_CHANNEL */
+};
+
+/* What the server knows of the session that the state machine needs. */
+struct transfer_ctx {
+	const char *const *peer_devices;	/* devices of the other participants */
+	size_t		 npeers;
+	int		 claimant_in_session;	/* the would-be claimant already has a channel there */
+};
+
+struct transfer {
+	char	id[PAYLOAD_ID_LEN + 1];
+	char	session[PAYLOAD_ID_LEN + 1];		/* "" until a pull is bound */
+	char	participant[NAME_MAX_LEN + 1];
+	char	origin_device[NAME_MAX_LEN + 1];
+	char	origin_channel[PAYLOAD_ID_LEN + 1];
+	char	target[NAME_MAX_LEN + 1];		/* "" = any device */
+	char	claimant[NAME_MAX_LEN + 1];		/* "" until the first valid scan (push) */
+	enum transfer_dir	dir;
+	enum transfer_proof	proof;
+	enum transfer_confirm	confirm;
+	enum transfer_state	state;
+	char	reason[32];
+	int	attempts_left;
+	int	proof_displayer, proof_scanner;
+	char	secret_hash[65], claim_hash[65], match_hash[65], image_hash[65];
+	char	required[TRANSFER_MAX_CONFIRM][NAME_MAX_LEN + 1];
+	int	received[TRANSFER_MAX_CONFIRM];
+	int	nrequired;
+	long long created_at, expires_at, scanned_at, verified_at;
+	long long committing_at, completed_at, failed_at;	/* ms since the epoch; 0 = not yet */
+	char	new_channel[PAYLOAD_ID_LEN + 1];
+	char	token_box[2 * TRANSFER_TOKEN_MAX + 1];	/* new token sealed with the claim secret */
+	int	token_taken;
+};
+
+/* Results of a call that the caller must act on (secrets in clear, once). */
+struct transfer_result {
+	int	 commit;			/* all conditions met: switch now */
+	int	 alert;				/* raise transfer.alert on the origin */
+	char	 role[16];			/* image: claimant, displayer, origin */
+	char	 match[TRANSFER_MATCH_LEN + 1];	/* for the claimant, push, first scan */
+	char	*claim;				/* new claim secret, caller frees */
+	int	 state_changed;
+};
+
+/* Creates a push transfer (origin known) or a pull offer (claimant known). */
+struct transfer *transfer_new_push(const struct transfer_actor *origin, const char *target,
+	    enum transfer_proof, enum transfer_confirm, long long now, long long ttl_ms, char **secret);
+struct transfer *transfer_new_pull(const char *device, const char *session,
+	    enum transfer_proof, enum transfer_confirm, long long now, long long ttl_ms,
+	    char **secret, char **claim);
+char	*transfer_payload(const struct transfer *t, const char *secret);
+
+int	 transfer_terminal(const struct transfer *t);
+int	 transfer_expire(struct transfer *t, long long now);
+void	 transfer_fail(struct transfer *t, const char *reason, long long now);
+
+enum transfer_err transfer_image(struct transfer *t, const struct transfer_actor *a,
+	    const struct transfer_ctx *ctx, const char *decoded, long long now,
+	    struct transfer_result *r);
+enum transfer_err transfer_confirm(struct transfer *t, const struct transfer_actor *a,
+	    const char *match, long long now, struct transfer_result *r);
+enum transfer_err transfer_reject(struct transfer *t, const struct transfer_actor *a, long long now);
+enum transfer_err transfer_cancel(struct transfer *t, long long now);
+int	 transfer_is_claim(const struct transfer *t, const char *claim_secret);
+int	 transfer_involves(const struct transfer *t, const char *device);
+
+void	 transfer_begin_commit(struct transfer *t, long long now);
+void	 transfer_complete(struct transfer *t, const char *new_channel, const char *token,
+	    const char *claim_secret, long long now);
+/* The new channel's token, once, for the holder of the claim secret. */
+enum transfer_err transfer_take_token(struct transfer *t, const char *claim_secret, char **token);
+
+const char *transfer_state_name(enum transfer_state);
+const char *transfer_err_code(enum transfer_err);
+int	 transfer_err_status(enum transfer_err);
+int	 transfer_parse_proof(const char *, enum transfer_proof *);
+int	 transfer_parse_confirm(const char *, enum transfer_confirm *);
+const char *transfer_proof_name(enum transfer_proof);
+const char *transfer_confirm_name(enum transfer_confirm);
+
+/* Public view (wire) or full record (store: with hashes and the sealed token). */
+cJSON	*transfer_to_json(const struct transfer *t, int with_secrets);
+struct transfer *transfer_from_json(const cJSON *j, char **cause);
+void	 transfer_free(struct transfer *t);
+
+#endif

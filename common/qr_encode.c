@@ -67,6 +67,11 @@ qr_encode(const void *data, size_t len, enum qr_ec ec, struct qr_code *qr, char 
 		s = xstrndup(data, len);
 		c = QRcode_encodeString(s, 0, qr_levels[ec], QR_MODE_8, 1);
 		free(s);
+		/* Its segment split is greedy: mixed text can overflow where plain 8-bit fits. */
+		if (c == NULL && errno == ERANGE) {
+			errno = 0;
+			c = QRcode_encodeData((int)len, data, 0, qr_levels[ec]);
+		}
 	}
 	if (c == NULL) {
 		if (errno == ERANGE)

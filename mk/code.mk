@@ -16,7 +16,7 @@ endif
 # the same payload through a PNG in a pipe and back.
 DEMO_PAYLOAD = RTCS:1:TDEMODEMODEMODEMO:ABCDEFGHIJKLMNOPQRSTUVWXYZ
 demo: $(O)/bin/rtcs-code $(O)/bin/rtcs-scan
-	@echo '$$ rtcs-code -t utf8 $(DEMO_PAYLOAD)'
+	@echo '$$ rtcs-code -t utf8 -m 2 $(DEMO_PAYLOAD)'
 	@$(O)/bin/rtcs-code -t utf8 -m 2 $(DEMO_PAYLOAD)
 	@echo '$$ rtcs-code -t png - | rtcs-scan -'
 	@echo $(DEMO_PAYLOAD) | $(O)/bin/rtcs-code -t png - | $(O)/bin/rtcs-scan -

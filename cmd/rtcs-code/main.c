@@ -1,6 +1,4 @@
 /* rtcs-code: renders a payload as a QR code (PNG, terminal text, SVG, plain text). */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -144,33 +142,29 @@ render(const struct code_opts *o, const struct qr_code *qr, const char *payload,
 	return 0;
 }
 
-/* FILE is replaced whole: written beside it under a temporary name, then renamed. */
+/*
+ * FILE is truncated and written in place, as qrencode does: a temporary file
+ * and a rename cost a third of the run time on some file systems. A file
+ * left half written by an error is removed.
+ */
 static void
 render_to_file(const struct code_opts *o, const struct qr_code *qr, const char *payload,
     size_t len)
 {
-	char *tmp = xprintf("%s.XXXXXX", o->output), *cause = NULL;
-	mode_t um;
+	char *cause = NULL;
 	FILE *fp;
-	int fd;
 
-	if ((fd = mkstemp(tmp)) < 0)
+	if ((fp = fopen(o->output, "wb")) == NULL)
 		die(EXIT_IOERR, "cannot write %s: %s", o->output, strerror(errno));
-	um = umask(0);
-	umask(um);
-	if (fchmod(fd, 0666 & ~um) != 0 || (fp = fdopen(fd, "wb")) == NULL) {
-		unlink(tmp);
-		die(EXIT_IOERR, "cannot write %s: %s", o->output, strerror(errno));
-	}
 	if (render(o, qr, payload, len, fp, &cause) != 0) {
-		unlink(tmp);
+		fclose(fp);
+		unlink(o->output);
 		die(EXIT_IOERR, "%s: %s", o->output, cause);
 	}
-	if (fclose(fp) != 0 || rename(tmp, o->output) != 0) {
-		unlink(tmp);
+	if (fclose(fp) != 0) {
+		unlink(o->output);
 		die(EXIT_IOERR, "cannot write %s: %s", o->output, strerror(errno));
 	}
-	free(tmp);
 }
 
 static void

@@ -208,3 +208,9 @@ roundtrip() {
 	run rtcs-code -v -t txt "$PAYLOAD"
 	assert_success
 }
+
+@test "code: C unit tests for image reading, encoding, rendering and decoding" {
+	run "$RTCS_TOP/${RTCS_O:-build}/unit/test_code"
+	assert_success
+	assert_output "test_code: ok"
+}

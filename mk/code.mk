@@ -3,13 +3,24 @@
 # The Makefile's first rule is $(O)/config.mk; a bare "make" means "make all".
 .DEFAULT_GOAL := all
 
-# Whole-process speed (design.md 10): rtcs-code must start at least as fast
-# as qrencode, which loads the same libqrencode and libpng; libpng and zlib
+# Whole-process speed (design.md 10). rtcs-code must start at least as fast
+# as qrencode, which loads the same libqrencode and libpng: libpng and zlib
 # linked statically spare it two shared-object look-ups at every start.
+# rtcs-scan uses only zbar's image scanner, but the shared libzbar drags in
+# X11, xcb, v4l, jpeg and dbus (with systemd, gcrypt, lzma, zstd, lz4): the
+# static archive links just the scanner, and zbar_nodbus.c stands in for the
+# dbus calls it never makes. 4.1 ms -> 2.7 ms a run (zbarimg: 11.5 ms).
 CODE_STATIC_BEGIN = -Wl,-Bstatic
 CODE_STATIC_END = -Wl,-Bdynamic
-ifneq ($(wildcard /usr/lib/x86_64-linux-gnu/libpng16.a),)
+CODE_LIBDIR := $(shell $(CC) -print-multiarch 2>/dev/null)
+CODE_LIBDIR := $(if $(CODE_LIBDIR),/usr/lib/$(CODE_LIBDIR),/usr/lib)
+ifneq ($(wildcard $(CODE_LIBDIR)/libpng16.a),)
 $(O)/bin/rtcs-code: PKG_LIBS := $(filter-out -lpng16 -lz,$(PKG_LIBS)) $(CODE_STATIC_BEGIN) -lpng16 -lz $(CODE_STATIC_END)
+endif
+ifneq ($(wildcard $(CODE_LIBDIR)/libzbar.a),)
+CODE_NODBUS = $(O)/cmd/rtcs-scan/static/zbar_nodbus.o
+$(O)/bin/rtcs-scan: $(CODE_NODBUS)
+$(O)/bin/rtcs-scan: PKG_LIBS := $(CODE_NODBUS) $(patsubst -lzbar,$(CODE_STATIC_BEGIN) -lzbar $(CODE_STATIC_END),$(PKG_LIBS))
 endif
 
 # The round trip without a camera, for people: a code in the terminal, then

@@ -68,15 +68,19 @@ die_cause(int code, char *cause)
 	die(code, "%s", cause);
 }
 
-/* The whole of standard input less one trailing newline ("\n" or "\r\n"). */
+/*
+ * The whole of standard input less one trailing newline ("\n" or "\r\n"),
+ * any bytes; from a terminal, the first line typed.
+ */
 static char *
 read_payload_stdin(size_t *len)
 {
 	char *buf = xmalloc(CODE_MAX_INPUT + 1);
 	size_t off = 0;
 	ssize_t n;
+	int tty = isatty(STDIN_FILENO);
 
-	while (off < CODE_MAX_INPUT) {
+	while (off < CODE_MAX_INPUT && !(tty && off > 0 && buf[off - 1] == '\n')) {
 		n = read(STDIN_FILENO, buf + off, CODE_MAX_INPUT - off);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -14,13 +14,14 @@ int
 qr_ec_parse(const char *s)
 {
 	static const char names[] = "LMQH";
-	const char *p;
+	int i;
 
 	if (s == NULL || s[0] == '\0' || s[1] != '\0')
 		return -1;
-	if ((p = strchr(names, s[0] & ~0x20)) == NULL || s[0] == '\0')
-		return -1;
-	return (int)(p - names);
+	for (i = 0; names[i] != '\0'; i++)
+		if (s[0] == names[i] || s[0] == names[i] + ('a' - 'A'))
+			return i;
+	return -1;
 }
 
 const char *

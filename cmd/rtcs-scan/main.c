@@ -200,7 +200,7 @@ main(int argc, char **argv)
 	struct scan_opts o = { QR_DECODE_QR, 0 };
 	struct scan_input in;
 	char *stdin_only[] = { "-" };
-	char **files = argv + optind;
+	char **files;
 	int i, nfiles, status = EXIT_OK;
 
 	log_init("rtcs-scan", LOG_LEVEL_WARN);

@@ -58,7 +58,7 @@ test_encode(void)
 	const char *p = "RTCS:1:TABCDEFGHIJKLMNOP:ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 	CHECK(qr_ec_parse("L") == QR_EC_L && qr_ec_parse("h") == QR_EC_H);
-	CHECK(qr_ec_parse("") < 0 && qr_ec_parse("X") < 0 && qr_ec_parse("LM") < 0);
+	CHECK(qr_ec_parse("") < 0 && qr_ec_parse("X") < 0 && qr_ec_parse("LM") < 0 && qr_ec_parse(" ") < 0);
 	CHECK(strcmp(qr_mode_name("123", 3), "numeric") == 0);
 	CHECK(strcmp(qr_mode_name(p, strlen(p)), "alphanumeric") == 0);
 	CHECK(strcmp(qr_mode_name("abc", 3), "byte") == 0);

@@ -5,6 +5,9 @@
 # The first build writes $(O)/config.mk (tools/configure.sh): it installs
 # missing Debian packages when run as root, else prints the apt line and stops.
 
+# The first rule below is $(O)/config.mk; a bare "make" means "make all".
+.DEFAULT_GOAL := all
+
 O        ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=

@@ -1,8 +1,5 @@
 # rtcs-code and rtcs-scan: link tweaks, demo and fuzz targets (included by the Makefile).
 
-# The Makefile's first rule is $(O)/config.mk; a bare "make" means "make all".
-.DEFAULT_GOAL := all
-
 # Whole-process speed (design.md 10). rtcs-code must start at least as fast
 # as qrencode, which loads the same libqrencode and libpng: libpng and zlib
 # linked statically spare it two shared-object look-ups at every start.

@@ -1,0 +1,65 @@
+/* rtcs-session log: the session's log so far, or followed live. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "exitcode.h"
+#include "session.h"
+#include "xmalloc.h"
+
+int
+stream_exit(struct cli *cli, const struct stream_state *st, int rc, struct client_err *err)
+{
+	if (rc < 0)
+		return cli_fail(cli, NULL, err);
+	if (!st->closed)
+		return rc > 0 ? EXIT_OK : cli_error(cli, EXIT_UNAVAILABLE,
+		    "the stream from rtcs-serve ended before the channel closed");
+	if (strcmp(st->reason, "shutdown") == 0)
+		return cli_error(cli, EXIT_UNAVAILABLE, "rtcs-serve is shutting down");
+	return EXIT_OK;
+}
+
+int
+cmd_log(struct cli *cli, int argc, char **argv)
+{
+	struct stream_state st;
+	struct client *c;
+	struct client_err err = { 0 };
+	char *path, *token = NULL;
+	int rc;
+
+	if (argc != 1)
+		return cli_usage_error(cli, "expects one session ID");
+	if (sopts.as != NULL && !sopts.follow)
+		return cli_usage_error(cli, "--as goes with --follow");
+	if ((rc = session_check_id(cli, argv[0])) != 0)
+		return rc;
+	if (sopts.store != NULL)
+		return session_store_read(cli, "log");
+	if (sopts.as != NULL && (rc = cli_device_key(cli, sopts.as, "token", argv[0], &token, NULL)) != 0)
+		return rc;
+	if ((c = cli_client(cli)) == NULL) {
+		free(token);
+		return EXIT_SOFTWARE;
+	}
+	memset(&st, 0, sizeof st);
+	st.json = cli->json;
+	st.stop_on_end = sopts.follow;
+	if (token != NULL)	/* a device follows its own stream */
+		path = sopts.since >= 0 ? xprintf("/v1/sessions/%s/stream?since=%lld", argv[0], sopts.since)
+		    : xprintf("/v1/sessions/%s/stream", argv[0]);
+	else
+		path = xprintf("/v1/sessions/%s/log?since=%lld%s", argv[0],
+		    sopts.since >= 0 ? sopts.since : 0, sopts.follow ? "&follow=1" : "");
+	rc = client_stream(c, path, token, cli->timeout_ms, print_stream_line, &st, &err);
+	if (token != NULL)
+		rc = stream_exit(cli, &st, rc, &err);
+	else
+		rc = rc < 0 ? cli_fail(cli, argv[0], &err) : EXIT_OK;
+	free(path);
+	free(token);
+	client_free(c);
+	return rc;
+}

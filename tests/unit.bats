@@ -7,3 +7,9 @@ load lib
 	assert_success
 	assert_output --partial "ok"
 }
+
+@test "unit: client (exit-code table, transfer states, scan_submit without a server)" {
+	run "$RTCS_TOP/${RTCS_O:-build}/unit/test_client"
+	assert_success
+	assert_output --partial "ok"
+}

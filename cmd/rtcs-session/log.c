@@ -56,8 +56,13 @@ cmd_log(struct cli *cli, int argc, char **argv)
 	rc = client_stream(c, path, token, cli->timeout_ms, print_stream_line, &st, &err);
 	if (token != NULL)
 		rc = stream_exit(cli, &st, rc, &err);
+	else if (rc < 0)
+		rc = cli_fail(cli, argv[0], &err);
+	else if (rc == 0 && sopts.follow)	/* ended before the session did */
+		rc = cli_error(cli, EXIT_PROTOCOL, "%s: rtcs-serve ended the log instead of "
+		    "following it (it needs log?follow=1); try --follow --as DEVICE", argv[0]);
 	else
-		rc = rc < 0 ? cli_fail(cli, argv[0], &err) : EXIT_OK;
+		rc = EXIT_OK;
 	free(path);
 	free(token);
 	client_free(c);

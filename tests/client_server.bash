@@ -88,3 +88,27 @@ attach_wait() {
 	STATUS=0
 	wait "$pid" || STATUS=$?
 }
+
+# expect_all NAME PATTERN...: reads NAME's output until every PATTERN has
+# matched some line, in any order.
+expect_all() {
+	local name=$1 fd i p left
+	shift
+	local -a want=("$@")
+	eval "fd=\$OUT_$name"
+	for ((i = 0; i < 500; i++)); do
+		left=0
+		for p in "${!want[@]}"; do
+			[ -n "${want[$p]}" ] && left=1
+		done
+		[ "$left" -eq 0 ] && return 0
+		if ! IFS= read -r -t 10 -u "$fd" LINE; then
+			echo "attach $name: still waiting for: ${want[*]}" >&2
+			return 1
+		fi
+		for p in "${!want[@]}"; do
+			[ -n "${want[$p]}" ] && [[ $LINE =~ ${want[$p]} ]] && want[$p]=""
+		done
+	done
+	return 1
+}

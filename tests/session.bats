@@ -164,7 +164,7 @@ new_session() {
 	[ "$STATUS" -eq 0 ]
 }
 
-@test "five participants all see every message, in the same order" {
+@test "five participants all see every message; the log has no gaps" {
 	new_session p1@d1 p2@d2 p3@d3 p4@d4 p5@d5
 	for i in 1 2 3 4 5; do
 		attach_start "n$i" "$SID" "d$i" --json
@@ -173,9 +173,8 @@ new_session() {
 		say "n$i" "message from p$i"
 	done
 	for i in 1 2 3 4 5; do
-		for j in 1 2 3 4 5; do
-			expect_line "n$i" "\"message from p$j\""
-		done
+		expect_all "n$i" '"message from p1"' '"message from p2"' '"message from p3"' \
+		    '"message from p4"' '"message from p5"'
 	done
 	run rtcs-session log --json "$SID"
 	assert_success

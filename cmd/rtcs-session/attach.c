@@ -164,7 +164,7 @@ cmd_attach(struct cli *cli, int argc, char **argv)
 	}
 	attach_loop(&a);
 	pthread_join(t, NULL);
-	rc = stream_exit(cli, &a.st, a.rc, &a.err);
+	rc = stream_exit(cli, a.sid, &a.st, a.rc, &a.err);
 out:
 	if (a.wake[0] > 0) {
 		close(a.wake[0]);

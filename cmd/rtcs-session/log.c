@@ -9,10 +9,11 @@
 #include "xmalloc.h"
 
 int
-stream_exit(struct cli *cli, const struct stream_state *st, int rc, struct client_err *err)
+stream_exit(struct cli *cli, const char *what, const struct stream_state *st, int rc,
+    struct client_err *err)
 {
 	if (rc < 0)
-		return cli_fail(cli, NULL, err);
+		return cli_fail(cli, what, err);
 	if (!st->closed)
 		return rc > 0 ? EXIT_OK : cli_error(cli, EXIT_UNAVAILABLE,
 		    "the stream from rtcs-serve ended before the channel closed");
@@ -55,7 +56,7 @@ cmd_log(struct cli *cli, int argc, char **argv)
 		    sopts.since >= 0 ? sopts.since : 0, sopts.follow ? "&follow=1" : "");
 	rc = client_stream(c, path, token, cli->timeout_ms, print_stream_line, &st, &err);
 	if (token != NULL)
-		rc = stream_exit(cli, &st, rc, &err);
+		rc = stream_exit(cli, argv[0], &st, rc, &err);
 	else if (rc < 0)
 		rc = cli_fail(cli, argv[0], &err);
 	else if (rc == 0 && sopts.follow)	/* ended before the session did */

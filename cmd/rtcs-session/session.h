@@ -52,7 +52,8 @@ struct stream_state {
 };
 int	print_stream_line(cJSON *line, void *arg);
 /* The exit code for a stream that ended: 0 when it closed for good. */
-int	stream_exit(struct cli *, const struct stream_state *, int rc, struct client_err *);
+int	stream_exit(struct cli *, const char *what, const struct stream_state *, int rc,
+	    struct client_err *);
 struct client;
 struct client_err;
 /* Sends one text message as the device; 0 with *seq, or -1 with *err. */

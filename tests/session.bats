@@ -328,3 +328,26 @@ new_session() {
 	attach_wait a
 	[ "$STATUS" -eq 0 ]
 }
+
+@test "attach --timeout gives up with 124" {
+	new_session alice@alice-phone
+	run rtcs-session attach "$SID" --as alice-phone --timeout 0.3 </dev/null
+	assert_failure 124
+	assert_output --partial "session created"
+	assert_output --partial "timed out"
+}
+
+@test "attach exits 69 when the server goes away" {
+	new_session alice@alice-phone
+	attach_start a "$SID" alice-phone
+	expect_line a 'session created'
+	kill "$SERVE_PID"
+	wait "$SERVE_PID" || true
+	SERVE_PID=
+	attach_wait a
+	[ "$STATUS" -eq 69 ]
+	run cat "$T/a.err"
+	[ "${#lines[@]}" -eq 1 ]
+	run rtcs-session show "$SID"
+	assert_failure 69
+}

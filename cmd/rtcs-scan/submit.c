@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "client_transfer.h"
@@ -131,7 +132,7 @@ submit_event(const cJSON *ev, void *arg)
 
 	if (s->o->json)
 		submit_json(cJSON_Duplicate(ev, 1));
-	else if (s->o->verbose >= 0)
+	else if (s->o->verbose >= 0 && isatty(STDERR_FILENO))
 		fprintf(stderr, "%s: %s is %s\n", s->o->prog ? s->o->prog : "rtcs-scan",
 		    json_str(ev, "transfer"), json_str(ev, "state"));
 }

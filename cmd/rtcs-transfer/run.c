@@ -192,8 +192,17 @@ run_flow(struct cli *cli, struct client *c, const char *sid, const char *id, con
 	}
 	if ((rc = transfer_wait_for(cli, c, id, "completed", state, sizeof state)) != 0)
 		return rc;
-	if (cli->level >= 0 && !cli->json)
-		fprintf(stderr, "%s: session %s moved from %s to %s\n", cli->prog, sid, topts.from, topts.to);
+	if (cli->json) {
+		cJSON *out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "transfer", id);
+		cJSON_AddStringToObject(out, "state", state);
+		cJSON_AddStringToObject(out, "session", sid);
+		cJSON_AddStringToObject(out, "from", topts.from);
+		cJSON_AddStringToObject(out, "to", topts.to);
+		print_json(out);
+		cJSON_Delete(out);
+	} else if (cli->level >= 0)
+		printf("session %s moved from %s to %s\n", sid, topts.from, topts.to);
 	return EXIT_OK;
 }
 

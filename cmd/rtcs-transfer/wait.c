@@ -8,6 +8,8 @@
 #include "client_transfer.h"
 #include "exitcode.h"
 #include "json.h"
+#include "keys.h"
+#include "log.h"
 #include "transfer.h"
 #include "xmalloc.h"
 
@@ -52,6 +54,21 @@ transfer_wait_for(struct cli *cli, struct client *c, const char *id, const char 
 	return EXIT_OK;
 }
 
+/* Whether device is the claimant here: it keeps a claim for the transfer. */
+static int
+wait_holds_claim(const char *dir, const char *device, const char *id)
+{
+	char *claim = NULL, *cause = NULL;
+	int missing = 0;
+
+	if (keys_get(dir, device, "claim", id, &claim, NULL, &missing, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	free(claim);
+	return 1;
+}
+
 int
 cmd_wait(struct cli *cli, int argc, char **argv)
 {
@@ -72,7 +89,10 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 	/* A claimant collects its new token once the transfer completed. */
 	if (rc == 0 && topts.as != NULL && strcmp(state, "completed") == 0) {
 		dir = cli_keys_dir(cli);
-		if (transfer_collect_token(c, dir, topts.as, argv[0], &sid, &err) != 0)
+		if (!wait_holds_claim(dir, topts.as, argv[0]))
+			log_info("%s holds no claim on %s in %s: no token to collect", topts.as,
+			    argv[0], dir);
+		else if (transfer_collect_token(c, dir, topts.as, argv[0], &sid, &err) != 0)
 			rc = cli_fail(cli, argv[0], &err);
 		free(dir);
 	}

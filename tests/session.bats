@@ -351,3 +351,26 @@ new_session() {
 	run rtcs-session show "$SID"
 	assert_failure 69
 }
+
+@test "--store reads list, show and log offline, the same as the server says" {
+	new_session alice@alice-phone bob@bob-pc
+	rtcs-session send "$SID" --as bob-pc "stored"
+	run rtcs-session list --store "$T/store"
+	if [ "$status" -eq 70 ] && [[ $output == *"not built into this version"* ]]; then
+		skip "this build has no store reader (common/store.h comes with rtcs-serve)"
+	fi
+	assert_success
+	diff <(rtcs-session list --json | jq -S .) <(rtcs-session list --json --store "$T/store" | jq -S .)
+	diff <(rtcs-session show --json "$SID" | jq -S .) <(rtcs-session show --json "$SID" --store "$T/store" | jq -S .)
+	diff <(rtcs-session log "$SID" --since 1) <(rtcs-session log "$SID" --since 1 --store "$T/store")
+	kill "$SERVE_PID"
+	wait "$SERVE_PID" || true
+	SERVE_PID=
+	run rtcs-session log "$SID" --store "$T/store"
+	assert_success
+	assert_line --regexp '^\[2\] bob: stored$'
+	run rtcs-session show SAAAAAAAAAAAAAAAA --store "$T/store"
+	assert_failure 66
+	run rtcs-session show SAAAAAAAAAAAAAAAA --store "$T/none"
+	assert_failure 66
+}

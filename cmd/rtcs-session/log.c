@@ -22,6 +22,31 @@ stream_exit(struct cli *cli, const char *what, const struct stream_state *st, in
 	return EXIT_OK;
 }
 
+/* The log from a store offline: what is there now, --follow makes no sense. */
+static int
+log_from_store(struct cli *cli, const char *sid)
+{
+	struct stream_state st;
+	cJSON *all, *log, *e;
+	int rc;
+
+	if (sopts.follow || sopts.as != NULL)
+		return cli_usage_error(cli, "--store reads the log as it is: no --follow, no --as");
+	if ((rc = session_store_load(cli, sid, &all, &log)) != 0)
+		return rc;
+	if (cJSON_GetObjectItemCaseSensitive(all, sid) == NULL)
+		rc = cli_error(cli, EXIT_NOINPUT, "%s: no such session in %s", sid, sopts.store);
+	else {
+		memset(&st, 0, sizeof st);
+		st.json = cli->json;
+		cJSON_ArrayForEach(e, log)
+			print_stream_line(e, &st);
+	}
+	cJSON_Delete(all);
+	cJSON_Delete(log);
+	return rc;
+}
+
 int
 cmd_log(struct cli *cli, int argc, char **argv)
 {
@@ -38,7 +63,7 @@ cmd_log(struct cli *cli, int argc, char **argv)
 	if ((rc = session_check_id(cli, argv[0])) != 0)
 		return rc;
 	if (sopts.store != NULL)
-		return session_store_read(cli, "log");
+		return log_from_store(cli, argv[0]);
 	if (sopts.as != NULL && (rc = cli_device_key(cli, sopts.as, "token", argv[0], &token, NULL)) != 0)
 		return rc;
 	if ((c = cli_client(cli)) == NULL) {

@@ -60,8 +60,11 @@ struct client_err;
 int	session_send_text(struct client *, const char *sid, const char *device,
 	    const char *token, const char *text, long long *seq, struct client_err *);
 
-/* --store: reading a store offline (wired when the store format is settled). */
-int	session_store_read(struct cli *, const char *what);
+/*
+ * --store: every session of the store, by id, as the server shows them, and
+ * the log of log_sid (if not NULL) after --since: 0, or an exit code.
+ */
+int	session_store_load(struct cli *, const char *log_sid, cJSON **sessions, cJSON **log);
 
 /* Printing, whatever the object came from (server or store). */
 void	print_json(const cJSON *);

@@ -71,8 +71,9 @@ print_event(const cJSON *e)
 		printf("session ended");
 	else if (strcmp(ev, "transfer.confirm") == 0)
 		printf("transfer %s: %s asks to take over %s; confirm with the match code it shows: "
-		    "rtcs-transfer confirm %s --match NNNNNN", str_or(e, "transfer", "?"),
-		    str_or(e, "claimant", "?"), str_or(e, "participant", "?"), str_or(e, "transfer", "?"));
+		    "rtcs-transfer confirm %s --as %s --match NNNNNN", str_or(e, "transfer", "?"),
+		    str_or(e, "claimant", "?"), str_or(e, "participant", "?"), str_or(e, "transfer", "?"),
+		    sopts.as ? sopts.as : "DEVICE");
 	else if (strcmp(ev, "transfer.alert") == 0)
 		printf("ALERT: transfer %s: %s (device %s)", str_or(e, "transfer", "?"),
 		    str_or(e, "reason", "?"), str_or(e, "device", "?"));

@@ -15,3 +15,9 @@ unit() {
 @test "unit: transfer state machine (flows, refusals, sealing, JSON round trip)" {
 	unit test_transfer
 }
+
+@test "unit: client (exit-code table, transfer states, scan_submit without a server)" {
+	run "$RTCS_TOP/${RTCS_O:-build}/unit/test_client"
+	assert_success
+	assert_output --partial "ok"
+}

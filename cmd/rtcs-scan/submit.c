@@ -1,0 +1,238 @@
+/* rtcs-scan --submit: one payload (or image) to rtcs-serve as a device's image data. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "client_transfer.h"
+#include "exitcode.h"
+#include "json.h"
+#include "keys.h"
+#include "names.h"
+#include "paths.h"
+#include "payload.h"
+#include "submit.h"
+#include "xmalloc.h"
+
+struct submit {
+	const struct scan_submit_opts *o;
+	struct client	*client;
+	char		*keys;
+	struct client_err err;
+};
+
+static int
+submit_error(const struct submit *s, int exit, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+submit_error(const struct submit *s, int exit, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", s->o->prog ? s->o->prog : "rtcs-scan", msg);
+	free(msg);
+	return exit;
+}
+
+static int
+submit_fail(struct submit *s, const char *what)
+{
+	int exit = s->err.exit ? s->err.exit : EXIT_SOFTWARE;
+
+	if (what != NULL && s->err.status != 0)
+		submit_error(s, exit, "%s: %s", what, s->err.msg ? s->err.msg : "failed");
+	else
+		submit_error(s, exit, "%s", s->err.msg ? s->err.msg : "failed");
+	client_err_clear(&s->err);
+	return exit;
+}
+
+static void
+submit_json(cJSON *o)
+{
+	char *text = json_print(o);
+
+	printf("%s\n", text);
+	fflush(stdout);
+	free(text);
+	cJSON_Delete(o);
+}
+
+/* An invite code: the scanner starts a session with the invite's device. */
+static int
+submit_invite(struct submit *s, const struct payload *p, const char *payload)
+{
+	const char *name = s->o->name ? s->o->name : s->o->device, *sid, *token;
+	cJSON *req = cJSON_CreateObject(), *resp = NULL, *out;
+	char *path = xprintf("/v1/invites/%s/scan", p->id), *cause = NULL;
+	int rc = 0;
+
+	cJSON_AddStringToObject(req, "payload", payload);
+	cJSON_AddStringToObject(req, "name", name);
+	cJSON_AddStringToObject(req, "device", s->o->device);
+	if (client_call(s->client, "POST", path, NULL, req, &resp, &s->err) != 0)
+		rc = submit_fail(s, p->id);
+	else if ((sid = json_str(cJSON_GetObjectItemCaseSensitive(resp, "session"), "id")) == NULL ||
+	    (token = json_str(resp, "token")) == NULL)
+		rc = submit_error(s, EXIT_PROTOCOL, "%s: rtcs-serve returned no session or token", p->id);
+	else if (keys_put(s->keys, s->o->device, "token", sid, token, &cause) != 0) {
+		rc = submit_error(s, EXIT_IOERR, "cannot store the token of %s: %s", s->o->device, cause);
+		free(cause);
+	} else if (s->o->json) {
+		out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "invite", p->id);
+		cJSON_AddStringToObject(out, "session", sid);
+		cJSON_AddStringToObject(out, "device", s->o->device);
+		submit_json(out);
+	} else
+		printf("%s\n", sid);
+	free(path);
+	cJSON_Delete(req);
+	cJSON_Delete(resp);
+	return rc;
+}
+
+/* What the scan did, at once: id, state, role and, for the claimant, the match code. */
+static void
+submit_report(struct submit *s, const char *id, const cJSON *resp)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(resp, "transfer");
+	const char *state = json_str(t, "state"), *role = json_str(resp, "role");
+	const char *match = json_str(resp, "match");
+	cJSON *out;
+
+	if (s->o->json) {
+		out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "transfer", id);
+		cJSON_AddStringToObject(out, "state", state ? state : "");
+		if (role != NULL)
+			cJSON_AddStringToObject(out, "role", role);
+		if (match != NULL)
+			cJSON_AddStringToObject(out, "match", match);
+		submit_json(out);
+		return;
+	}
+	printf("%s %s%s%s\n", id, state ? state : "?", role ? " " : "", role ? role : "");
+	if (match != NULL)
+		printf("match code: %s\n", match);
+	fflush(stdout);
+}
+
+static void
+submit_event(const cJSON *ev, void *arg)
+{
+	struct submit *s = arg;
+
+	if (s->o->json)
+		submit_json(cJSON_Duplicate(ev, 1));
+	else if (s->o->verbose >= 0 && isatty(STDERR_FILENO))
+		fprintf(stderr, "%s: %s is %s\n", s->o->prog ? s->o->prog : "rtcs-scan",
+		    json_str(ev, "transfer"), json_str(ev, "state"));
+}
+
+/* --wait: until the transfer ends; the claimant then collects its token. */
+static int
+submit_wait(struct submit *s, const char *id)
+{
+	struct transfer_wait w;
+	char *claim = NULL, *sid = NULL, *cause = NULL;
+	int missing, rc;
+
+	memset(&w, 0, sizeof w);
+	w.id = id;
+	w.want = "completed";
+	w.timeout_ms = s->o->timeout_ms;
+	w.on_event = submit_event;
+	w.arg = s;
+	if ((rc = transfer_wait(s->client, &w, &s->err)) < 0)
+		return submit_fail(s, id);
+	if (rc == 1)
+		return submit_error(s, EXIT_NO, "transfer %s %s%s%s", id, w.state,
+		    w.reason[0] ? ": " : "", w.reason);
+	if (keys_get(s->keys, s->o->device, "claim", id, &claim, NULL, &missing, &cause) != 0) {
+		free(cause);
+		return EXIT_OK;	/* not the claimant: nothing to collect */
+	}
+	free(claim);
+	if (transfer_collect_token(s->client, s->keys, s->o->device, id, &sid, &s->err) != 0)
+		return submit_fail(s, id);
+	if (s->o->json) {
+		cJSON *out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "transfer", id);
+		cJSON_AddStringToObject(out, "state", "completed");
+		cJSON_AddStringToObject(out, "session", sid);
+		cJSON_AddStringToObject(out, "device", s->o->device);
+		submit_json(out);
+	} else if (s->o->verbose >= 0)
+		printf("%s now speaks in session %s\n", s->o->device, sid);
+	free(sid);
+	return EXIT_OK;
+}
+
+static int
+submit_transfer(struct submit *s, const struct payload *p, const char *payload,
+    const void *png, size_t pnglen)
+{
+	const char *session = p->session[0] ? p->session : s->o->session, *kind;
+	char *secret = NULL;
+	cJSON *resp = NULL;
+	int rc;
+
+	if (transfer_device_secret(s->client, s->keys, s->o->device, session, p->id,
+	    &secret, &kind, &s->err) != 0)
+		return submit_fail(s, p->id);
+	if (s->o->verbose > 0)
+		fprintf(stderr, "%s: %s submits for %s with %s\n", s->o->prog ? s->o->prog : "rtcs-scan",
+		    s->o->device, p->id, kind);
+	if (transfer_submit_image(s->client, s->keys, s->o->device, p->id, secret, payload,
+	    s->o->upload ? png : NULL, pnglen, &resp, &s->err) != 0) {
+		free(secret);
+		return submit_fail(s, p->id);
+	}
+	free(secret);
+	submit_report(s, p->id, resp);
+	cJSON_Delete(resp);
+	rc = s->o->wait ? submit_wait(s, p->id) : EXIT_OK;
+	return rc;
+}
+
+int
+scan_submit(const struct scan_submit_opts *o, const char *payload, const void *png, size_t pnglen)
+{
+	struct submit s;
+	struct payload p;
+	char *cause = NULL, *sock;
+	int rc;
+
+	memset(&s, 0, sizeof s);
+	s.o = o;
+	if (o->device == NULL || !name_valid(o->device))
+		return submit_error(&s, EXIT_USAGE, "--submit needs --as DEVICE (a valid device name)");
+	if (o->upload && png == NULL)
+		return submit_error(&s, EXIT_USAGE, "--upload needs an image, not a payload");
+	if (payload == NULL || payload_parse(payload, &p, &cause) != 0) {
+		rc = submit_error(&s, EXIT_DATAERR, "%s", cause ? cause : "no payload to submit");
+		free(cause);
+		return rc;
+	}
+	sock = paths_socket(o->socket);
+	s.client = client_new(sock, 0);
+	free(sock);
+	if (s.client == NULL)
+		return submit_error(&s, EXIT_SOFTWARE, "cannot initialise libcurl");
+	s.keys = paths_keys(o->keys);
+	if (p.kind == PAYLOAD_INVITE)
+		rc = submit_invite(&s, &p, payload);
+	else
+		rc = submit_transfer(&s, &p, payload, png, pnglen);
+	client_free(s.client);
+	free(s.keys);
+	return rc;
+}

@@ -1,0 +1,157 @@
+/* rtcs-transfer show, list, confirm, reject and cancel: one call each. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "client.h"
+#include "client_transfer.h"
+#include "exitcode.h"
+#include "json.h"
+#include "transfer.h"
+#include "xmalloc.h"
+
+int
+transfer_secret(struct cli *cli, struct client *c, const char *device, const char *id, char **secret)
+{
+	struct client_err err = { 0 };
+	const char *kind;
+	char *dir = cli_keys_dir(cli);
+	int rc = 0;
+
+	if (transfer_device_secret(c, dir, device, NULL, id, secret, &kind, &err) != 0)
+		rc = cli_fail(cli, id, &err);
+	else if (*secret == NULL)
+		rc = cli_error(cli, EXIT_NOINPUT, "device %s has no token or claim for transfer %s in %s",
+		    device, id, dir);
+	free(dir);
+	return rc;
+}
+
+/* One call on a transfer; the transfer in the answer is printed with --json or -v. */
+static int
+transfer_act(struct cli *cli, const char *id, const char *method, const char *path,
+    const char *device, cJSON *body, int show)
+{
+	struct client *c;
+	struct client_err err = { 0 };
+	cJSON *resp = NULL, *t;
+	char *secret = NULL;
+	int rc;
+
+	if ((rc = transfer_check_id(cli, id, 'T', "transfer")) != 0)
+		return rc;
+	if ((c = cli_client(cli)) == NULL)
+		return EXIT_SOFTWARE;
+	if (device != NULL && (rc = transfer_secret(cli, c, device, id, &secret)) != 0)
+		goto out;
+	if (client_call(c, method, path, secret, body, &resp, &err) != 0)
+		rc = cli_fail(cli, id, &err);
+	else if (!cJSON_IsObject(t = cJSON_GetObjectItemCaseSensitive(resp, "transfer")))
+		rc = cli_error(cli, EXIT_PROTOCOL, "%s: rtcs-serve returned no transfer", id);
+	else if (cli->json)
+		print_json(resp);
+	else if (show)
+		print_transfer(t);
+	else if (cli->level > 0)
+		print_transfer_line(t);
+out:
+	free(secret);
+	cJSON_Delete(resp);
+	client_free(c);
+	return rc;
+}
+
+int
+cmd_show(struct cli *cli, int argc, char **argv)
+{
+	char *path;
+	int rc;
+
+	if (argc != 1)
+		return cli_usage_error(cli, "expects one transfer ID");
+	path = xprintf("/v1/transfers/%s", argv[0]);
+	rc = transfer_act(cli, argv[0], "GET", path, NULL, NULL, 1);
+	free(path);
+	return rc;
+}
+
+int
+cmd_list(struct cli *cli, int argc, char **argv)
+{
+	struct client *c;
+	struct client_err err = { 0 };
+	cJSON *resp = NULL, *t;
+	char *path;
+	int rc = 0;
+
+	(void)argv;
+	if (argc != 0)
+		return cli_usage_error(cli, "takes no arguments");
+	if (topts.session && (rc = transfer_check_id(cli, topts.session, 'S', "session")) != 0)
+		return rc;
+	if ((c = cli_client(cli)) == NULL)
+		return EXIT_SOFTWARE;
+	path = xprintf("/v1/transfers?state=%s%s%s", topts.state ? topts.state : "all",
+	    topts.session ? "&session=" : "", topts.session ? topts.session : "");
+	if (client_call(c, "GET", path, NULL, NULL, &resp, &err) != 0)
+		rc = cli_fail(cli, "list", &err);
+	else if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(resp, "transfers")))
+		rc = cli_error(cli, EXIT_PROTOCOL, "list: rtcs-serve returned no transfer list");
+	else if (cli->json)
+		print_json(resp);
+	else
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(resp, "transfers"))
+			print_transfer_line(t);
+	free(path);
+	cJSON_Delete(resp);
+	client_free(c);
+	return rc;
+}
+
+/* confirm and reject: POST with the device's secret. */
+static int
+transfer_answer(struct cli *cli, int argc, char **argv, const char *verb, const char *match)
+{
+	cJSON *body = cJSON_CreateObject();
+	char *path;
+	int rc;
+
+	if (argc != 1)
+		rc = cli_usage_error(cli, "expects one transfer ID");
+	else if (topts.as == NULL)
+		rc = cli_usage_error(cli, "--as DEVICE is required");
+	else {
+		if (match != NULL)
+			cJSON_AddStringToObject(body, "match", match);
+		path = xprintf("/v1/transfers/%s/%s", argv[0], verb);
+		rc = transfer_act(cli, argv[0], "POST", path, topts.as, body, 0);
+		free(path);
+	}
+	cJSON_Delete(body);
+	return rc;
+}
+
+int
+cmd_confirm(struct cli *cli, int argc, char **argv)
+{
+	return transfer_answer(cli, argc, argv, "confirm", topts.match);
+}
+
+int
+cmd_reject(struct cli *cli, int argc, char **argv)
+{
+	return transfer_answer(cli, argc, argv, "reject", NULL);
+}
+
+int
+cmd_cancel(struct cli *cli, int argc, char **argv)
+{
+	char *path;
+	int rc;
+
+	if (argc != 1)
+		return cli_usage_error(cli, "expects one transfer ID");
+	path = xprintf("/v1/transfers/%s", argv[0]);
+	rc = transfer_act(cli, argv[0], "DELETE", path, topts.as, NULL, 0);
+	free(path);
+	return rc;
+}

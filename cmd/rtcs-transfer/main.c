@@ -1,0 +1,176 @@
+/* rtcs-transfer: the transfer lifecycle from a terminal; options and dispatch. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+#include "opt.h"
+#include "transfer.h"
+
+struct transfer_opts topts = { .since = -1 };
+
+#define O_AS	{ "as", required_argument, NULL, OPT_AS }
+#define O_TTL	{ "ttl", required_argument, NULL, OPT_TTL }
+#define O_SESS	{ "session", required_argument, NULL, OPT_SESSION }
+#define O_MATCH	{ "match", required_argument, NULL, OPT_MATCH }
+#define O_OUT	{ "output", required_argument, NULL, 'o' }
+#define O_CONF	{ "confirm", required_argument, NULL, OPT_CONFIRM }
+#define O_PROOF	{ "proof", required_argument, NULL, OPT_PROOF }
+#define O_END	{ NULL, 0, NULL, 0 }
+
+static const struct option opt_request[] = {
+	O_AS, { "to", required_argument, NULL, OPT_TO }, O_TTL, O_CONF, O_PROOF, O_END
+};
+static const struct option opt_offer[] = { O_AS, O_SESS, O_TTL, O_END };
+static const struct option opt_as[] = { O_AS, O_END };
+static const struct option opt_confirm[] = { O_AS, O_MATCH, O_END };
+static const struct option opt_list[] = {
+	O_SESS, { "state", required_argument, NULL, OPT_STATE }, O_END
+};
+static const struct option opt_wait[] = { O_AS, { "for", required_argument, NULL, OPT_FOR }, O_END };
+static const struct option opt_watch[] = {
+	O_SESS, { "since", required_argument, NULL, OPT_SINCE }, O_END
+};
+static const struct option opt_run[] = {
+	{ "from", required_argument, NULL, OPT_FROM }, { "to", required_argument, NULL, OPT_TO },
+	O_OUT, O_MATCH, O_TTL, O_CONF, O_PROOF, O_END
+};
+static const struct option opt_invite[] = {
+	{ "to", required_argument, NULL, OPT_TO }, { "name", required_argument, NULL, OPT_NAME },
+	{ "kind", required_argument, NULL, OPT_KIND }, O_OUT, O_END
+};
+
+static const struct cli_cmd transfer_cmds[] = {
+	{ "request", "SESSION --as DEVICE [--to DEVICE] [--ttl S] [--confirm none|origin|peers|all] "
+	  "[--proof both|scanner]", "push: ask for a code to move DEVICE's place in SESSION; "
+	  "print the payload", "", opt_request, cmd_request },
+	{ "offer", "--as DEVICE [--session SESSION] [--ttl S]",
+	  "pull: a new DEVICE asks for a code to show; print the payload", "", opt_offer, cmd_offer },
+	{ "show", "ID", "show a transfer", "", NULL, cmd_show },
+	{ "list", "[--session SESSION] [--state open|all]", "list transfers", "", opt_list, cmd_list },
+	{ "confirm", "ID --as DEVICE [--match N]",
+	  "consent to a transfer (the origin types the claimant's match code)", "", opt_confirm,
+	  cmd_confirm },
+	{ "reject", "ID --as DEVICE", "refuse a transfer", "", opt_as, cmd_reject },
+	{ "cancel", "ID [--as DEVICE]", "cancel a transfer", "", opt_as, cmd_cancel },
+	{ "wait", "ID [--as DEVICE] [--for STATE] [--timeout S]",
+	  "wait until the transfer reaches STATE (default completed); a claimant stores its token",
+	  "", opt_wait, cmd_wait },
+	{ "watch", "[ID | --session SESSION] [--since N]",
+	  "print transfer events as they happen", "", opt_watch, cmd_watch },
+	{ "run", "SESSION --from DEVICE --to DEVICE [-o FILE] [--match N] [--ttl S] "
+	  "[--confirm P] [--proof P]", "the whole push flow: request, show the code, wait for "
+	  "the scan, confirm, report", "o:", opt_run, cmd_run },
+	{ "invite", "--to DEVICE [--name NAME] [--kind KIND] [-o FILE]",
+	  "a printable code that starts a session with DEVICE", "o:", opt_invite, cmd_invite },
+	{ NULL, NULL, NULL, NULL, NULL, NULL }
+};
+
+static const char transfer_options_help[] =
+    "      --as DEVICE       the device acting (its token or claim from the key directory)\n"
+    "      --to DEVICE       the device the session moves to (request, run); invite's target\n"
+    "      --from DEVICE     run: the origin device\n"
+    "      --ttl SECONDS     the code's lifetime (the server's default: 120)\n"
+    "      --confirm POLICY  none, origin, peers or all\n"
+    "      --proof POLICY    both or scanner\n"
+    "      --session SESSION the session (offer: bind the offer to it; list, watch: filter)\n"
+    "      --match N         the 6-digit match code shown by the claimant\n"
+    "      --for STATE       wait: issued, scanned, verified, committing, completed or failed\n"
+    "      --state STATE     list: open or all\n"
+    "      --since N         watch: start after server event N\n"
+    "      --name NAME       invite: the participant name of the target device\n"
+    "      --kind KIND       invite: the kind of the session it starts\n"
+    "  -o, --output FILE     run, invite: also render the code as a PNG file\n";
+
+static int
+transfer_opt_choice(struct cli *cli, const char *arg, const char *const *choices, const char **out)
+{
+	char *cause = NULL;
+	int rc;
+
+	if (opt_choice(arg, choices, &cause) >= 0) {
+		*out = arg;
+		return 0;
+	}
+	rc = cli_usage_error(cli, "%s", cause);
+	free(cause);
+	return rc;
+}
+
+static int
+transfer_opt_device(struct cli *cli, const char *arg, const char **out)
+{
+	if (!name_valid(arg))
+		return cli_usage_error(cli, "invalid device name '%s'", arg);
+	*out = arg;
+	return 0;
+}
+
+static int
+transfer_opt(struct cli *cli, int val, const char *arg)
+{
+	static const char *const confirms[] = { "none", "origin", "peers", "all", NULL };
+	static const char *const proofs[] = { "both", "scanner", NULL };
+	static const char *const states[] = { "issued", "scanned", "verified", "committing",
+	    "completed", "failed", NULL };
+	static const char *const lstates[] = { "open", "all", NULL };
+	char *cause = NULL;
+	int rc;
+
+	switch (val) {
+	case OPT_AS:
+		return transfer_opt_device(cli, arg, &topts.as);
+	case OPT_TO:
+		return transfer_opt_device(cli, arg, &topts.to);
+	case OPT_FROM:
+		return transfer_opt_device(cli, arg, &topts.from);
+	case OPT_NAME:
+		return transfer_opt_device(cli, arg, &topts.name);
+	case OPT_KIND:
+		return transfer_opt_device(cli, arg, &topts.kind);
+	case OPT_CONFIRM:
+		return transfer_opt_choice(cli, arg, confirms, &topts.confirm);
+	case OPT_PROOF:
+		return transfer_opt_choice(cli, arg, proofs, &topts.proof);
+	case OPT_FOR:
+		return transfer_opt_choice(cli, arg, states, &topts.want);
+	case OPT_STATE:
+		return transfer_opt_choice(cli, arg, lstates, &topts.state);
+	case OPT_SESSION:
+		topts.session = arg;
+		return 0;
+	case 'o':
+		topts.output = arg;
+		return 0;
+	case OPT_MATCH:
+		if (strlen(arg) != 6 || strspn(arg, "0123456789") != 6)
+			return cli_usage_error(cli, "--match: '%s' is not a 6-digit code", arg);
+		topts.match = arg;
+		return 0;
+	case OPT_TTL:
+		if (opt_seconds_ms(arg, 1000, 86400000LL, &topts.ttl_ms, &cause) == 0)
+			return 0;
+		break;
+	case OPT_SINCE:
+		if (opt_number(arg, 0, (1LL << 53), &topts.since, &cause) == 0)
+			return 0;
+		break;
+	default:
+		return cli_usage_error(cli, "unexpected option");
+	}
+	rc = cli_usage_error(cli, "%s", cause);
+	free(cause);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli cli;
+
+	memset(&cli, 0, sizeof cli);
+	cli.prog = "rtcs-transfer";
+	cli.cmds = transfer_cmds;
+	cli.options_help = transfer_options_help;
+	cli.opt = transfer_opt;
+	return cli_main(&cli, argc, argv);
+}

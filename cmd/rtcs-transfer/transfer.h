@@ -1,0 +1,72 @@
+/* rtcs-transfer: the shared declarations of its commands. */
+#ifndef RTCS_TRANSFER_H
+#define RTCS_TRANSFER_H
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+
+enum {
+	OPT_AS = CLI_OPT_PROG,
+	OPT_TO,
+	OPT_TTL,
+	OPT_CONFIRM,
+	OPT_PROOF,
+	OPT_SESSION,
+	OPT_MATCH,
+	OPT_FOR,
+	OPT_FROM,
+	OPT_NAME,
+	OPT_KIND,
+	OPT_STATE,
+	OPT_SINCE,
+};
+
+struct transfer_opts {
+	const char	*as;
+	const char	*to;
+	const char	*from;
+	const char	*confirm;
+	const char	*proof;
+	const char	*session;
+	const char	*match;
+	const char	*want;		/* --for */
+	const char	*name;
+	const char	*kind;
+	const char	*state;
+	const char	*output;	/* -o FILE */
+	long long	 ttl_ms;	/* 0: the server's default */
+	long long	 since;		/* -1: not given */
+};
+extern struct transfer_opts topts;
+
+int	cmd_request(struct cli *, int, char **);
+int	cmd_offer(struct cli *, int, char **);
+int	cmd_invite(struct cli *, int, char **);
+int	cmd_show(struct cli *, int, char **);
+int	cmd_list(struct cli *, int, char **);
+int	cmd_confirm(struct cli *, int, char **);
+int	cmd_reject(struct cli *, int, char **);
+int	cmd_cancel(struct cli *, int, char **);
+int	cmd_wait(struct cli *, int, char **);
+int	cmd_watch(struct cli *, int, char **);
+int	cmd_run(struct cli *, int, char **);
+
+/* 0 if id looks like an id with this prefix letter, else 65 after printing why. */
+int	transfer_check_id(struct cli *, const char *id, char prefix, const char *what);
+/* POST /v1/transfers (push) as the origin: the answer in *resp, or an exit code. */
+int	transfer_push(struct cli *, struct client *, const char *sid, const char *origin,
+	    cJSON **resp);
+/* Renders payload with rtcs-code: "-t png -o FILE", or on the terminal. */
+int	transfer_render(struct cli *, const char *payload, const char *png_file, int terminal);
+/* --as DEVICE's secret for transfer id (token for its session, or claim): 0 or an exit code. */
+int	transfer_secret(struct cli *, struct client *, const char *device, const char *id,
+	    char **secret);
+/* Waits for want; prints progress; 0 reached, 1 the transfer ended otherwise, else an exit code. */
+int	transfer_wait_for(struct cli *, struct client *, const char *id, const char *want,
+	    char *state, size_t statelen);
+
+void	print_json(const cJSON *);
+void	print_transfer(const cJSON *t);
+void	print_transfer_line(const cJSON *t);
+void	print_event(const cJSON *ev);
+#endif

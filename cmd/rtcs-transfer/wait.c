@@ -1,0 +1,172 @@
+/* rtcs-transfer wait and watch: following the server's event stream. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "client_transfer.h"
+#include "exitcode.h"
+#include "json.h"
+#include "keys.h"
+#include "log.h"
+#include "transfer.h"
+#include "xmalloc.h"
+
+struct wait_show {
+	struct cli	*cli;
+};
+
+static void
+wait_event(const cJSON *ev, void *arg)
+{
+	struct wait_show *w = arg;
+
+	if (w->cli->json)
+		print_json(ev);
+	else if (w->cli->level >= 0 && isatty(STDERR_FILENO))
+		fprintf(stderr, "%s: %s is %s\n", w->cli->prog, json_str(ev, "transfer"),
+		    json_str(ev, "state"));
+}
+
+int
+transfer_wait_for(struct cli *cli, struct client *c, const char *id, const char *want,
+    char *state, size_t statelen)
+{
+	struct transfer_wait w;
+	struct wait_show show = { cli };
+	struct client_err err = { 0 };
+	int rc;
+
+	memset(&w, 0, sizeof w);
+	w.id = id;
+	w.want = want;
+	w.timeout_ms = cli->timeout_ms;
+	w.on_event = wait_event;
+	w.arg = &show;
+	if ((rc = transfer_wait(c, &w, &err)) < 0)
+		return cli_fail(cli, id, &err);
+	if (state != NULL)
+		snprintf(state, statelen, "%s", w.state);
+	if (rc == 1)
+		return cli_error(cli, EXIT_NO, "transfer %s %s%s%s", id, w.state,
+		    w.reason[0] ? ": " : "", w.reason);
+	return EXIT_OK;
+}
+
+/* Whether device is the claimant here: it keeps a claim for the transfer. */
+static int
+wait_holds_claim(const char *dir, const char *device, const char *id)
+{
+	char *claim = NULL, *cause = NULL;
+	int missing = 0;
+
+	if (keys_get(dir, device, "claim", id, &claim, NULL, &missing, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	free(claim);
+	return 1;
+}
+
+int
+cmd_wait(struct cli *cli, int argc, char **argv)
+{
+	struct client *c;
+	struct client_err err = { 0 };
+	char state[16] = "", *claim = NULL, *sid = NULL, *dir;
+	const char *want = topts.want ? topts.want : "completed";
+	cJSON *out;
+	int rc;
+
+	if (argc != 1)
+		return cli_usage_error(cli, "expects one transfer ID");
+	if ((rc = transfer_check_id(cli, argv[0], 'T', "transfer")) != 0)
+		return rc;
+	if ((c = cli_client(cli)) == NULL)
+		return EXIT_SOFTWARE;
+	rc = transfer_wait_for(cli, c, argv[0], want, state, sizeof state);
+	/* A claimant collects its new token once the transfer completed. */
+	if (rc == 0 && topts.as != NULL && strcmp(state, "completed") == 0) {
+		dir = cli_keys_dir(cli);
+		if (!wait_holds_claim(dir, topts.as, argv[0]))
+			log_info("%s holds no claim on %s in %s: no token to collect", topts.as,
+			    argv[0], dir);
+		else if (transfer_collect_token(c, dir, topts.as, argv[0], &sid, &err) != 0)
+			rc = cli_fail(cli, argv[0], &err);
+		free(dir);
+	}
+	if (rc == 0 && cli->json) {
+		out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "transfer", argv[0]);
+		cJSON_AddStringToObject(out, "state", state);
+		if (sid != NULL)
+			cJSON_AddStringToObject(out, "session", sid);
+		print_json(out);
+		cJSON_Delete(out);
+	} else if (rc == 0 && cli->level >= 0)
+		printf("%s\n", state);
+	free(claim);
+	free(sid);
+	client_free(c);
+	return rc;
+}
+
+struct watch {
+	struct cli	*cli;
+	const char	*id;
+	const char	*session;
+};
+
+static int
+watch_line(cJSON *ev, void *arg)
+{
+	struct watch *w = arg;
+	const char *id = json_str(ev, "transfer"), *sid = json_str(ev, "session");
+
+	if (w->id != NULL && (id == NULL || strcmp(id, w->id) != 0))
+		return 0;
+	if (w->session != NULL && (sid == NULL || strcmp(sid, w->session) != 0))
+		return 0;
+	if (w->cli->json)
+		print_json(ev);
+	else
+		print_event(ev);
+	/* Watching one transfer ends with it. */
+	if (w->id != NULL && strcmp(json_str(ev, "event") ? json_str(ev, "event") : "",
+	    "transfer.state") == 0 && transfer_state_terminal(json_str(ev, "state")))
+		return 1;
+	return 0;
+}
+
+int
+cmd_watch(struct cli *cli, int argc, char **argv)
+{
+	struct watch w = { cli, NULL, topts.session };
+	struct client *c;
+	struct client_err err = { 0 };
+	char *path;
+	int rc;
+
+	if (argc > 1 || (argc == 1 && topts.session != NULL))
+		return cli_usage_error(cli, "expects one transfer ID or --session SESSION");
+	if (argc == 1 && (rc = transfer_check_id(cli, argv[0], 'T', "transfer")) != 0)
+		return rc;
+	if (topts.session && (rc = transfer_check_id(cli, topts.session, 'S', "session")) != 0)
+		return rc;
+	w.id = argc == 1 ? argv[0] : NULL;
+	if ((c = cli_client(cli)) == NULL)
+		return EXIT_SOFTWARE;
+	/* One transfer is watched from the start of the log, so nothing is missed. */
+	path = xprintf("/v1/events?follow=1&since=%lld", topts.since >= 0 ? topts.since : 0);
+	rc = client_stream(c, path, NULL, cli->timeout_ms, watch_line, &w, &err);
+	if (rc < 0)
+		rc = cli_fail(cli, "watch", &err);
+	else if (rc == 0)
+		rc = cli_error(cli, EXIT_UNAVAILABLE, "the event stream of rtcs-serve ended");
+	else
+		rc = EXIT_OK;
+	free(path);
+	client_free(c);
+	return rc;
+}

@@ -1,0 +1,272 @@
+/* The client side of transfers shared by rtcs-transfer and rtcs-scan. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "client.h"
+#include "client_transfer.h"
+#include "exitcode.h"
+#include "json.h"
+#include "keys.h"
+#include "xmalloc.h"
+
+static const char *const transfer_states[] = {
+	"issued", "scanned", "verified", "committing", "completed", NULL
+};
+
+int
+transfer_state_rank(const char *state)
+{
+	int i;
+
+	for (i = 0; state != NULL && transfer_states[i] != NULL; i++)
+		if (strcmp(state, transfer_states[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
+transfer_state_terminal(const char *state)
+{
+	return state != NULL && (strcmp(state, "completed") == 0 || strcmp(state, "failed") == 0);
+}
+
+int
+transfer_state_reached(const char *state, const char *want)
+{
+	if (state == NULL)
+		return 0;
+	if (want == NULL)
+		want = "completed";
+	if (strcmp(want, "failed") == 0 || strcmp(state, "failed") == 0)
+		return strcmp(state, want) == 0;
+	return transfer_state_rank(state) >= transfer_state_rank(want) && transfer_state_rank(want) >= 0;
+}
+
+int
+transfer_get(struct client *c, const char *id, cJSON **out, struct client_err *err)
+{
+	char *path = xprintf("/v1/transfers/%s", id);
+	cJSON *resp = NULL, *t;
+	int rc;
+
+	rc = client_call(c, "GET", path, NULL, NULL, &resp, err);
+	free(path);
+	if (rc != 0)
+		return -1;
+	if (!cJSON_IsObject(t = cJSON_DetachItemFromObjectCaseSensitive(resp, "transfer"))) {
+		cJSON_Delete(t);
+		cJSON_Delete(resp);
+		client_err_set(err, EXIT_PROTOCOL, "rtcs-serve returned no transfer");
+		return -1;
+	}
+	cJSON_Delete(resp);
+	*out = t;
+	return 0;
+}
+
+/* keys_get that treats "no such entry" as an empty answer. */
+static int
+transfer_key(const char *dir, const char *device, const char *ext, const char *key,
+    char **value, struct client_err *err)
+{
+	char *cause = NULL;
+	int missing = 0;
+
+	*value = NULL;
+	if (keys_get(dir, device, ext, key, value, NULL, &missing, &cause) == 0)
+		return 0;
+	if (missing) {
+		free(cause);
+		return 0;
+	}
+	/* With no key, several entries: the caller must name the session. */
+	client_err_set(err, key == NULL ? EXIT_DATAERR : EXIT_IOERR, "%s", cause);
+	free(cause);
+	return -1;
+}
+
+int
+transfer_device_secret(struct client *c, const char *keys_dir, const char *device,
+    const char *session, const char *id, char **secret, const char **kind, struct client_err *err)
+{
+	cJSON *t = NULL;
+	const char *sid = session != NULL && *session != '\0' ? session : NULL;
+	int rc = 0;
+
+	*secret = NULL;
+	*kind = "none";
+	if (sid == NULL && transfer_get(c, id, &t, err) == 0)
+		sid = json_str(t, "session");
+	else if (sid == NULL)
+		client_err_clear(err);	/* the server will say what is wrong with id */
+	if (transfer_key(keys_dir, device, "token", sid, secret, err) != 0)
+		rc = -1;
+	else if (*secret != NULL)
+		*kind = "token";
+	else if (transfer_key(keys_dir, device, "claim", id, secret, err) != 0)
+		rc = -1;
+	else if (*secret != NULL)
+		*kind = "claim";
+	cJSON_Delete(t);
+	return rc;
+}
+
+static char *
+transfer_base64(const void *data, size_t len)
+{
+	char *out;
+
+	if (len > 64 * 1024 * 1024)
+		return NULL;
+	out = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	return out;
+}
+
+int
+transfer_submit_image(struct client *c, const char *keys_dir, const char *device,
+    const char *id, const char *secret, const char *payload, const void *png, size_t pnglen,
+    cJSON **out, struct client_err *err)
+{
+	cJSON *req = cJSON_CreateObject(), *resp = NULL, *t;
+	char *path = xprintf("/v1/transfers/%s/image", id), *b64, *cause = NULL;
+	const char *claim;
+	int rc = -1;
+
+	cJSON_AddStringToObject(req, "device", device);
+	if (png != NULL) {
+		if ((b64 = transfer_base64(png, pnglen)) == NULL) {
+			client_err_set(err, EXIT_DATAERR, "image too large");
+			goto out;
+		}
+		cJSON_AddStringToObject(req, "image", b64);
+		free(b64);
+	} else
+		cJSON_AddStringToObject(req, "payload", payload);
+	if (client_call(c, "POST", path, secret, req, &resp, err) != 0)
+		goto out;
+	if (!cJSON_IsObject(t = cJSON_GetObjectItemCaseSensitive(resp, "transfer"))) {
+		client_err_set(err, EXIT_PROTOCOL, "rtcs-serve returned no transfer");
+		goto out;
+	}
+	if ((claim = json_str(resp, "claim")) != NULL &&
+	    keys_put(keys_dir, device, "claim", id, claim, &cause) != 0) {
+		client_err_set(err, EXIT_IOERR, "cannot keep the claim of %s: %s", device, cause);
+		free(cause);
+		goto out;
+	}
+	*out = resp;
+	resp = NULL;
+	rc = 0;
+out:
+	cJSON_Delete(req);
+	cJSON_Delete(resp);
+	free(path);
+	return rc;
+}
+
+/* One line of /v1/events: keeps the state of our transfer, stops when it is settled. */
+static int
+transfer_wait_line(cJSON *ev, void *arg)
+{
+	struct transfer_wait *w = arg;
+	const char *name = json_str(ev, "event"), *id = json_str(ev, "transfer");
+	const char *state = json_str(ev, "state"), *reason = json_str(ev, "reason");
+
+	if (name == NULL || id == NULL || state == NULL || strcmp(name, "transfer.state") != 0 ||
+	    strcmp(id, w->id) != 0)
+		return 0;
+	snprintf(w->state, sizeof w->state, "%s", state);
+	snprintf(w->reason, sizeof w->reason, "%s", reason ? reason : "");
+	if (w->on_event != NULL)
+		w->on_event(ev, w->arg);
+	if (transfer_state_reached(state, w->want))
+		return 1;
+	if (transfer_state_terminal(state))
+		return 2;
+	return 0;
+}
+
+/* Where the transfer stands now; 0 reached, 1 over, 2 still going. */
+static int
+transfer_wait_now(struct client *c, struct transfer_wait *w, struct client_err *err)
+{
+	cJSON *t;
+	const char *state, *reason;
+
+	if (transfer_get(c, w->id, &t, err) != 0)
+		return -1;
+	state = json_str(t, "state");
+	reason = json_str(t, "reason");
+	snprintf(w->state, sizeof w->state, "%s", state ? state : "");
+	snprintf(w->reason, sizeof w->reason, "%s", reason ? reason : "");
+	cJSON_Delete(t);
+	if (transfer_state_reached(w->state, w->want))
+		return 0;
+	return transfer_state_terminal(w->state) ? 1 : 2;
+}
+
+int
+transfer_wait(struct client *c, struct transfer_wait *w, struct client_err *err)
+{
+	int rc;
+
+	if ((rc = transfer_wait_now(c, w, err)) != 2)
+		return rc;
+	/*
+	 * The durable event log from its start: every transition of this
+	 * transfer is in it, so nothing between the look above and the
+	 * stream's start is missed.
+	 */
+	rc = client_stream(c, "/v1/events?since=0&follow=1", NULL, w->timeout_ms,
+	    transfer_wait_line, w, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		client_err_set(err, EXIT_UNAVAILABLE, "the event stream of rtcs-serve ended");
+		return -1;
+	}
+	return rc == 1 ? 0 : 1;
+}
+
+int
+transfer_collect_token(struct client *c, const char *keys_dir, const char *device,
+    const char *id, char **session_out, struct client_err *err)
+{
+	char *claim = NULL, *path, *cause = NULL;
+	cJSON *resp = NULL;
+	const char *token, *sid;
+	int rc = -1;
+
+	if (transfer_key(keys_dir, device, "claim", id, &claim, err) != 0)
+		return -1;
+	if (claim == NULL) {
+		client_err_set(err, EXIT_NOINPUT, "device %s holds no claim on transfer %s in %s",
+		    device, id, keys_dir);
+		return -1;
+	}
+	path = xprintf("/v1/transfers/%s/token", id);
+	if (client_call(c, "GET", path, claim, NULL, &resp, err) != 0)
+		goto out;
+	if ((token = json_str(resp, "token")) == NULL || (sid = json_str(resp, "session")) == NULL) {
+		client_err_set(err, EXIT_PROTOCOL, "rtcs-serve returned no token");
+		goto out;
+	}
+	if (keys_put(keys_dir, device, "token", sid, token, &cause) != 0 ||
+	    keys_put(keys_dir, device, "claim", id, NULL, &cause) != 0) {
+		client_err_set(err, EXIT_IOERR, "cannot store the token of %s: %s", device, cause);
+		free(cause);
+		goto out;
+	}
+	if (session_out != NULL)
+		*session_out = xstrdup(sid);
+	rc = 0;
+out:
+	free(path);
+	free(claim);
+	cJSON_Delete(resp);
+	return rc;
+}

@@ -1,0 +1,71 @@
+/*
+ * The client side of transfers shared by rtcs-transfer and rtcs-scan:
+ * which secret a device shows for a transfer, submitting image data,
+ * waiting for a state, and collecting the claimant's new channel token.
+ * Nothing here prints or exits: failures come back in a client_err.
+ */
+#ifndef RTCS_CLIENT_TRANSFER_H
+#define RTCS_CLIENT_TRANSFER_H
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+struct client;
+struct client_err;
+
+/* States in order; "failed" is the one terminal failure (its reason says why). */
+int	 transfer_state_rank(const char *state);	/* -1 if unknown */
+int	 transfer_state_terminal(const char *state);
+/* Whether state satisfies "--for want" (want "failed" only by failing). */
+int	 transfer_state_reached(const char *state, const char *want);
+
+/*
+ * The secret DEVICE presents for transfer id: its channel token for session
+ * (if session is NULL or "", the transfer's session as the server knows it,
+ * else the device's only token), else its claim secret for the transfer,
+ * else none (*secret NULL, *kind "none"). *kind is "token", "claim" or "none".
+ */
+int	 transfer_device_secret(struct client *, const char *keys_dir, const char *device,
+	    const char *session, const char *id, char **secret, const char **kind,
+	    struct client_err *);
+
+/* GET /v1/transfers/{id} as the operator: the transfer object (caller frees *out). */
+int	 transfer_get(struct client *, const char *id, cJSON **out, struct client_err *);
+
+/*
+ * POST /v1/transfers/{id}/image for device: the decoded payload, or the PNG
+ * bytes (png non-NULL: sent base64). *out is the answer {transfer, role,
+ * match?, claim?}; a claim secret in it is stored in DEVICE.claim.
+ */
+int	 transfer_submit_image(struct client *, const char *keys_dir, const char *device,
+	    const char *id, const char *secret, const char *payload,
+	    const void *png, size_t pnglen, cJSON **out, struct client_err *);
+
+/* A transfer.state event of the transfer being waited on (for progress or --json). */
+typedef void (*transfer_event_cb)(const cJSON *event, void *arg);
+
+struct transfer_wait {
+	const char	*id;
+	const char	*want;		/* a state; NULL: "completed" */
+	long long	 timeout_ms;	/* 0: forever */
+	transfer_event_cb on_event;	/* may be NULL */
+	void		*arg;
+	/* Results. */
+	char		 state[16];
+	char		 reason[32];
+};
+
+/*
+ * Waits on the server's event stream until the transfer reaches w->want.
+ * Returns 0 when it did, 1 when the transfer ended otherwise (w->state and
+ * w->reason say how), -1 on error (exit 124 in *err on timeout).
+ */
+int	 transfer_wait(struct client *, struct transfer_wait *w, struct client_err *);
+
+/*
+ * For the claimant of a completed transfer: fetches the new channel's token
+ * with the claim secret kept in DEVICE.claim, stores it in DEVICE.token for
+ * the session and forgets the claim. *session_out (if asked) gets the session.
+ */
+int	 transfer_collect_token(struct client *, const char *keys_dir, const char *device,
+	    const char *id, char **session_out, struct client_err *);
+#endif

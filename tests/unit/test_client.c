@@ -1,0 +1,115 @@
+/* Unit tests for the client side: the exit-code table, transfer states, and scan_submit without a server. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "client_transfer.h"
+#include "exitcode.h"
+
+/* submit.c belongs to rtcs-scan; compiled in here so it is checked on every branch. */
+#include "../../cmd/rtcs-scan/submit.c"
+
+static int failures;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)
+
+static void
+test_exit_table(void)
+{
+	CHECK(client_exit_for(200, NULL) == EXIT_OK);
+	CHECK(client_exit_for(201, NULL) == EXIT_OK);
+	CHECK(client_exit_for(401, "unauthorized") == EXIT_NOPERM);
+	CHECK(client_exit_for(403, "forbidden") == EXIT_NOPERM);
+	CHECK(client_exit_for(403, NULL) == EXIT_NOPERM);
+	CHECK(client_exit_for(404, "not_found") == EXIT_NOINPUT);
+	CHECK(client_exit_for(400, "bad_field") == EXIT_DATAERR);
+	CHECK(client_exit_for(409, "already_claimed") == EXIT_NO);
+	CHECK(client_exit_for(409, "session_ended") == EXIT_NO);
+	CHECK(client_exit_for(409, "conflict") == EXIT_DATAERR);
+	CHECK(client_exit_for(410, "expired") == EXIT_NO);
+	CHECK(client_exit_for(410, NULL) == EXIT_NO);
+	CHECK(client_exit_for(403, "match_mismatch") == EXIT_NO);
+	CHECK(client_exit_for(400, "code_mismatch") == EXIT_NO);
+	CHECK(client_exit_for(413, NULL) == EXIT_DATAERR);
+	CHECK(client_exit_for(429, "rate_limited") == EXIT_UNAVAILABLE);
+	CHECK(client_exit_for(500, "internal") == EXIT_SOFTWARE);
+	CHECK(client_exit_for(502, NULL) == EXIT_SOFTWARE);
+	CHECK(client_exit_for(503, "unavailable") == EXIT_UNAVAILABLE);
+	CHECK(client_exit_for(405, NULL) == EXIT_PROTOCOL);
+	CHECK(client_exit_for(302, NULL) == EXIT_PROTOCOL);
+}
+
+static void
+test_states(void)
+{
+	CHECK(transfer_state_reached("scanned", "scanned"));
+	CHECK(transfer_state_reached("completed", "scanned"));
+	CHECK(!transfer_state_reached("issued", "scanned"));
+	CHECK(!transfer_state_reached("failed", "completed"));
+	CHECK(transfer_state_reached("failed", "failed"));
+	CHECK(!transfer_state_reached("completed", "failed"));
+	CHECK(transfer_state_reached("completed", NULL));
+	CHECK(!transfer_state_reached("verified", "bogus"));
+	CHECK(transfer_state_terminal("failed") && transfer_state_terminal("completed"));
+	CHECK(!transfer_state_terminal("committing"));
+	CHECK(transfer_state_rank("issued") == 0 && transfer_state_rank("nope") == -1);
+}
+
+static void
+test_no_server(void)
+{
+	struct client *c = client_new("/nonexistent/rtcs.sock", 1000);
+	struct client_err err = { 0 };
+	cJSON *out = NULL;
+
+	CHECK(c != NULL);
+	CHECK(client_call(c, "GET", "/v1/health", NULL, NULL, &out, &err) == -1);
+	CHECK(err.exit == EXIT_UNAVAILABLE);
+	CHECK(err.msg != NULL && strstr(err.msg, "cannot reach rtcs-serve at /nonexistent/rtcs.sock") != NULL);
+	client_err_clear(&err);
+	client_free(c);
+}
+
+static void
+test_submit(void)
+{
+	struct scan_submit_opts o;
+	char dir[] = "/tmp/rtcs-unit.XXXXXX";
+	const char *good = "RTCS:1:TAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+	CHECK(mkdtemp(dir) != NULL);
+	memset(&o, 0, sizeof o);
+	o.prog = "test_client";
+	o.keys = dir;
+	o.socket = "/nonexistent/rtcs.sock";
+	CHECK(scan_submit(&o, good, NULL, 0) == EXIT_USAGE);		/* no device */
+	o.device = "Bad Name";
+	CHECK(scan_submit(&o, good, NULL, 0) == EXIT_USAGE);
+	o.device = "tablet";
+	CHECK(scan_submit(&o, "HELLO", NULL, 0) == EXIT_DATAERR);
+	CHECK(scan_submit(&o, NULL, NULL, 0) == EXIT_DATAERR);
+	o.upload = 1;
+	CHECK(scan_submit(&o, good, NULL, 0) == EXIT_USAGE);		/* upload without image */
+	CHECK(scan_submit(&o, good, "\x89PNG", 4) == EXIT_UNAVAILABLE);
+	o.upload = 0;
+	CHECK(scan_submit(&o, good, NULL, 0) == EXIT_UNAVAILABLE);
+	CHECK(scan_submit(&o, "RTCS:1:I:IAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, 0) ==
+	    EXIT_UNAVAILABLE);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	test_exit_table();
+	test_states();
+	test_no_server();
+	test_submit();
+	if (failures) {
+		fprintf(stderr, "test_client: %d failures\n", failures);
+		return 1;
+	}
+	printf("test_client: ok\n");
+	return 0;
+}

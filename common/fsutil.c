@@ -165,3 +165,38 @@ fs_read_file(const char *path, size_t max, char **data, size_t *len, char **caus
 	*len = off;
 	return 0;
 }
+
+int
+fs_read_fd(int fd, size_t max, char **data, size_t *len, char **cause)
+{
+	size_t off = 0, cap = 65536;
+	char *buf = xmalloc(cap + 1);
+	ssize_t n;
+
+	for (;;) {
+		if (off == cap) {
+			if (cap >= max) {
+				*cause = xprintf("more than %zu bytes", max);
+				free(buf);
+				return -1;
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		n = read(fd, buf + off, cap - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*cause = xstrdup(strerror(errno));
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	*data = buf;
+	*len = off;
+	return 0;
+}

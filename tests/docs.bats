@@ -41,3 +41,9 @@ load docs_helper
 	assert_line -- --json
 	refute_line -- -t
 }
+
+@test "docs: every man page has an EXIT STATUS section" {
+	for m in "$RTCS_TOP"/man/*.1; do
+		grep -q '^\.Sh EXIT STATUS' "$m" || fail "$m: no EXIT STATUS section"
+	done
+}

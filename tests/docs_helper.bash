@@ -9,7 +9,8 @@
 #   completions/bash/PROG and completions/zsh/_PROG
 #                    spell each long option literally as --name;
 #   completions/fish/PROG.fish
-#                    declares each long option with "-l name".
+#                    declares each long option with "-l name" on a
+#                    "complete" line.
 
 # Lines of --name tokens read from stdin.
 docs_dashdash() {
@@ -33,7 +34,8 @@ docs_zsh_opts() {
 }
 
 docs_fish_opts() {
-	grep -oE -- '(^|[[:space:]])-l[[:space:]]+[a-z][a-z0-9-]*' "$1" |
+	grep -E '^[[:space:]]*complete[[:space:]]' "$1" |
+	    grep -oE -- '(^|[[:space:]])-l[[:space:]]+[a-z][a-z0-9-]*' |
 	    sed -E 's/.*-l[[:space:]]+/--/' | sort -u
 }
 

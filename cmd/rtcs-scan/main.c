@@ -12,12 +12,22 @@
 #include "exitcode.h"
 #include "json.h"
 #include "log.h"
+#include "opt.h"
 #include "scan.h"
+#include "sibling.h"
 #include "xmalloc.h"
+
+/* What --submit hands on to "rtcs-transfer submit". */
+struct scan_submit_opts {
+	const char	*device, *keys, *socket, *session, *name, *timeout;
+	int		 upload, wait, json;
+};
 
 struct scan_opts {
 	enum qr_decode_symbols	 which;
 	int			 json;
+	int			 submit;
+	struct scan_submit_opts	 sub;
 };
 
 static void
@@ -25,9 +35,21 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: rtcs-scan [-hqVv] [--symbols qr|all] [--json] [FILE...|-]\n"
-	    "Prints the payload of every code found in the images (PNG, PGM, PPM).\n"
+	    "       rtcs-scan --submit --as DEVICE [--upload] [--wait] [-S SOCKET] [--keys DIR]\n"
+	    "                 [--session ID] [--name NAME] [--timeout SECONDS] FILE...|-\n"
+	    "Prints the payload of every code found in the images (PNG, PGM, PPM);\n"
+	    "with --submit, hands each rtcs code to rtcs-serve as DEVICE's image data.\n"
 	    "      --symbols qr|all  QR codes only (default) or every symbology zbar knows\n"
 	    "      --json            one JSON object a code: file, type, payload, position\n"
+	    "      --submit          submit each rtcs code found to the server\n"
+	    "      --as DEVICE       the device that submits (its key directory holds its token)\n"
+	    "      --upload          send the PNG itself; the server decodes it\n"
+	    "      --wait            block until the transfer ends; store the new token\n"
+	    "  -S, --socket PATH     the server's socket\n"
+	    "      --keys DIR        the device's key directory\n"
+	    "      --session ID      the session, when the device is in several\n"
+	    "      --name NAME       invite codes: the participant name (default: the device)\n"
+	    "      --timeout SECONDS bound on --wait (exit 124)\n"
 	    "  -q, --quiet           no message when an image holds no code\n"
 	    "  -v, --verbose         say how many codes each image holds\n"
 	    "  -h, --help            this help\n"
@@ -150,16 +172,27 @@ parse_options(int argc, char **argv, struct scan_opts *o)
 	static const struct option longopts[] = {
 		{ "symbols", required_argument, NULL, 'Y' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "submit", no_argument, NULL, 'U' },
+		{ "as", required_argument, NULL, 'A' },
+		{ "upload", no_argument, NULL, 'P' },
+		{ "wait", no_argument, NULL, 'W' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "keys", required_argument, NULL, 'K' },
+		{ "session", required_argument, NULL, 'E' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	long long ms;
+	char *cause;
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":qvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":qvhVS:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'Y':
 			if (strcmp(optarg, "qr") == 0)
@@ -171,6 +204,36 @@ parse_options(int argc, char **argv, struct scan_opts *o)
 			break;
 		case 'J':
 			o->json = 1;
+			o->sub.json = 1;
+			break;
+		case 'U':
+			o->submit = 1;
+			break;
+		case 'A':
+			o->sub.device = optarg;
+			break;
+		case 'P':
+			o->sub.upload = 1;
+			break;
+		case 'W':
+			o->sub.wait = 1;
+			break;
+		case 'S':
+			o->sub.socket = optarg;
+			break;
+		case 'K':
+			o->sub.keys = optarg;
+			break;
+		case 'E':
+			o->sub.session = optarg;
+			break;
+		case 'N':
+			o->sub.name = optarg;
+			break;
+		case 'T':
+			if (opt_seconds_ms(optarg, 1, 86400000, &ms, &cause) != 0)
+				die(EXIT_USAGE, "--timeout: %s", cause);
+			o->sub.timeout = optarg;
 			break;
 		case 'q':
 			log_set_level(LOG_LEVEL_QUIET);
@@ -192,17 +255,85 @@ parse_options(int argc, char **argv, struct scan_opts *o)
 			die(EXIT_USAGE, "unknown option %s (see --help)", argv[optind - 1]);
 		}
 	}
+	if (o->submit && o->sub.device == NULL)
+		die(EXIT_USAGE, "--submit needs --as DEVICE (see --help)");
+	if (!o->submit && (o->sub.device || o->sub.upload || o->sub.wait || o->sub.socket ||
+	    o->sub.keys || o->sub.session || o->sub.name || o->sub.timeout))
+		die(EXIT_USAGE, "--as, --upload, --wait, --socket, --keys, --session, --name and --timeout go with --submit");
+}
+
+/* Runs "rtcs-transfer submit" for one payload; its exit code is ours. */
+static int
+submit_payload(const struct scan_opts *o, const char *payload, const void *png, size_t len)
+{
+	const struct scan_submit_opts *so = &o->sub;
+	char *argv[32], *cause = NULL;
+	int n = 0, rc;
+
+#define ARG(flag, v) do { if (v) { argv[n++] = (char *)(flag); argv[n++] = (char *)(v); } } while (0)
+	argv[n++] = "rtcs-transfer";
+	argv[n++] = "submit";
+	ARG("--as", so->device);
+	ARG("--socket", so->socket);
+	ARG("--keys", so->keys);
+	ARG("--session", so->session);
+	ARG("--name", so->name);
+	ARG("--timeout", so->timeout);
+#undef ARG
+	if (so->upload)
+		argv[n++] = "--upload";
+	if (so->wait)
+		argv[n++] = "--wait";
+	if (so->json)
+		argv[n++] = "--json";
+	if (log_get_level() < LOG_LEVEL_WARN)
+		argv[n++] = "--quiet";
+	else if (log_get_level() > LOG_LEVEL_WARN)
+		argv[n++] = "--verbose";
+	argv[n++] = "--";
+	argv[n++] = (char *)payload;
+	argv[n] = NULL;
+	fflush(stdout);
+	if ((rc = sibling_run(argv, png, len, &cause)) < 0) {
+		fprintf(stderr, "rtcs-scan: %s\n", cause);
+		free(cause);
+		return EXIT_SOFTWARE;
+	}
+	return rc;
+}
+
+/* Each code found goes to the server; the PNG bytes too with --upload. */
+static int
+submit_input(const struct scan_opts *o, const struct scan_input *in)
+{
+	int i, status = EXIT_OK;
+
+	if (in->status != EXIT_OK)
+		return in->status;
+	if (o->sub.upload && (in->len < 8 || memcmp(in->data, "\x89PNG\r\n\x1a\n", 8) != 0)) {
+		fprintf(stderr, "rtcs-scan: %s: --upload sends PNG images only\n", in->name);
+		return EXIT_DATAERR;
+	}
+	for (i = 0; i < in->nsyms; i++) {
+		char *payload = xstrndup(in->syms[i].data, in->syms[i].len);
+		status = scan_worse(status, submit_payload(o, payload,
+		    o->sub.upload ? in->data : NULL, o->sub.upload ? in->len : 0));
+		free(payload);
+	}
+	return status;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct scan_opts o = { QR_DECODE_QR, 0 };
+	struct scan_opts o;
 	struct scan_input in;
 	char *stdin_only[] = { "-" };
 	char **files;
 	int i, nfiles, status = EXIT_OK;
 
+	memset(&o, 0, sizeof o);
+	o.which = QR_DECODE_QR;
 	log_init("rtcs-scan", LOG_LEVEL_WARN);
 	parse_options(argc, argv, &o);
 	files = argv + optind;
@@ -220,8 +351,14 @@ main(int argc, char **argv)
 	 */
 	for (i = 0; i < nfiles; i++) {
 		scan_decode(files[i], o.which, &in);
-		print_input(&o, &in);
-		status = scan_worse(status, in.status);
+		if (o.submit) {
+			if (in.status != EXIT_OK)
+				print_input(&o, &in);
+			status = scan_worse(status, submit_input(&o, &in));
+		} else {
+			print_input(&o, &in);
+			status = scan_worse(status, in.status);
+		}
 		scan_input_free(&in);
 	}
 	return status;

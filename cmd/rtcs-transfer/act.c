@@ -6,7 +6,7 @@
 #include "client_transfer.h"
 #include "exitcode.h"
 #include "json.h"
-#include "transfer.h"
+#include "xfer.h"
 #include "xmalloc.h"
 
 int

@@ -4,7 +4,7 @@
 
 #include "names.h"
 #include "opt.h"
-#include "transfer.h"
+#include "xfer.h"
 
 struct transfer_opts topts = { .since = -1 };
 
@@ -39,6 +39,11 @@ static const struct option opt_invite[] = {
 	{ "kind", required_argument, NULL, OPT_KIND }, O_OUT, O_END
 };
 
+static const struct option opt_submit[] = {
+	O_AS, O_SESS, { "name", required_argument, NULL, OPT_NAME },
+	{ "upload", no_argument, NULL, OPT_UPLOAD }, { "wait", no_argument, NULL, OPT_WAIT }, O_END
+};
+
 static const struct cli_cmd transfer_cmds[] = {
 	{ "request", "SESSION --as DEVICE [--to DEVICE] [--ttl S] [--confirm none|origin|peers|all] "
 	  "[--proof both|scanner]", "push: ask for a code to move DEVICE's place in SESSION; "
@@ -62,6 +67,9 @@ static const struct cli_cmd transfer_cmds[] = {
 	  "the scan, confirm, report", "o:", opt_run, cmd_run },
 	{ "invite", "--to DEVICE [--name NAME] [--kind KIND] [-o FILE]",
 	  "a printable code that starts a session with DEVICE", "o:", opt_invite, cmd_invite },
+	{ "submit", "PAYLOAD|- --as DEVICE [--session SESSION] [--name NAME] [--upload] [--wait]",
+	  "submit a scanned code as DEVICE's image data (rtcs-scan's submit mode runs this); "
+	  "with --upload the PNG is read from stdin", "", opt_submit, cmd_submit },
 	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -79,6 +87,8 @@ static const char transfer_options_help[] =
     "      --since N         watch: start after server event N\n"
     "      --name NAME       invite: the participant name of the target device\n"
     "      --kind KIND       invite: the kind of the session it starts\n"
+    "      --upload          submit: send the PNG read from stdin; the server decodes it\n"
+    "      --wait            submit: block until the transfer ends; store the new token\n"
     "  -o, --output FILE     run, invite: also render the code as a PNG file\n";
 
 static int
@@ -135,6 +145,12 @@ transfer_opt(struct cli *cli, int val, const char *arg)
 		return transfer_opt_choice(cli, arg, states, &topts.want);
 	case OPT_STATE:
 		return transfer_opt_choice(cli, arg, lstates, &topts.state);
+	case OPT_UPLOAD:
+		topts.upload = 1;
+		return 0;
+	case OPT_WAIT:
+		topts.wait = 1;
+		return 0;
 	case OPT_SESSION:
 		topts.session = arg;
 		return 0;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "transfer.h"
+#include "xfer.h"
 
 void
 print_json(const cJSON *obj)

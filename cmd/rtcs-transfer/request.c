@@ -8,7 +8,7 @@
 #include "json.h"
 #include "log.h"
 #include "payload.h"
-#include "transfer.h"
+#include "xfer.h"
 #include "xmalloc.h"
 
 int

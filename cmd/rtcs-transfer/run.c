@@ -1,12 +1,7 @@
 /* rtcs-transfer run: the whole push flow for an operator, and rendering codes with rtcs-code. */
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -15,51 +10,24 @@
 #include "fsutil.h"
 #include "json.h"
 #include "log.h"
-#include "transfer.h"
+#include "sibling.h"
+#include "xfer.h"
 #include "xmalloc.h"
-
-extern char **environ;
-
-/* rtcs-code next to this program, else the one on PATH. */
-static char *
-run_code_program(void)
-{
-	char self[PATH_MAX], *slash, *p;
-	ssize_t n;
-
-	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-			p = xprintf("%s/rtcs-code", self);
-			if (access(p, X_OK) == 0)
-				return p;
-			free(p);
-		}
-	}
-	return xstrdup("rtcs-code");
-}
 
 int
 transfer_render(struct cli *cli, const char *payload, const char *png_file, int terminal)
 {
-	char *prog = run_code_program();
-	char *png_argv[] = { prog, "-t", "png", "-o", (char *)png_file, (char *)payload, NULL };
-	char *tty_argv[] = { prog, "-t", "utf8", (char *)payload, NULL };
-	int status, rc;
-	pid_t pid;
+	char *png_argv[] = { "rtcs-code", "-t", "png", "-o", (char *)png_file, (char *)payload, NULL };
+	char *tty_argv[] = { "rtcs-code", "-t", "utf8", (char *)payload, NULL };
+	char *cause = NULL;
+	int rc;
 
-	if ((rc = posix_spawnp(&pid, prog, NULL, NULL, terminal ? tty_argv : png_argv, environ)) != 0) {
-		rc = cli_error(cli, EXIT_SOFTWARE, "cannot run %s: %s", prog, strerror(rc));
-		free(prog);
-		return rc;
-	}
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_SOFTWARE;
-	if (rc != 0)
-		cli_error(cli, rc, "%s failed (exit %d)", prog, rc);
-	free(prog);
+	rc = sibling_run(terminal ? tty_argv : png_argv, NULL, 0, &cause);
+	if (rc < 0) {
+		rc = cli_error(cli, EXIT_SOFTWARE, "%s", cause);
+		free(cause);
+	} else if (rc != 0)
+		cli_error(cli, rc, "rtcs-code failed (exit %d)", rc);
 	return rc;
 }
 

@@ -10,7 +10,7 @@
 #include "json.h"
 #include "keys.h"
 #include "log.h"
-#include "transfer.h"
+#include "xfer.h"
 #include "xmalloc.h"
 
 struct wait_show {

@@ -2,8 +2,8 @@
 # Long options (kept the same as in the program's help and man page):
 # --as --confirm --for --from --help --json --keys --kind --match --name
 # --output --proof --quiet --session --since --socket --state --timeout --to
-# --ttl --verbose --version
-set -l cmds request offer show list confirm reject cancel wait watch run invite
+# --ttl --upload --verbose --version --wait
+set -l cmds request offer show list confirm reject cancel wait watch run invite submit
 
 function __rtcs_transfer_ids
     rtcs-transfer list --state open 2>/dev/null | string split -f1 ' '
@@ -58,3 +58,5 @@ complete -c rtcs-transfer -l since -x -d 'start after this event'
 complete -c rtcs-transfer -l name -x -d 'invite: participant name'
 complete -c rtcs-transfer -l kind -x -a 'chat telephony video' -d 'invite: session kind'
 complete -c rtcs-transfer -s o -l output -r -F -d 'render the code as PNG'
+complete -c rtcs-transfer -l upload -d 'submit: send the PNG from stdin'
+complete -c rtcs-transfer -l wait -d 'submit: wait until the transfer ends'

@@ -8,8 +8,10 @@
 #include "client_transfer.h"
 #include "exitcode.h"
 
-/* submit.c belongs to rtcs-scan; compiled in here so it is checked on every branch. */
-#include "../../cmd/rtcs-scan/submit.c"
+/* submit.c belongs to rtcs-transfer (rtcs-scan --submit runs it); compiled in here. */
+#include "../../cmd/rtcs-transfer/submit.c"
+
+struct transfer_opts topts = { .since = -1 };	/* main.c owns it in the program */
 
 static int failures;
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)

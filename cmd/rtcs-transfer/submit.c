@@ -6,14 +6,17 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "cli.h"
 #include "client_transfer.h"
 #include "exitcode.h"
+#include "fsutil.h"
 #include "json.h"
 #include "keys.h"
 #include "names.h"
 #include "paths.h"
 #include "payload.h"
 #include "submit.h"
+#include "xfer.h"
 #include "xmalloc.h"
 
 struct submit {
@@ -234,5 +237,54 @@ scan_submit(const struct scan_submit_opts *o, const char *payload, const void *p
 		rc = submit_transfer(&s, &p, payload, png, pnglen);
 	client_free(s.client);
 	free(s.keys);
+	return rc;
+}
+
+/*
+ * rtcs-transfer submit --as DEVICE [--upload] [--wait] PAYLOAD|-: what
+ * rtcs-scan --submit runs for each code it decodes (so rtcs-scan itself
+ * stays free of the HTTP client). With --upload the PNG comes on stdin.
+ */
+int
+cmd_submit(struct cli *cli, int argc, char **argv)
+{
+	struct scan_submit_opts o;
+	char *png = NULL, *payload = NULL, *cause = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (argc != 1)
+		return cli_usage_error(cli, "expects one PAYLOAD (or - to read it from stdin)");
+	if (topts.as == NULL)
+		return cli_usage_error(cli, "needs --as DEVICE");
+	if (strcmp(argv[0], "-") == 0 && topts.upload)
+		return cli_usage_error(cli, "with --upload the image is on stdin: give the PAYLOAD as an argument");
+	if (topts.upload || strcmp(argv[0], "-") == 0) {
+		if (fs_read_fd(STDIN_FILENO, 1024 * 1024, &png, &len, &cause) != 0) {
+			rc = cli_error(cli, EXIT_IOERR, "cannot read stdin: %s", cause);
+			free(cause);
+			return rc;
+		}
+	}
+	if (strcmp(argv[0], "-") == 0) {
+		payload = xstrndup(png, strcspn(png, "\r\n"));
+		free(png);
+		png = NULL;
+	}
+	memset(&o, 0, sizeof o);
+	o.prog = cli->prog;
+	o.device = topts.as;
+	o.keys = cli->keys;
+	o.socket = cli->socket;
+	o.session = topts.session;
+	o.name = topts.name;
+	o.upload = topts.upload;
+	o.wait = topts.wait;
+	o.json = cli->json;
+	o.timeout_ms = cli->timeout_ms;
+	o.verbose = cli->level;
+	rc = scan_submit(&o, payload ? payload : argv[0], png, len);
+	free(payload);
+	free(png);
 	return rc;
 }

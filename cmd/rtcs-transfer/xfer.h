@@ -1,6 +1,6 @@
 /* rtcs-transfer: the shared declarations of its commands. */
-#ifndef RTCS_TRANSFER_H
-#define RTCS_TRANSFER_H
+#ifndef RTCS_XFER_H
+#define RTCS_XFER_H
 #include <cjson/cJSON.h>
 
 #include "cli.h"
@@ -19,6 +19,8 @@ enum {
 	OPT_KIND,
 	OPT_STATE,
 	OPT_SINCE,
+	OPT_UPLOAD,
+	OPT_WAIT,
 };
 
 struct transfer_opts {
@@ -36,6 +38,8 @@ struct transfer_opts {
 	const char	*output;	/* -o FILE */
 	long long	 ttl_ms;	/* 0: the server's default */
 	long long	 since;		/* -1: not given */
+	int		 upload;	/* submit: the PNG on stdin */
+	int		 wait;		/* submit: until the transfer ends */
 };
 extern struct transfer_opts topts;
 
@@ -50,6 +54,7 @@ int	cmd_cancel(struct cli *, int, char **);
 int	cmd_wait(struct cli *, int, char **);
 int	cmd_watch(struct cli *, int, char **);
 int	cmd_run(struct cli *, int, char **);
+int	cmd_submit(struct cli *, int, char **);
 
 /* 0 if id looks like an id with this prefix letter, else 65 after printing why. */
 int	transfer_check_id(struct cli *, const char *id, char prefix, const char *what);

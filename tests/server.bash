@@ -13,10 +13,11 @@
 #   and blocks until the server writes "ready" (no sleeping); fails if the
 #   server exits first.
 # restart_server [ARGS...]   stop_server, then start again on the same directory.
-# stop_server                SIGTERM and wait; returns the server's exit status
-#                            (0 for a clean stop). Safe to call twice. Removes the
-#                            directory unless RTCS_KEEP=1 (also when it is the
-#                            final teardown: call stop_server --keep to keep it).
+# stop_server [--keep]       SIGTERM and wait; returns the server's exit status
+#                            (0 for a clean stop). Safe to call twice. Kills the
+#                            stream_open readers and removes the directory, unless
+#                            --keep or RTCS_KEEP=1. Do not call it under "run"
+#                            (a subshell cannot wait for the server).
 # api METHOD PATH [JSON] [TOKEN]
 #   One request; prints the response body. Exit status 0 for 2xx, else 1.
 #   JSON "" or "-" means no body. PATH starts with /v1.
@@ -67,13 +68,13 @@ restart_server() {
 stop_server() {
 	local rc=0 p
 	if [ -n "${SERVER_PID:-}" ]; then
-		kill -TERM "$SERVER_PID" 2>/dev/null
+		kill -TERM "$SERVER_PID" 2>/dev/null || true
 		wait "$SERVER_PID" || rc=$?
 		SERVER_PID=
 	fi
 	if [ "${1:-}" != --keep ] && [ -n "${RTCS_TEST_DIR:-}" ]; then
 		for p in "$RTCS_TEST_DIR"/*.pid; do
-			[ -e "$p" ] && kill "$(cat "$p")" 2>/dev/null
+			[ ! -e "$p" ] || kill "$(cat "$p")" 2>/dev/null || true
 		done
 		[ "${RTCS_KEEP:-0}" = 1 ] || rm -rf "$RTCS_TEST_DIR"
 	fi

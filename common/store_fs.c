@@ -422,10 +422,11 @@ store_scan_doc(struct store_scan *sc, const char *path, const char *id, enum sto
 		return;
 	}
 	free(data);
+	/* A callback that refuses sets sc->cause: the load stops. */
 	if ((docid = json_str(doc, "id")) == NULL || strcmp(docid, id) != 0)
 		store_problem(sc, path, 0, "document id does not match its file name");
-	else if (sc->ld->doc != NULL && sc->ld->doc(sc->ld->arg, kind, id, doc, &sc->cause) != 0)
-		;	/* sc->cause is set: the load stops */
+	else if (sc->ld->doc != NULL)
+		sc->ld->doc(sc->ld->arg, kind, id, doc, &sc->cause);
 	cJSON_Delete(doc);
 }
 
@@ -572,14 +573,14 @@ store_append(struct store *st, struct logfile *lf, uint64_t seq, const char *jso
 	if ((n = writev(lf->fd, iov, 3)) < 0 || (size_t)n != want) {
 		*cause = xprintf("cannot append to %s: %s", lf->path,
 		    n < 0 ? strerror(errno) : "short write");
-		if (ftruncate(lf->fd, sb.st_size) != 0)
-			;	/* the torn tail is cut at the next start */
-		return -1;
+		goto undo;
 	}
 	lf->dirty = 1;
 	switch (st->sync) {
 	case STORE_SYNC_ALWAYS:
-		return logfile_sync(lf, cause);
+		if (logfile_sync(lf, cause) != 0)
+			goto undo;
+		return 0;
 	case STORE_SYNC_BATCH:
 		if (st->ndirty == st->dirtycap) {
 			st->dirtycap = st->dirtycap ? st->dirtycap * 2 : 16;
@@ -592,6 +593,11 @@ store_append(struct store *st, struct logfile *lf, uint64_t seq, const char *jso
 		return 0;
 	}
 	return 0;
+undo:
+	/* The record was never acknowledged: take it back (else cut at the next start). */
+	if (ftruncate(lf->fd, sb.st_size) == 0)
+		lf->dirty = 0;
+	return -1;
 }
 
 int

@@ -575,7 +575,8 @@ model_load(struct server *srv, int fsck, char **cause)
 	(void)fsck;
 	if ((problems = store_load(srv->store, &ld, cause)) < 0)
 		return -1;
-	qsort(srv->slist, srv->nsessions, sizeof *srv->slist, session_cmp);
+	if (srv->nsessions > 1)
+		qsort(srv->slist, srv->nsessions, sizeof *srv->slist, session_cmp);
 	problems += model_check(srv);
 	if (srv->cfg->fsck)
 		problems += store_check_files(srv->cfg->store_path, &ld);

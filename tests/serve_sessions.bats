@@ -184,3 +184,23 @@ send() {	# send DEVICE TEXT
 	run api_code GET "/v1/events" "" "$(token alice-phone)"
 	assert_output --partial '401 '
 }
+
+@test "a reader that goes away is forgotten; the others go on" {
+	session_new alice@alice-phone bob@bob-pc
+	stream_open gone "$SID" "$(token bob-pc)"
+	stream_open stay "$SID" "$(token bob-pc)"
+	wait_lines "$RTCS_TEST_DIR/gone.out" 1
+	wait_lines "$RTCS_TEST_DIR/stay.out" 1
+	run api GET /v1/health
+	assert_equal "$(jq .streams <<<"$output")" 2
+	kill "$(cat "$RTCS_TEST_DIR/gone.pid")"
+	wait "$(cat "$RTCS_TEST_DIR/gone.pid")" || true
+	rm "$RTCS_TEST_DIR/gone.pid"
+	for i in 1 2 3; do send alice-phone "m$i" >/dev/null; done
+	wait_lines "$RTCS_TEST_DIR/stay.out" 4
+	end=$((SECONDS + 10))
+	until [ "$(api GET /v1/health | jq .streams)" = 1 ] || [ $SECONDS -ge $end ]; do _tick; done
+	assert_equal "$(api GET /v1/health | jq .streams)" 1
+	run api GET "/v1/sessions/$SID"
+	assert_equal "$(jq '.session.channels[1].delivered_seq' <<<"$output")" 4
+}

@@ -153,12 +153,16 @@ api_session_create(struct req *rq)
 		cJSON_AddItemToArray(plist, p);
 	}
 	/* The log first: a log without its document is an unacknowledged create. */
-	if (session_append(srv, s, e, NULL, &cause) != 0 || session_save(srv, s, &cause) != 0 ||
-	    server_event(srv, "session.created", s, NULL, &cause) != 0) {
+	if (session_append(srv, s, e, NULL, &cause) != 0 || session_save(srv, s, &cause) != 0) {
+		session_discard(srv, s);
 		cJSON_Delete(reply);
 		cJSON_Delete(tokens);
 		reply_internal(rq, cause);
 		return;
+	}
+	if (server_event(srv, "session.created", s, NULL, &cause) != 0) {
+		log_warnx("%s", cause);	/* the session exists; only its event is lost */
+		free(cause);
 	}
 	log_info("session %s created (%s, %zu participants)", s->id, s->kind, s->nparticipants);
 	cJSON_AddItemToObject(reply, "session", session_json(s, 1, 0));

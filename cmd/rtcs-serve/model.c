@@ -614,6 +614,31 @@ session_free(struct session *s)
 	free(s);
 }
 
+/* Forgets a session whose create could not be stored (it was never acknowledged). */
+void
+session_discard(struct server *srv, struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nchannels; i++) {
+		channel_revoke(srv, s->channels[i]);
+		strmap_del(srv->channels, s->channels[i]->id);
+	}
+	for (i = 0; i < srv->ndirty; i++)
+		if (srv->dirty[i] == s)
+			srv->dirty[i] = srv->dirty[--srv->ndirty];
+	strmap_del(srv->sessions, s->id);
+	for (i = 0; i < srv->nsessions; i++) {
+		if (srv->slist[i] == s) {
+			memmove(&srv->slist[i], &srv->slist[i + 1],
+			    (srv->nsessions - i - 1) * sizeof *srv->slist);
+			srv->nsessions--;
+			break;
+		}
+	}
+	session_free(s);
+}
+
 void
 model_free(struct server *srv)
 {

@@ -186,6 +186,7 @@ void	 time_format(int64_t ms, char out[32]);
 void	 json_add_time(cJSON *, const char *key, int64_t ms);
 int	 model_load(struct server *, int repair_only, char **cause);
 struct session *session_new(struct server *, const char *kind);
+void	 session_discard(struct server *, struct session *);
 struct session *session_find(struct server *, const char *id);
 struct participant *session_participant(struct session *, const char *name);
 struct channel *session_device_channel(struct session *, const char *device);

@@ -104,3 +104,19 @@ healthy() {
 	printf 'GARBAGE\r\n\r\n' | timeout 5 curl -sS --unix-socket "$RTCS_SOCKET" -X 'BAD METHOD' http://rtcs/v1/health -o /dev/null || true
 	healthy
 }
+
+@test "connections beyond --max-connections get 503 JSON" {
+	stop_server
+	start_server --max-connections 2
+	session_new alice@alice-phone bob@bob-pc
+	stream_open a "$SID" "$(token alice-phone)"
+	stream_open b "$SID" "$(token bob-pc)"
+	wait_lines "$RTCS_TEST_DIR/a.out" 1
+	wait_lines "$RTCS_TEST_DIR/b.out" 1
+	run api_code GET /v1/health
+	assert_output --partial '503 {"error":{"code":"unavailable","message":"too many connections"}}'
+	kill "$(cat "$RTCS_TEST_DIR/a.pid")"
+	end=$((SECONDS + 10))
+	until api GET /v1/health >/dev/null || [ $SECONDS -ge $end ]; do _tick; done
+	healthy
+}

@@ -277,3 +277,76 @@ api_stream(struct req *rq)
 	    (unsigned long long)since + 1);
 	stream_flush(st);
 }
+
+/*
+ * Make before break, for the transfer engine's commit: opens a channel for
+ * device speaking for old's participant, closes old ("transferred", to
+ * device) and appends participant.moved. The session document is the commit
+ * point: saved before the entry is appended; if it cannot be saved nothing
+ * has changed. The new channel's streams start right after the last entry old
+ * was delivered (everything appended before is made durable and sent to old's
+ * streams first), so the participant loses nothing; participant.moved reaches
+ * both devices, and old's streams end with channel.closed after it.
+ * Returns the new channel and its token, or NULL with *cause.
+ */
+struct channel *
+channel_handover(struct server *srv, struct channel *old, const char *device,
+    const char *transfer, char **token, char **cause)
+{
+	struct session *s = old->session;
+	struct participant *p = session_participant(s, old->participant);
+	char *old_hash = old->token_hash != NULL ? xstrdup(old->token_hash) : NULL;
+	struct channel *ch;
+	uint64_t from;
+	cJSON *e;
+
+	server_commit_now(srv);
+	from = (old->delivered_seq > old->start_seq - 1 ? old->delivered_seq :
+	    old->start_seq - 1) + 1;
+	ch = channel_open(srv, s, old->participant, device, token);
+	ch->start_seq = from;
+	old->open = 0;
+	old->closed_ms = now_ms();
+	free(old->closed_reason);
+	old->closed_reason = xstrdup("transferred");
+	free(old->closed_to);
+	old->closed_to = xstrdup(device);
+	old->close_seq = s->last_seq + 1;	/* participant.moved, appended below */
+	channel_revoke(srv, old);
+	if (session_save(srv, s, cause) != 0) {
+		/* Undo in memory: the document on disk still has old open. */
+		old->open = 1;
+		old->closed_ms = -1;
+		free(old->closed_reason);
+		free(old->closed_to);
+		old->closed_reason = old->closed_to = NULL;
+		old->token_hash = old_hash;
+		if (old_hash != NULL)
+			strmap_put(srv->tokens, old_hash, old);
+		p->channel = old;
+		channel_revoke(srv, ch);
+		strmap_del(srv->channels, ch->id);
+		s->nchannels--;
+		channel_free(ch);
+		free(*token);
+		*token = NULL;
+		return NULL;
+	}
+	free(old_hash);
+	e = entry_new(s, "event");
+	cJSON_AddStringToObject(e, "event", "participant.moved");
+	cJSON_AddStringToObject(e, "participant", old->participant);
+	cJSON_AddStringToObject(e, "from", old->device);
+	cJSON_AddStringToObject(e, "to", device);
+	if (transfer != NULL)
+		cJSON_AddStringToObject(e, "transfer", transfer);
+	if (session_append(srv, s, e, NULL, cause) != 0) {
+		/* Committed by the document; only the log entry is missing. */
+		log_warnx("session %s: %s", s->id, *cause);
+		free(*cause);
+		*cause = NULL;
+		old->close_seq = s->last_seq;
+		stream_wake_session(s);
+	}
+	return ch;
+}

@@ -583,7 +583,7 @@ model_load(struct server *srv, int fsck, char **cause)
 	return problems;
 }
 
-static void
+void
 channel_free(struct channel *ch)
 {
 	free(ch->id);

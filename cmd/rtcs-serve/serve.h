@@ -167,6 +167,7 @@ extern const char *const proof_names[];
 /* server.c */
 int	 server_run(struct server *, char **cause, int *exitcode);
 void	 server_commit_soon(struct server *);
+void	 server_commit_now(struct server *);
 
 /* http.c */
 void	 http_dispatch(struct evhttp_request *, void *);
@@ -193,6 +194,7 @@ struct channel *session_device_channel(struct session *, const char *device);
 struct channel *channel_open(struct server *, struct session *, const char *participant,
 	    const char *device, char **token);
 void	 channel_revoke(struct server *, struct channel *);
+void	 channel_free(struct channel *);
 cJSON	*session_json(const struct session *, int with_channels, int with_secrets);
 int	 session_save(struct server *, struct session *, char **cause);
 cJSON	*entry_new(struct session *, const char *type);
@@ -223,6 +225,8 @@ void	 stream_end(struct stream *, struct evbuffer *last);
 void	 stream_wake_session(struct session *);
 void	 stream_send_targeted(struct channel *, cJSON *event);
 void	 channel_close(struct server *, struct channel *, const char *reason, const char *to);
+struct channel *channel_handover(struct server *, struct channel *old, const char *device,
+	    const char *transfer, char **token, char **cause);
 void	 stream_drop(struct stream *);
 void	 stream_shutdown_all(struct server *);
 

@@ -105,6 +105,16 @@ server_commit(evutil_socket_t fd, short what, void *arg)
 	http_flush_pending(srv);
 }
 
+/* Commits now what this turn wrote (before a step that must see it durable). */
+void
+server_commit_now(struct server *srv)
+{
+	if (store_pending(srv->store) || srv->ndirty > 0 || srv->events_dirty) {
+		evtimer_del(srv->commit_ev);
+		server_commit(-1, 0, srv);
+	}
+}
+
 /* Writes made in this loop turn are committed at the start of the next one. */
 void
 server_commit_soon(struct server *srv)

@@ -1,0 +1,177 @@
+/* rtcs-serve: the conference server. Options, then run (or check the store). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitcode.h"
+#include "log.h"
+#include "opt.h"
+#include "paths.h"
+#include "serve.h"
+#include "xmalloc.h"
+
+const char *const confirm_names[] = { "none", "origin", "peers", "all", NULL };
+const char *const proof_names[] = { "both", "scanner", NULL };
+static const char *const sync_names[] = { "always", "batch", "none", NULL };
+
+enum {
+	OPT_READY_FD = 256, OPT_CODE_TTL, OPT_CONFIRM, OPT_PROOF, OPT_SYNC, OPT_FSCK,
+	OPT_JSON, OPT_IDLE_TIMEOUT, OPT_MAX_CONNECTIONS,
+};
+
+static const struct option longopts[] = {
+	{ "socket",		required_argument, NULL, 'S' },
+	{ "store",		required_argument, NULL, 'D' },
+	{ "ready-fd",		required_argument, NULL, OPT_READY_FD },
+	{ "code-ttl",		required_argument, NULL, OPT_CODE_TTL },
+	{ "confirm",		required_argument, NULL, OPT_CONFIRM },
+	{ "proof",		required_argument, NULL, OPT_PROOF },
+	{ "sync",		required_argument, NULL, OPT_SYNC },
+	{ "idle-timeout",	required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "max-connections",	required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "fsck",		no_argument,	   NULL, OPT_FSCK },
+	{ "json",		no_argument,	   NULL, OPT_JSON },
+	{ "quiet",		no_argument,	   NULL, 'q' },
+	{ "verbose",		no_argument,	   NULL, 'v' },
+	{ "help",		no_argument,	   NULL, 'h' },
+	{ "version",		no_argument,	   NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: rtcs-serve [-qv] [-S SOCK] [-D DIR] [--ready-fd N] [--code-ttl S]\n"
+"                  [--confirm none|origin|peers|all] [--proof both|scanner]\n"
+"                  [--sync always|batch|none] [--idle-timeout S] [--max-connections N]\n"
+"       rtcs-serve --fsck [--json] [-D DIR]\n"
+"\n"
+"The rtcs conference server: HTTP/1.1 + JSON on a UNIX socket, flat-file store.\n"
+"\n"
+"  -S, --socket SOCK        the socket (default $RTCS_SOCKET, $XDG_RUNTIME_DIR/rtcs/rtcs.sock,\n"
+"                           /tmp/rtcs-$UID/rtcs.sock)\n"
+"  -D, --store DIR          the store (default $RTCS_STORE, $XDG_STATE_HOME/rtcs)\n"
+"      --ready-fd N         write \"ready\" to descriptor N once listening, then close it\n"
+"      --code-ttl S         lifetime of transfer codes in seconds (default 120)\n"
+"      --confirm POLICY     default transfer confirmation: none, origin, peers, all\n"
+"      --proof POLICY       default transfer proof: both, scanner\n"
+"      --sync MODE          always (fsync before every reply), batch (group commit), none\n"
+"      --idle-timeout S     close idle connections after S seconds (default 60)\n"
+"      --max-connections N  refuse connections beyond N (default 4096)\n"
+"      --fsck               check the store, list every violation, exit 1 if any\n"
+"      --json               with --fsck: JSON Lines, one per problem\n"
+"  -q, --quiet              only errors\n"
+"  -v, --verbose            more logging (twice: debug)\n"
+"  -h, --help               this help\n"
+"  -V, --version            print the version\n");
+}
+
+static void
+die_usage(const char *what, char *cause)
+{
+	fprintf(stderr, "rtcs-serve: %s: %s\n", what, cause);
+	free(cause);
+	exit(EXIT_USAGE);
+}
+
+static void
+parse_options(int argc, char **argv, struct config *cfg, int *level)
+{
+	long long n;
+	char *cause = NULL;
+	int c, i;
+
+	while ((c = getopt_long(argc, argv, "S:D:qvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'S': cfg->socket_opt = optarg; break;
+		case 'D': cfg->store_opt = optarg; break;
+		case 'q': *level = LOG_LEVEL_QUIET; break;
+		case 'v': (*level)++; break;
+		case 'h': usage(stdout); exit(EXIT_OK);
+		case 'V': printf("rtcs-serve %s\n", RTCS_VERSION); exit(EXIT_OK);
+		case OPT_READY_FD:
+			if (opt_number(optarg, 0, 1 << 20, &n, &cause) != 0)
+				die_usage("--ready-fd", cause);
+			cfg->ready_fd = (int)n;
+			break;
+		case OPT_CODE_TTL:
+			if (opt_seconds_ms(optarg, 1000, 86400000, &cfg->code_ttl_ms, &cause) != 0)
+				die_usage("--code-ttl", cause);
+			break;
+		case OPT_CONFIRM:
+			if ((i = opt_choice(optarg, confirm_names, &cause)) < 0)
+				die_usage("--confirm", cause);
+			cfg->confirm = (enum confirm_policy)i;
+			break;
+		case OPT_PROOF:
+			if ((i = opt_choice(optarg, proof_names, &cause)) < 0)
+				die_usage("--proof", cause);
+			cfg->proof = (enum proof_policy)i;
+			break;
+		case OPT_SYNC:
+			if ((i = opt_choice(optarg, sync_names, &cause)) < 0)
+				die_usage("--sync", cause);
+			cfg->sync = (enum store_sync)i;
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (opt_number(optarg, 1, 86400, &n, &cause) != 0)
+				die_usage("--idle-timeout", cause);
+			cfg->idle_timeout_s = (int)n;
+			break;
+		case OPT_MAX_CONNECTIONS:
+			if (opt_number(optarg, 1, 1000000, &n, &cause) != 0)
+				die_usage("--max-connections", cause);
+			cfg->max_connections = (int)n;
+			break;
+		case OPT_FSCK: cfg->fsck = 1; break;
+		case OPT_JSON: cfg->json = 1; break;
+		default: usage(stderr); exit(EXIT_USAGE);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "rtcs-serve: unexpected argument: %s\n", argv[optind]);
+		usage(stderr);
+		exit(EXIT_USAGE);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	struct server srv;
+	int level = LOG_LEVEL_WARN, exitcode = EXIT_SOFTWARE;
+	char *cause = NULL;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.ready_fd = -1;
+	cfg.code_ttl_ms = 120000;
+	cfg.confirm = CONFIRM_ORIGIN;
+	cfg.proof = PROOF_BOTH;
+	cfg.sync = STORE_SYNC_ALWAYS;
+	cfg.idle_timeout_s = 60;
+	cfg.max_connections = 4096;
+	log_init("rtcs-serve", LOG_LEVEL_WARN);
+	parse_options(argc, argv, &cfg, &level);
+	log_set_level(level);
+	cfg.socket_path = paths_socket(cfg.socket_opt);
+	cfg.store_path = paths_store(cfg.store_opt);
+	if (cfg.fsck) {
+		exitcode = fsck_run(&cfg);
+		free(cfg.socket_path);
+		free(cfg.store_path);
+		return exitcode;
+	}
+	memset(&srv, 0, sizeof srv);
+	srv.cfg = &cfg;
+	if (server_run(&srv, &cause, &exitcode) != 0) {
+		log_warnx("%s", cause);
+		free(cause);
+	} else
+		exitcode = EXIT_OK;
+	free(cfg.socket_path);
+	free(cfg.store_path);
+	return exitcode;
+}

@@ -1,0 +1,657 @@
+/* The in-memory index of sessions, channels and logs, and how it is persisted. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hash.h"
+#include "json.h"
+#include "log.h"
+#include "names.h"
+#include "payload.h"
+#include "rand.h"
+#include "serve.h"
+#include "xmalloc.h"
+
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+time_format(int64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	size_t n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03uZ", (unsigned)(ms % 1000) % 1000u);
+}
+
+/* Parses what time_format writes; -1 if absent or malformed. */
+static int64_t
+time_parse(const cJSON *obj, const char *key)
+{
+	const char *s = json_str(obj, key);
+	struct tm tm;
+	int ms, n = 0;
+
+	if (s == NULL)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &n) != 7 || s[n] != '\0')
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+void
+json_add_time(cJSON *obj, const char *key, int64_t ms)
+{
+	char buf[32];
+
+	if (ms < 0) {
+		cJSON_AddNullToObject(obj, key);
+		return;
+	}
+	time_format(ms, buf);
+	cJSON_AddStringToObject(obj, key, buf);
+}
+
+static void
+json_add_str_or_null(cJSON *obj, const char *key, const char *s)
+{
+	if (s == NULL)
+		cJSON_AddNullToObject(obj, key);
+	else
+		cJSON_AddStringToObject(obj, key, s);
+}
+
+/* ---- objects ---- */
+
+static void
+server_add_session(struct server *srv, struct session *s)
+{
+	if (srv->nsessions == srv->scap) {
+		srv->scap = srv->scap ? srv->scap * 2 : 64;
+		srv->slist = xreallocarray(srv->slist, srv->scap, sizeof *srv->slist);
+	}
+	srv->slist[srv->nsessions++] = s;
+	strmap_put(srv->sessions, s->id, s);
+}
+
+struct session *
+session_new(struct server *srv, const char *kind)
+{
+	struct session *s = xcalloc(1, sizeof *s);
+
+	s->id = rand_id('S');
+	s->kind = xstrdup(kind);
+	s->created_ms = now_ms();
+	s->ended_ms = -1;
+	server_add_session(srv, s);
+	return s;
+}
+
+struct session *
+session_find(struct server *srv, const char *id)
+{
+	return id != NULL ? strmap_get(srv->sessions, id) : NULL;
+}
+
+struct participant *
+session_participant(struct session *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nparticipants; i++)
+		if (strcmp(s->participants[i].name, name) == 0)
+			return &s->participants[i];
+	return NULL;
+}
+
+/* The open channel of device in s, if any. */
+struct channel *
+session_device_channel(struct session *s, const char *device)
+{
+	size_t i;
+
+	for (i = 0; i < s->nchannels; i++)
+		if (s->channels[i]->open && strcmp(s->channels[i]->device, device) == 0)
+			return s->channels[i];
+	return NULL;
+}
+
+static struct channel *
+channel_add(struct server *srv, struct session *s, const char *id, const char *participant,
+    const char *device)
+{
+	struct channel *ch = xcalloc(1, sizeof *ch);
+
+	ch->id = xstrdup(id);
+	ch->session = s;
+	ch->participant = xstrdup(participant);
+	ch->device = xstrdup(device);
+	ch->opened_ms = now_ms();
+	ch->closed_ms = -1;
+	TAILQ_INIT(&ch->streams);
+	s->channels = xreallocarray(s->channels, s->nchannels + 1, sizeof *s->channels);
+	s->channels[s->nchannels++] = ch;
+	strmap_put(srv->channels, ch->id, ch);
+	return ch;
+}
+
+/*
+ * Opens a channel for device speaking for participant (added if new); its
+ * streams start after the current end of the log. *token is the only copy
+ * of the secret: the channel keeps its hash.
+ */
+struct channel *
+channel_open(struct server *srv, struct session *s, const char *participant,
+    const char *device, char **token)
+{
+	struct participant *p;
+	struct channel *ch;
+	char *id = rand_id('C');
+
+	ch = channel_add(srv, s, id, participant, device);
+	free(id);
+	ch->open = 1;
+	ch->start_seq = s->last_seq + 1;
+	*token = rand_base32(16);
+	ch->token_hash = hash_secret(*token);
+	strmap_put(srv->tokens, ch->token_hash, ch);
+	if ((p = session_participant(s, participant)) == NULL) {
+		s->participants = xreallocarray(s->participants, s->nparticipants + 1,
+		    sizeof *s->participants);
+		p = &s->participants[s->nparticipants++];
+		p->name = xstrdup(participant);
+	}
+	p->channel = ch;
+	return ch;
+}
+
+/* The token stops working at once: every later call with it gets 401. */
+void
+channel_revoke(struct server *srv, struct channel *ch)
+{
+	if (ch->token_hash == NULL)
+		return;
+	if (strmap_get(srv->tokens, ch->token_hash) == ch)
+		strmap_del(srv->tokens, ch->token_hash);
+	free(ch->token_hash);
+	ch->token_hash = NULL;
+}
+
+static cJSON *
+channel_json(const struct channel *ch, int with_secrets)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "id", ch->id);
+	cJSON_AddStringToObject(o, "participant", ch->participant);
+	cJSON_AddStringToObject(o, "device", ch->device);
+	cJSON_AddStringToObject(o, "state", ch->open ? "open" : "closed");
+	json_add_time(o, "opened_at", ch->opened_ms);
+	json_add_time(o, "closed_at", ch->closed_ms);
+	json_add_str_or_null(o, "closed_reason", ch->closed_reason);
+	if (ch->closed_to != NULL)
+		cJSON_AddStringToObject(o, "closed_to", ch->closed_to);
+	cJSON_AddNumberToObject(o, "start_seq", (double)ch->start_seq);
+	cJSON_AddNumberToObject(o, "delivered_seq", (double)ch->delivered_seq);
+	if (with_secrets && ch->token_hash != NULL)
+		cJSON_AddStringToObject(o, "token_hash", ch->token_hash);
+	return o;
+}
+
+/* The Session object of doc/api.md; with_secrets adds what only the store keeps. */
+cJSON *
+session_json(const struct session *s, int with_channels, int with_secrets)
+{
+	cJSON *o = cJSON_CreateObject(), *a, *p;
+	size_t i;
+
+	cJSON_AddStringToObject(o, "id", s->id);
+	cJSON_AddStringToObject(o, "kind", s->kind);
+	cJSON_AddStringToObject(o, "state", s->ended ? "ended" : "live");
+	json_add_time(o, "created_at", s->created_ms);
+	json_add_time(o, "ended_at", s->ended_ms);
+	if (!with_secrets)
+		cJSON_AddNumberToObject(o, "last_seq", (double)s->last_seq);
+	a = cJSON_AddArrayToObject(o, "participants");
+	for (i = 0; i < s->nparticipants; i++) {
+		const struct channel *ch = s->participants[i].channel;
+		p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "name", s->participants[i].name);
+		cJSON_AddStringToObject(p, "device", ch->device);
+		cJSON_AddStringToObject(p, "channel", ch->id);
+		cJSON_AddItemToArray(a, p);
+	}
+	if (with_channels) {
+		a = cJSON_AddArrayToObject(o, "channels");
+		for (i = 0; i < s->nchannels; i++)
+			cJSON_AddItemToArray(a, channel_json(s->channels[i], with_secrets));
+	}
+	return o;
+}
+
+int
+session_save(struct server *srv, struct session *s, char **cause)
+{
+	cJSON *doc = session_json(s, 1, 1);
+	int rv;
+
+	rv = store_put_doc(srv->store, STORE_DOC_SESSION, s->id, doc, cause);
+	cJSON_Delete(doc);
+	return rv;
+}
+
+/* A log entry of s with its seq (the next one) and time; the caller adds the rest. */
+cJSON *
+entry_new(struct session *s, const char *type)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(e, "seq", (double)(s->last_seq + 1));
+	json_add_time(e, "ts", now_ms());
+	cJSON_AddStringToObject(e, "type", type);
+	return e;
+}
+
+static void
+log_push(char ***log, size_t *cap, uint64_t n, char *text)
+{
+	if (n >= *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*log = xreallocarray(*log, *cap, sizeof **log);
+	}
+	(*log)[n] = text;
+}
+
+/* Streams see the new entry once it is durable: now, or after the group commit. */
+static void
+session_appended(struct server *srv, struct session *s)
+{
+	if (!store_pending(srv->store)) {
+		s->durable_seq = s->last_seq;
+		stream_wake_session(s);
+		return;
+	}
+	if (!s->commit_pending) {
+		s->commit_pending = 1;
+		if (srv->ndirty == srv->dirtycap) {
+			srv->dirtycap = srv->dirtycap ? srv->dirtycap * 2 : 16;
+			srv->dirty = xreallocarray(srv->dirty, srv->dirtycap, sizeof *srv->dirty);
+		}
+		srv->dirty[srv->ndirty++] = s;
+	}
+	server_commit_soon(srv);
+}
+
+/* Appends entry (made by entry_new; freed here) to the log of s; *seq is its number. */
+int
+session_append(struct server *srv, struct session *s, cJSON *entry, uint64_t *seq,
+    char **cause)
+{
+	char *text = json_print(entry);
+
+	cJSON_Delete(entry);
+	if (store_append_log(srv->store, s->id, s->last_seq + 1, text, strlen(text), cause) != 0) {
+		free(text);
+		return -1;
+	}
+	log_push(&s->log, &s->logcap, s->last_seq, text);
+	s->last_seq++;
+	if (seq != NULL)
+		*seq = s->last_seq;
+	session_appended(srv, s);
+	return 0;
+}
+
+/* Appends a server event (GET /v1/events); extra (may be NULL) is merged and freed. */
+int
+server_event(struct server *srv, const char *event, struct session *s, cJSON *extra,
+    char **cause)
+{
+	cJSON *e = cJSON_CreateObject(), *item;
+	char *text;
+
+	cJSON_AddNumberToObject(e, "seq", (double)(srv->nevents + 1));
+	json_add_time(e, "ts", now_ms());
+	cJSON_AddStringToObject(e, "event", event);
+	if (s != NULL)
+		cJSON_AddStringToObject(e, "session", s->id);
+	while (extra != NULL && (item = extra->child) != NULL) {
+		cJSON_DetachItemViaPointer(extra, item);
+		cJSON_AddItemToObject(e, item->string, item);
+	}
+	cJSON_Delete(extra);
+	text = json_print(e);
+	cJSON_Delete(e);
+	if (store_append_event(srv->store, srv->nevents + 1, text, strlen(text), cause) != 0) {
+		free(text);
+		return -1;
+	}
+	log_push(&srv->events, &srv->eventcap, srv->nevents, text);
+	srv->nevents++;
+	if (store_pending(srv->store)) {
+		srv->events_dirty = 1;
+		server_commit_soon(srv);
+	} else {
+		srv->events_durable = srv->nevents;
+		events_wake(srv);
+	}
+	return 0;
+}
+
+/* After the group commit: what was appended is durable, streams may have it. */
+void
+model_committed(struct server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->ndirty; i++) {
+		struct session *s = srv->dirty[i];
+		s->commit_pending = 0;
+		s->durable_seq = s->last_seq;
+		stream_wake_session(s);
+	}
+	srv->ndirty = 0;
+	if (srv->events_dirty) {
+		srv->events_dirty = 0;
+		srv->events_durable = srv->nevents;
+		events_wake(srv);
+	}
+}
+
+/* ---- loading ---- */
+
+static int
+load_fail(char **cause, const char *id, const char *what)
+{
+	*cause = xprintf("session %s: %s", id, what);
+	return -1;
+}
+
+static int
+load_channel(struct server *srv, struct session *s, const cJSON *o, char **cause)
+{
+	const char *id = json_str(o, "id"), *p = json_str(o, "participant");
+	const char *d = json_str(o, "device"), *state = json_str(o, "state");
+	const char *th = json_str(o, "token_hash"), *r = json_str(o, "closed_reason");
+	const cJSON *ss = cJSON_GetObjectItemCaseSensitive(o, "start_seq");
+	const cJSON *ds = cJSON_GetObjectItemCaseSensitive(o, "delivered_seq");
+	struct channel *ch;
+
+	if (id == NULL || !payload_id_valid(id, 'C') || p == NULL || !name_valid(p) ||
+	    d == NULL || !name_valid(d) || state == NULL || !cJSON_IsNumber(ss) ||
+	    !cJSON_IsNumber(ds) || ss->valuedouble < 1 || ds->valuedouble < 0)
+		return load_fail(cause, s->id, "malformed channel");
+	if (strmap_get(srv->channels, id) != NULL)
+		return load_fail(cause, s->id, "duplicate channel id");
+	ch = channel_add(srv, s, id, p, d);
+	ch->open = strcmp(state, "open") == 0;
+	ch->opened_ms = time_parse(o, "opened_at");
+	ch->closed_ms = time_parse(o, "closed_at");
+	ch->start_seq = (uint64_t)ss->valuedouble;
+	ch->delivered_seq = (uint64_t)ds->valuedouble;
+	ch->closed_reason = r ? xstrdup(r) : NULL;
+	ch->closed_to = json_str(o, "closed_to") ? xstrdup(json_str(o, "closed_to")) : NULL;
+	if (ch->open) {
+		if (th == NULL || strlen(th) != HASH_HEX_LEN)
+			return load_fail(cause, s->id, "open channel without a token hash");
+		ch->token_hash = xstrdup(th);
+		strmap_put(srv->tokens, th, ch);
+	}
+	return 0;
+}
+
+static int
+load_session(struct server *srv, const cJSON *doc, char **cause)
+{
+	const char *id = json_str(doc, "id"), *kind = json_str(doc, "kind");
+	const char *state = json_str(doc, "state");
+	const cJSON *chans = cJSON_GetObjectItemCaseSensitive(doc, "channels");
+	const cJSON *parts = cJSON_GetObjectItemCaseSensitive(doc, "participants"), *o;
+	struct session *s;
+	struct participant *p;
+
+	if (kind == NULL || state == NULL || !cJSON_IsArray(chans) || !cJSON_IsArray(parts))
+		return load_fail(cause, id, "malformed session document");
+	s = xcalloc(1, sizeof *s);
+	s->id = xstrdup(id);
+	s->kind = xstrdup(kind);
+	s->ended = strcmp(state, "ended") == 0;
+	s->created_ms = time_parse(doc, "created_at");
+	s->ended_ms = time_parse(doc, "ended_at");
+	server_add_session(srv, s);
+	cJSON_ArrayForEach(o, chans) {
+		if (load_channel(srv, s, o, cause) != 0)
+			return -1;
+	}
+	cJSON_ArrayForEach(o, parts) {
+		const char *name = json_str(o, "name"), *cid = json_str(o, "channel");
+		struct channel *ch = cid ? strmap_get(srv->channels, cid) : NULL;
+		if (name == NULL || ch == NULL || ch->session != s ||
+		    strcmp(ch->participant, name) != 0 || session_participant(s, name) != NULL)
+			return load_fail(cause, id, "participant does not match its channel");
+		s->participants = xreallocarray(s->participants, s->nparticipants + 1,
+		    sizeof *s->participants);
+		p = &s->participants[s->nparticipants++];
+		p->name = xstrdup(name);
+		p->channel = ch;
+	}
+	return 0;
+}
+
+static int
+load_doc(void *arg, enum store_doc kind, const char *id, const cJSON *doc, char **cause)
+{
+	(void)id;
+	if (kind == STORE_DOC_SESSION)
+		return load_session(arg, doc, cause);
+	return 0;	/* transfers: the transfer engine's (issue 4) */
+}
+
+static int
+load_log_record(void *arg, const char *session, uint64_t seq, const char *json, size_t len,
+    char **cause)
+{
+	struct session *s = session_find(arg, session);
+
+	if (s == NULL || seq != s->last_seq + 1) {
+		*cause = xprintf("log of %s does not match its session", session);
+		return -1;
+	}
+	log_push(&s->log, &s->logcap, s->last_seq, xstrndup(json, len));
+	s->last_seq = s->durable_seq = seq;
+	return 0;
+}
+
+static int
+load_event(void *arg, uint64_t seq, const char *json, size_t len, char **cause)
+{
+	struct server *srv = arg;
+
+	(void)cause;
+	log_push(&srv->events, &srv->eventcap, srv->nevents, xstrndup(json, len));
+	srv->nevents = srv->events_durable = seq;
+	return 0;
+}
+
+/* Reports a problem: on stdout for --fsck (JSON Lines with --json), else as a warning. */
+static void
+load_problem(void *arg, const char *path, const char *what, int fixed)
+{
+	struct server *srv = arg;
+	cJSON *o;
+	char *text;
+
+	if (!srv->cfg->fsck) {
+		log_warnx("%s: %s", path, what);
+		return;
+	}
+	if (srv->cfg->json) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "path", path);
+		cJSON_AddStringToObject(o, "problem", what);
+		cJSON_AddBoolToObject(o, "fixed", fixed);
+		text = json_print(o);
+		printf("%s\n", text);
+		free(text);
+		cJSON_Delete(o);
+	} else
+		printf("%s: %s\n", path, what);
+}
+
+static int
+session_cmp(const void *a, const void *b)
+{
+	const struct session *x = *(struct session *const *)a, *y = *(struct session *const *)b;
+
+	return (x->created_ms > y->created_ms) - (x->created_ms < y->created_ms);
+}
+
+/* The invariants that tie documents to logs; each violation is reported. */
+static int
+model_check(struct server *srv)
+{
+	char *path, *what;
+	size_t i, j;
+	int problems = 0;
+
+	for (i = 0; i < srv->nsessions; i++) {
+		struct session *s = srv->slist[i];
+		path = xprintf("%s/sessions/%s.json", srv->cfg->store_path, s->id);
+		for (j = 0; j < s->nchannels; j++) {
+			struct channel *ch = s->channels[j];
+			struct participant *p = session_participant(s, ch->participant);
+			what = NULL;
+			if (ch->start_seq > s->last_seq + 1)
+				what = xprintf("channel %s starts after the end of the log", ch->id);
+			else if (ch->delivered_seq > s->last_seq)
+				what = xprintf("channel %s delivered beyond the log", ch->id);
+			else if (ch->open && s->ended)
+				what = xprintf("channel %s open in an ended session", ch->id);
+			else if (ch->open && (p == NULL || p->channel != ch))
+				what = xprintf("open channel %s is not its participant's", ch->id);
+			else if (!ch->open && p != NULL && p->channel == ch && !s->ended)
+				what = xprintf("participant %s speaks through closed channel %s",
+				    p->name, ch->id);
+			if (what != NULL) {
+				load_problem(srv, path, what, 0);
+				free(what);
+				problems++;
+			}
+		}
+		if (s->last_seq == 0) {
+			load_problem(srv, path, "empty log", 0);
+			problems++;
+		}
+		free(path);
+	}
+	return problems;
+}
+
+/*
+ * Builds the index from the store. Returns the number of problems left (the
+ * server refuses to start on any), or -1 with *cause.
+ */
+int
+model_load(struct server *srv, int fsck, char **cause)
+{
+	struct store_loader ld = { srv, load_doc, load_log_record, load_event, load_problem };
+	int problems;
+
+	(void)fsck;
+	if ((problems = store_load(srv->store, &ld, cause)) < 0)
+		return -1;
+	if (srv->nsessions > 1)
+		qsort(srv->slist, srv->nsessions, sizeof *srv->slist, session_cmp);
+	problems += model_check(srv);
+	if (srv->cfg->fsck)
+		problems += store_check_files(srv->cfg->store_path, &ld);
+	return problems;
+}
+
+void
+channel_free(struct channel *ch)
+{
+	free(ch->id);
+	free(ch->participant);
+	free(ch->device);
+	free(ch->token_hash);
+	free(ch->closed_reason);
+	free(ch->closed_to);
+	free(ch);
+}
+
+static void
+session_free(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nchannels; i++)
+		channel_free(s->channels[i]);
+	for (i = 0; i < s->nparticipants; i++)
+		free(s->participants[i].name);
+	for (i = 0; i < s->last_seq; i++)
+		free(s->log[i]);
+	free(s->log);
+	free(s->channels);
+	free(s->participants);
+	free(s->kind);
+	free(s->id);
+	free(s);
+}
+
+/* Forgets a session whose create could not be stored (it was never acknowledged). */
+void
+session_discard(struct server *srv, struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nchannels; i++) {
+		channel_revoke(srv, s->channels[i]);
+		strmap_del(srv->channels, s->channels[i]->id);
+	}
+	for (i = 0; i < srv->ndirty; i++)
+		if (srv->dirty[i] == s)
+			srv->dirty[i] = srv->dirty[--srv->ndirty];
+	strmap_del(srv->sessions, s->id);
+	for (i = 0; i < srv->nsessions; i++) {
+		if (srv->slist[i] == s) {
+			memmove(&srv->slist[i], &srv->slist[i + 1],
+			    (srv->nsessions - i - 1) * sizeof *srv->slist);
+			srv->nsessions--;
+			break;
+		}
+	}
+	session_free(s);
+}
+
+void
+model_free(struct server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nsessions; i++)
+		session_free(srv->slist[i]);
+	free(srv->slist);
+	for (i = 0; i < srv->nevents; i++)
+		free(srv->events[i]);
+	free(srv->events);
+	free(srv->dirty);
+	strmap_free(srv->sessions, NULL);
+	strmap_free(srv->tokens, NULL);
+	strmap_free(srv->channels, NULL);
+}

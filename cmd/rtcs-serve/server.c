@@ -1,0 +1,357 @@
+/*
+ * The server's life: the socket and its lock, the event loop and evhttp,
+ * signals, the group commit, pausing accept on EMFILE, and a clean stop.
+ */
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+
+#include "exitcode.h"
+#include "fsutil.h"
+#include "log.h"
+#include "serve.h"
+#include "xmalloc.h"
+
+#define SERVE_HARD_MAX_BODY	(4 * 1024 * 1024)	/* beyond: libevent's own 413 */
+#define SERVE_DRAIN_MAX_MS	3000
+
+static int drain_ms;
+
+/*
+ * Takes SOCK.lock (a live server keeps it), removes a stale socket and
+ * listens on a fresh one, 0600 in a 0700 directory.
+ */
+static int
+server_listen(struct server *srv, int *busy, char **cause)
+{
+	const char *path = srv->cfg->socket_path;
+	char *copy = xstrdup(path), *dir = dirname(copy), *lock;
+	struct sockaddr_un sun;
+	mode_t old;
+	int fd;
+
+	*busy = 0;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		*cause = xprintf("socket path too long: %s", path);
+		free(copy);
+		return -1;
+	}
+	if (fs_mkdir_private(dir, cause) != 0) {
+		free(copy);
+		return -1;
+	}
+	free(copy);
+	lock = xprintf("%s.lock", path);
+	srv->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (srv->lockfd < 0 || flock(srv->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		*busy = srv->lockfd >= 0 && errno == EWOULDBLOCK;
+		*cause = *busy ? xprintf("another rtcs-serve is listening on %s", path) :
+		    xprintf("cannot lock %s: %s", lock, strerror(errno));
+		free(lock);
+		return -1;
+	}
+	free(lock);
+	if (unlink(path) == 0)
+		log_info("removed stale socket %s", path);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*cause = xprintf("socket: %s", strerror(errno));
+		return -1;
+	}
+	old = umask(077);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0 || chmod(path, 0600) != 0 ||
+	    listen(fd, 1024) != 0) {
+		*cause = xprintf("cannot listen on %s: %s", path, strerror(errno));
+		umask(old);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	return fd;
+}
+
+/* The group commit: one fsync per file for everything written in the last turn. */
+static void
+server_commit(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	char *cause = NULL;
+
+	(void)fd;
+	(void)what;
+	if (store_sync(srv->store, &cause) != 0)
+		fatalx("%s: cannot acknowledge writes that may be lost", cause);
+	model_committed(srv);
+	http_flush_pending(srv);
+}
+
+/* Commits now what this turn wrote (before a step that must see it durable). */
+void
+server_commit_now(struct server *srv)
+{
+	if (store_pending(srv->store) || srv->ndirty > 0 || srv->events_dirty) {
+		evtimer_del(srv->commit_ev);
+		server_commit(-1, 0, srv);
+	}
+}
+
+/* Writes made in this loop turn are committed at the start of the next one. */
+void
+server_commit_soon(struct server *srv)
+{
+	static const struct timeval zero = { 0, 0 };
+
+	if (!evtimer_pending(srv->commit_ev, NULL))
+		evtimer_add(srv->commit_ev, &zero);
+}
+
+static void
+accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (srv->bound != NULL && !srv->stopping)
+		evconnlistener_enable(evhttp_bound_socket_get_listener(srv->bound));
+}
+
+/* Out of descriptors: pause accepting for a moment instead of spinning. */
+static void
+accept_error(struct evconnlistener *lev, void *arg)
+{
+	static const struct timeval pause = { 0, 100000 };
+	struct server *srv = arg;
+	int err = errno;
+
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+		log_warnx("accept: %s: pausing", strerror(err));
+		evconnlistener_disable(lev);
+		evtimer_add(srv->accept_resume, &pause);
+	} else
+		log_warnx("accept: %s", strerror(err));
+}
+
+static void
+drain_size(const char *key, void *val, void *arg)
+{
+	struct conn *c = val;
+	size_t *total = arg;
+
+	(void)key;
+	*total += evbuffer_get_length(bufferevent_get_output(
+	    evhttp_connection_get_bufferevent(c->evcon)));
+}
+
+/* Stopping: wait until every reply has left (or give up after a while). */
+static void
+server_drain(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval tick = { 0, 10000 };
+	struct server *srv = arg;
+	size_t left = 0;
+
+	(void)fd;
+	(void)what;
+	strmap_each(srv->conns, drain_size, &left);
+	if ((left == 0 && TAILQ_EMPTY(&srv->pending)) || (drain_ms += 10) > SERVE_DRAIN_MAX_MS) {
+		if (left != 0)
+			log_warnx("stopping with %zu bytes unsent", left);
+		event_base_loopbreak(srv->base);
+		return;
+	}
+	evtimer_add(srv->shutdown_ev, &tick);
+}
+
+static void
+server_stop(struct server *srv)
+{
+	if (srv->stopping)
+		return;
+	srv->stopping = 1;
+	log_info("stopping");
+	if (srv->bound != NULL) {
+		evhttp_del_accept_socket(srv->http, srv->bound);
+		srv->bound = NULL;
+		unlink(srv->cfg->socket_path);
+	}
+	server_commit(-1, 0, srv);
+	stream_shutdown_all(srv);
+	evtimer_assign(srv->shutdown_ev, srv->base, server_drain, srv);
+	server_drain(-1, 0, srv);
+}
+
+static void
+server_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	if (sig == SIGHUP) {
+		log_reopen();
+		log_info("SIGHUP: logs reopened");
+		return;
+	}
+	server_stop(arg);
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void
+server_ready(struct server *srv)
+{
+	int fd = srv->cfg->ready_fd;
+
+	if (fd < 0)
+		return;
+	if (write(fd, "ready\n", 6) != 6)
+		log_warn("ready-fd %d", fd);
+	close(fd);
+}
+
+static void
+server_http(struct server *srv, int fd)
+{
+	struct evconnlistener *lev;
+
+	srv->http = evhttp_new(srv->base);
+	evhttp_set_max_headers_size(srv->http, SERVE_MAX_HEADERS);
+	evhttp_set_max_body_size(srv->http, SERVE_HARD_MAX_BODY);
+	evhttp_set_timeout(srv->http, srv->cfg->idle_timeout_s);
+	evhttp_set_default_content_type(srv->http, "application/json");
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+	    EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(srv->http, http_dispatch, srv);
+	srv->bound = evhttp_accept_socket_with_handle(srv->http, fd);
+	if (srv->bound == NULL)
+		fatalx("evhttp_accept_socket_with_handle failed");
+	lev = evhttp_bound_socket_get_listener(srv->bound);
+	evconnlistener_set_error_cb(lev, accept_error);
+}
+
+static int
+server_open_store(struct server *srv, char **cause, int *exitcode)
+{
+	int busy, problems;
+
+	srv->store = store_open(srv->cfg->store_path, srv->cfg->sync, 0, &busy, cause);
+	if (srv->store == NULL) {
+		*exitcode = busy ? EXIT_UNAVAILABLE : EXIT_IOERR;
+		return -1;
+	}
+	if ((problems = model_load(srv, 0, cause)) != 0) {
+		if (problems > 0)
+			*cause = xprintf("store %s has %d problem%s: see rtcs-serve --fsck",
+			    srv->cfg->store_path, problems, problems == 1 ? "" : "s");
+		*exitcode = EXIT_DATAERR;
+		return -1;
+	}
+	log_info("store %s: %zu sessions, %llu events", srv->cfg->store_path, srv->nsessions,
+	    (unsigned long long)srv->nevents);
+	return 0;
+}
+
+static void
+server_free(struct server *srv)
+{
+	struct pending *p;
+
+	while ((p = TAILQ_FIRST(&srv->pending)) != NULL) {
+		TAILQ_REMOVE(&srv->pending, p, entry);
+		evbuffer_free(p->body);
+		free(p);
+	}
+	if (srv->http != NULL)
+		evhttp_free(srv->http);
+	strmap_free(srv->conns, free);
+	if (srv->commit_ev != NULL)
+		event_free(srv->commit_ev);
+	if (srv->shutdown_ev != NULL)
+		event_free(srv->shutdown_ev);
+	if (srv->accept_resume != NULL)
+		event_free(srv->accept_resume);
+	if (srv->sig_term != NULL) {
+		event_free(srv->sig_term);
+		event_free(srv->sig_int);
+		event_free(srv->sig_hup);
+	}
+	if (srv->base != NULL)
+		event_base_free(srv->base);
+	model_free(srv);
+	store_close(srv->store);
+	if (srv->lockfd >= 0)
+		close(srv->lockfd);
+}
+
+int
+server_run(struct server *srv, char **cause, int *exitcode)
+{
+	int fd, busy, rv = -1;
+
+	srv->lockfd = -1;
+	srv->started_ms = now_ms();
+	srv->sessions = strmap_new();
+	srv->tokens = strmap_new();
+	srv->channels = strmap_new();
+	srv->conns = strmap_new();
+	TAILQ_INIT(&srv->followers);
+	TAILQ_INIT(&srv->pending);
+	raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+	if (server_open_store(srv, cause, exitcode) != 0)
+		goto out;
+	if ((fd = server_listen(srv, &busy, cause)) < 0) {
+		*exitcode = busy ? EXIT_UNAVAILABLE : EXIT_IOERR;
+		goto out;
+	}
+	if ((srv->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	server_http(srv, fd);
+	srv->commit_ev = evtimer_new(srv->base, server_commit, srv);
+	srv->shutdown_ev = evtimer_new(srv->base, server_drain, srv);
+	srv->accept_resume = evtimer_new(srv->base, accept_resume, srv);
+	srv->sig_term = evsignal_new(srv->base, SIGTERM, server_signal, srv);
+	srv->sig_int = evsignal_new(srv->base, SIGINT, server_signal, srv);
+	srv->sig_hup = evsignal_new(srv->base, SIGHUP, server_signal, srv);
+	evsignal_add(srv->sig_term, NULL);
+	evsignal_add(srv->sig_int, NULL);
+	evsignal_add(srv->sig_hup, NULL);
+	log_info("listening on %s", srv->cfg->socket_path);
+	server_ready(srv);
+	event_base_dispatch(srv->base);
+	if (!srv->stopping)
+		server_stop(srv);
+	rv = 0;
+	log_info("stopped");
+out:
+	server_free(srv);
+	return rv;
+}

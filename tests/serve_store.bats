@@ -1,0 +1,212 @@
+#!/usr/bin/env bats
+# rtcs-serve: the flat-file store (durability, restart, torn tails, fsck, locks, modes).
+load lib
+load server
+
+teardown() { stop_server; }
+
+send() {	# send DEVICE TEXT
+	api POST "/v1/sessions/$SID/messages" "{\"type\":\"text\",\"body\":\"$2\"}" "$(token "$1")"
+}
+
+@test "a restart keeps sessions, tokens and logs" {
+	start_server
+	session_new alice@alice-phone bob@bob-pc
+	send alice-phone one >/dev/null
+	api DELETE "/v1/sessions/$(api POST /v1/sessions '{"participants":[{"name":"x","device":"y"}]}' | jq -r .session.id)" >/dev/null
+	restart_server
+	run api GET "/v1/sessions/$SID"
+	assert_success
+	assert_equal "$(jq -r '.session.state,.session.last_seq' <<<"$output" | tr '\n' ' ')" "live 2 "
+	run send bob-pc two
+	assert_output '{"seq":3}'
+	run api GET "/v1/sessions/$SID/log"
+	assert_equal "$(jq -r .body <<<"$output" | tr '\n' ' ')" "null one two "
+	run api GET "/v1/sessions?state=ended"
+	assert_equal "$(jq '.sessions|length' <<<"$output")" 1
+	run api GET /v1/events
+	assert_equal "$(jq -r .event <<<"$output" | tr '\n' ' ')" "session.created session.created session.ended "
+	stream_open b "$SID" "$(token bob-pc)" "since=2"
+	wait_lines "$RTCS_TEST_DIR/b.out" 1
+	assert_equal "$(jq -r .body "$RTCS_TEST_DIR/b.out")" two
+}
+
+@test "a torn last log line: fsck reports it, the restart cuts it, fsck is clean after" {
+	start_server
+	session_new alice@alice-phone bob@bob-pc
+	send alice-phone one >/dev/null
+	stop_server --keep
+	log=$RTCS_STORE/logs/$SID.log
+	printf '3 0badc0de {"seq":3,"ts":"2026-11-24T0' >>"$log"
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_failure 1
+	assert_output --partial "$log: line 3: unterminated last record"
+	run rtcs-serve --fsck --json -D "$RTCS_STORE"
+	assert_failure 1
+	assert_equal "$(jq -r .fixed <<<"$output")" false
+	_server_launch
+	grep -q "cut the torn tail" "$RTCS_TEST_DIR/server.log"
+	run send bob-pc two
+	assert_output '{"seq":3}'
+	stop_server --keep
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_success
+	assert_output --partial "0 problems"
+	run tail -n 1 "$log"
+	assert_output --regexp '^3 [0-9a-f]{8} \{"seq":3,.*"body":"two"\}$'
+}
+
+@test "a bad checksum on the last line is cut too; in the middle it stops the server" {
+	start_server
+	session_new alice@alice-phone
+	send alice-phone one >/dev/null
+	send alice-phone two >/dev/null
+	stop_server --keep
+	log=$RTCS_STORE/logs/$SID.log
+	cp "$log" "$RTCS_TEST_DIR/saved"
+	sed -i '3s/"two"/"TWO"/' "$log"
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_failure 1
+	assert_output --partial "checksum mismatch"
+	cp "$RTCS_TEST_DIR/saved" "$log"
+	sed -i '2s/"one"/"ONE"/' "$log"
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_failure 1
+	assert_output --partial "line 2: checksum mismatch (not the last line)"
+	run rtcs-serve -S "$RTCS_SOCKET" -D "$RTCS_STORE"
+	assert_failure 65
+	assert_output --partial "see rtcs-serve --fsck"
+	cp "$RTCS_TEST_DIR/saved" "$log"
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_success
+}
+
+@test "fsck finds broken references, bad documents and bad permissions" {
+	start_server
+	session_new alice@alice-phone
+	stop_server --keep
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_success
+	chmod 0644 "$RTCS_STORE/sessions/$SID.json"
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_failure 1
+	assert_output --partial "mode 0644, must be 0600"
+	chmod 0600 "$RTCS_STORE/sessions/$SID.json"
+	jq -c '.channels[0].start_seq = 9' "$RTCS_STORE/sessions/$SID.json" >"$RTCS_TEST_DIR/doc"
+	cp "$RTCS_TEST_DIR/doc" "$RTCS_STORE/sessions/$SID.json"
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_failure 1
+	assert_output --partial "starts after the end of the log"
+	echo '{"id":' >"$RTCS_STORE/sessions/$SID.json"
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_failure 1
+	assert_output --partial "does not parse"
+	rm "$RTCS_STORE/sessions/$SID.json"
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_failure 1
+	assert_output --partial "log without a session document"
+}
+
+@test "a second server on the same store or socket refuses to start" {
+	start_server
+	run rtcs-serve -S "$RTCS_TEST_DIR/other.sock" -D "$RTCS_STORE"
+	assert_failure 69
+	assert_output --partial "store $RTCS_STORE is in use by another rtcs-serve"
+	run rtcs-serve -S "$RTCS_SOCKET" -D "$RTCS_TEST_DIR/other-store"
+	assert_failure 69
+	assert_output --partial "another rtcs-serve is listening on $RTCS_SOCKET"
+	run api GET /v1/health
+	assert_success
+}
+
+@test "a store of an unknown format is refused" {
+	start_server
+	stop_server --keep
+	echo "rtcs-store 99" >"$RTCS_STORE/VERSION"
+	run rtcs-serve -S "$RTCS_SOCKET" -D "$RTCS_STORE"
+	assert_failure
+	assert_output --partial 'unknown store format "rtcs-store 99"'
+}
+
+@test "permissions: directories 0700, files and socket 0600, no secret in clear" {
+	start_server
+	session_new alice@alice-phone bob@bob-pc
+	send alice-phone hi >/dev/null
+	run find "$RTCS_STORE" -type d ! -perm 0700
+	assert_output ""
+	run find "$RTCS_STORE" -type f ! -perm 0600
+	assert_output ""
+	assert_equal "$(stat -c %a "$RTCS_SOCKET")" 600
+	assert_equal "$(stat -c %a "$(dirname "$RTCS_SOCKET")")" 700
+	run grep -rl "$(token alice-phone)" "$RTCS_STORE"
+	assert_failure
+	grep -q "$(printf %s "$(token alice-phone)" | sha256sum | cut -c1-64)" "$RTCS_STORE/sessions/$SID.json"
+}
+
+@test "an unsafe socket directory is refused" {
+	d=$(rtcs_tmpdir)
+	chmod 0755 "$d"
+	run rtcs-serve -S "$d/rtcs.sock" -D "$d/store"
+	assert_failure
+	assert_output --partial "unsafe permissions"
+	rm -rf "$d"
+}
+
+@test "--sync batch and --sync none acknowledge and persist" {
+	for mode in batch none; do
+		start_server --sync "$mode"
+		session_new alice@alice-phone bob@bob-pc
+		stream_open b "$SID" "$(token bob-pc)"
+		pids=()
+		for i in 1 2 3 4 5 6 7 8; do send alice-phone "m$i" >/dev/null & pids+=($!); done
+		wait "${pids[@]}"
+		wait_lines "$RTCS_TEST_DIR/b.out" 9
+		restart_server --sync "$mode"
+		run api GET "/v1/sessions/$SID/log"
+		assert_equal "$(grep -c . <<<"$output")" 9
+		run api GET /v1/health
+		assert_output --partial "\"sync\":\"$mode\""
+		stop_server
+	done
+}
+
+@test "SIGTERM ends streams with channel.closed shutdown and exits 0" {
+	start_server
+	session_new alice@alice-phone bob@bob-pc
+	stream_open b "$SID" "$(token bob-pc)"
+	wait_lines "$RTCS_TEST_DIR/b.out" 1
+	stop_server --keep
+	wait "$(cat "$RTCS_TEST_DIR/b.pid")"
+	run tail -n 1 "$RTCS_TEST_DIR/b.out"
+	assert_equal "$(jq -r '"\(.event) \(.reason)"' <<<"$output")" "channel.closed shutdown"
+	[ ! -e "$RTCS_SOCKET" ]
+}
+
+@test "streams outlive the idle timeout (keep-alive lines)" {
+	start_server --idle-timeout 1
+	session_new alice@alice-phone bob@bob-pc
+	stream_open b "$SID" "$(token bob-pc)"
+	wait_lines "$RTCS_TEST_DIR/b.out" 1
+	# wait for two keep-alive blank lines: more than the idle timeout
+	end=$((SECONDS + 10))
+	until [ "$(grep -c '^$' "$RTCS_TEST_DIR/b.out")" -ge 3 ] || [ $SECONDS -ge $end ]; do _tick; done
+	[ "$(grep -c '^$' "$RTCS_TEST_DIR/b.out")" -ge 3 ]
+	send alice-phone still-here >/dev/null
+	wait_grep "$RTCS_TEST_DIR/b.out" still-here
+}
+
+@test "ready-fd, usage errors and --help" {
+	run rtcs-serve --sync sometimes
+	assert_failure 64
+	run rtcs-serve --confirm maybe
+	assert_failure 64
+	run rtcs-serve --code-ttl 0
+	assert_failure 64
+	run rtcs-serve extra
+	assert_failure 64
+	run rtcs-serve --help
+	assert_success
+	assert_output --partial "--ready-fd"
+	run rtcs-serve -V
+	assert_output "rtcs-serve 0.1.0"
+}

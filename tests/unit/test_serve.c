@@ -1,0 +1,130 @@
+/* Unit tests for rtcs-serve's model: the transfer hand-over and what the store keeps of it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "log.h"
+#include "serve.h"
+#include "xmalloc.h"
+
+static int failures;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)
+
+static void
+server_init(struct server *srv, struct config *cfg, int readonly)
+{
+	char *cause = NULL;
+	int busy;
+
+	memset(srv, 0, sizeof *srv);
+	srv->cfg = cfg;
+	srv->lockfd = -1;
+	srv->sessions = strmap_new();
+	srv->tokens = strmap_new();
+	srv->channels = strmap_new();
+	srv->conns = strmap_new();
+	TAILQ_INIT(&srv->followers);
+	TAILQ_INIT(&srv->pending);
+	srv->store = store_open(cfg->store_path, cfg->sync, readonly ? STORE_READONLY : 0,
+	    &busy, &cause);
+	if (srv->store == NULL) {
+		fprintf(stderr, "store_open: %s\n", cause);
+		exit(1);
+	}
+}
+
+static void
+server_fini(struct server *srv)
+{
+	model_free(srv);
+	strmap_free(srv->conns, NULL);
+	store_close(srv->store);
+}
+
+static void
+append_text(struct server *srv, struct session *s, const char *text)
+{
+	cJSON *e = entry_new(s, "message");
+	char *cause = NULL;
+
+	cJSON_AddStringToObject(e, "kind", "text");
+	cJSON_AddStringToObject(e, "body", text);
+	CHECK(session_append(srv, s, e, NULL, &cause) == 0);
+}
+
+static void
+test_handover(const char *dir)
+{
+	struct config cfg;
+	struct server srv, again;
+	struct session *s, *s2;
+	struct channel *a, *b, *n, *old2;
+	char *ta, *tb, *tn = NULL, *cause = NULL, hash[HASH_HEX_LEN + 1];
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.store_path = (char *)dir;
+	cfg.sync = STORE_SYNC_ALWAYS;
+	server_init(&srv, &cfg, 0);
+	s = session_new(&srv, "chat");
+	a = channel_open(&srv, s, "alice", "alice-phone", &ta);
+	b = channel_open(&srv, s, "bob", "bob-pc", &tb);
+	append_text(&srv, s, "created");
+	CHECK(session_save(&srv, s, &cause) == 0);
+	append_text(&srv, s, "one");
+	append_text(&srv, s, "two");
+	a->delivered_seq = 2;	/* alice's phone has seen up to "one" */
+
+	n = channel_handover(&srv, a, "alice-tablet", "TAAAAAAAAAAAAAAAA", &tn, &cause);
+	CHECK(n != NULL && tn != NULL);
+	CHECK(n->start_seq == 3);	/* right after what the old device was delivered */
+	CHECK(n->open && !a->open);
+	CHECK(strcmp(a->closed_reason, "transferred") == 0);
+	CHECK(strcmp(a->closed_to, "alice-tablet") == 0);
+	CHECK(session_participant(s, "alice")->channel == n);
+	CHECK(s->last_seq == 4 && a->close_seq == 4);
+	CHECK(strstr(s->log[3], "\"event\":\"participant.moved\"") != NULL);
+	CHECK(strstr(s->log[3], "\"to\":\"alice-tablet\"") != NULL);
+	hash_hex(ta, strlen(ta), hash);
+	CHECK(strmap_get(srv.tokens, hash) == NULL);	/* revoked */
+	hash_hex(tn, strlen(tn), hash);
+	CHECK(strmap_get(srv.tokens, hash) == n);
+	hash_hex(tb, strlen(tb), hash);
+	CHECK(strmap_get(srv.tokens, hash) == b);
+
+	/* What the store kept loads back consistent (what --fsck checks). */
+	cfg.fsck = 1;
+	server_init(&again, &cfg, 1);
+	CHECK(model_load(&again, 1, &cause) == 0);
+	s2 = session_find(&again, s->id);
+	CHECK(s2 != NULL && s2->last_seq == 4 && s2->nchannels == 3);
+	old2 = s2 ? strmap_get(again.channels, a->id) : NULL;
+	CHECK(old2 != NULL && !old2->open && old2->token_hash == NULL);
+	CHECK(s2 && strcmp(session_participant(s2, "alice")->channel->device, "alice-tablet") == 0);
+	CHECK(strmap_get(again.tokens, hash) != NULL);	/* bob's token still works */
+	server_fini(&again);
+
+	free(ta);
+	free(tb);
+	free(tn);
+	server_fini(&srv);
+}
+
+int
+main(void)
+{
+	char tmpl[] = "/tmp/rtcs-unit.XXXXXX", *dir, *cmd;
+
+	log_init("test_serve", LOG_LEVEL_WARN);
+	if ((dir = mkdtemp(tmpl)) == NULL)
+		return 1;
+	test_handover(dir);
+	cmd = xprintf("rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		failures++;
+	free(cmd);
+	if (failures != 0)
+		return 1;
+	printf("test_serve: ok\n");
+	return 0;
+}

@@ -166,21 +166,25 @@ fs_read_file(const char *path, size_t max, char **data, size_t *len, char **caus
 	return 0;
 }
 
+/* Reads fd to its end; more than max bytes fails with errno EFBIG. */
 int
 fs_read_fd(int fd, size_t max, char **data, size_t *len, char **cause)
 {
-	size_t off = 0, cap = 65536;
-	char *buf = xmalloc(cap + 1);
+	size_t off = 0, cap = 0;
+	char *buf = NULL;
 	ssize_t n;
 
 	for (;;) {
 		if (off == cap) {
-			if (cap >= max) {
-				*cause = xprintf("more than %zu bytes", max);
+			if (cap > max) {
 				free(buf);
+				*cause = xprintf("more than %zu bytes", max);
+				errno = EFBIG;
 				return -1;
 			}
-			cap = cap * 2 > max ? max : cap * 2;
+			cap = cap ? cap * 2 : 65536;
+			if (cap > max + 1)
+				cap = max + 1;
 			buf = xrealloc(buf, cap + 1);
 		}
 		n = read(fd, buf + off, cap - off);
@@ -194,6 +198,12 @@ fs_read_fd(int fd, size_t max, char **data, size_t *len, char **cause)
 		if (n == 0)
 			break;
 		off += (size_t)n;
+	}
+	if (off > max) {
+		free(buf);
+		*cause = xprintf("more than %zu bytes", max);
+		errno = EFBIG;
+		return -1;
 	}
 	buf[off] = '\0';
 	*data = buf;

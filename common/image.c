@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "image.h"
 #include "xmalloc.h"
 
@@ -14,45 +15,19 @@ static int
 image_read_fd(int fd, const char *name, unsigned char **data, size_t *len,
     enum image_error *err, char **cause)
 {
-	unsigned char *buf = NULL;
-	size_t cap = 0, off = 0;
-	ssize_t n;
+	char *why = NULL;
 
-	for (;;) {
-		if (off == cap) {
-			if (cap > IMAGE_MAX_FILE) {
-				*err = IMAGE_BAD;
-				*cause = xprintf("%s: too large (over %zu bytes)", name,
-				    IMAGE_MAX_FILE);
-				free(buf);
-				return -1;
-			}
-			cap = cap ? cap * 2 : 65536;
-			buf = xrealloc(buf, cap + 1);
-		}
-		n = read(fd, buf + off, cap - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			*err = IMAGE_IO;
-			*cause = xprintf("cannot read %s: %s", name, strerror(errno));
-			free(buf);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		off += (size_t)n;
-	}
-	if (off > IMAGE_MAX_FILE) {
+	if (fs_read_fd(fd, IMAGE_MAX_FILE, (char **)data, len, &why) == 0)
+		return 0;
+	if (errno == EFBIG) {
 		*err = IMAGE_BAD;
-		*cause = xprintf("%s: too large (over %zu bytes)", name, IMAGE_MAX_FILE);
-		free(buf);
-		return -1;
+		*cause = xprintf("%s: too large (over %zu bytes)", name, (size_t)IMAGE_MAX_FILE);
+	} else {
+		*err = IMAGE_IO;
+		*cause = xprintf("cannot read %s: %s", name, why);
 	}
-	buf[off] = '\0';
-	*data = buf;
-	*len = off;
-	return 0;
+	free(why);
+	return -1;
 }
 
 /*

@@ -527,9 +527,13 @@ transfer_seal(const char *claim, const unsigned char *in, size_t len, unsigned c
 		out[i] = in[i] ^ key[i];
 }
 
+/*
+ * Seals the new channel's token into the record before the switch: a crash
+ * right after the switch still hands it out (design.md 3.1, committing).
+ */
 void
-transfer_complete(struct transfer *t, const char *new_channel, const char *token,
-    const char *claim_secret, long long now)
+transfer_seal_token(struct transfer *t, const char *new_channel, const char *token,
+    const char *claim_secret)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char sealed[32];
@@ -544,8 +548,22 @@ transfer_complete(struct transfer *t, const char *new_channel, const char *token
 	}
 	t->token_box[2 * len] = '\0';
 	COPY(t->new_channel, new_channel);
+}
+
+/* The switch is done (the token was sealed before it). */
+void
+transfer_finish(struct transfer *t, long long now)
+{
 	t->state = TS_COMPLETED;
 	t->completed_at = now;
+}
+
+void
+transfer_complete(struct transfer *t, const char *new_channel, const char *token,
+    const char *claim_secret, long long now)
+{
+	transfer_seal_token(t, new_channel, token, claim_secret);
+	transfer_finish(t, now);
 }
 
 enum transfer_err

@@ -38,7 +38,7 @@ api_health(struct req *rq)
 	cJSON_AddNumberToObject(o, "live_sessions", (double)live);
 	cJSON_AddNumberToObject(o, "connections", (double)strmap_count(srv->conns));
 	cJSON_AddNumberToObject(o, "streams", (double)srv->nstreams);
-	cJSON_AddNumberToObject(o, "transfers_open", 0);
+	cJSON_AddNumberToObject(o, "transfers_open", (double)srv->nopen);
 	cJSON_AddStringToObject(o, "sync", srv->cfg->sync == STORE_SYNC_ALWAYS ? "always" :
 	    srv->cfg->sync == STORE_SYNC_BATCH ? "batch" : "none");
 	http_reply(rq, 200, o);
@@ -248,6 +248,7 @@ api_session_end(struct req *rq)
 	}
 	s->ended = 1;
 	s->ended_ms = now_ms();
+	xfer_session_ended(srv, s);	/* before the streams end: they hear of it */
 	for (i = 0; i < s->nchannels; i++)
 		if (s->channels[i]->open)
 			channel_close(srv, s->channels[i], "session_ended", NULL);

@@ -13,6 +13,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "rand.h"
 #include "serve.h"
 #include "xmalloc.h"
 
@@ -276,6 +277,8 @@ api_stream(struct req *rq)
 	log_debug("stream of %s in %s from %llu", ch->device, ch->session->id,
 	    (unsigned long long)since + 1);
 	stream_flush(st);
+	if (ch->open)
+		xfer_stream_started(rq->srv, ch);
 }
 
 /*
@@ -293,6 +296,24 @@ struct channel *
 channel_handover(struct server *srv, struct channel *old, const char *device,
     const char *transfer, char **token, char **cause)
 {
+	struct channel *ch;
+	char *id = rand_id('C');
+
+	*token = rand_base32(16);
+	ch = channel_handover_as(srv, old, device, transfer, id, *token, cause);
+	free(id);
+	if (ch == NULL) {
+		free(*token);
+		*token = NULL;
+	}
+	return ch;
+}
+
+/* channel_handover with the new channel's id and token chosen by the caller. */
+struct channel *
+channel_handover_as(struct server *srv, struct channel *old, const char *device,
+    const char *transfer, const char *id, const char *token, char **cause)
+{
 	struct session *s = old->session;
 	struct participant *p = session_participant(s, old->participant);
 	char *old_hash = old->token_hash != NULL ? xstrdup(old->token_hash) : NULL;
@@ -303,7 +324,7 @@ channel_handover(struct server *srv, struct channel *old, const char *device,
 	server_commit_now(srv);
 	from = (old->delivered_seq > old->start_seq - 1 ? old->delivered_seq :
 	    old->start_seq - 1) + 1;
-	ch = channel_open(srv, s, old->participant, device, token);
+	ch = channel_open_as(srv, s, old->participant, device, id, token);
 	ch->start_seq = from;
 	old->open = 0;
 	old->closed_ms = now_ms();
@@ -328,11 +349,10 @@ channel_handover(struct server *srv, struct channel *old, const char *device,
 		strmap_del(srv->channels, ch->id);
 		s->nchannels--;
 		channel_free(ch);
-		free(*token);
-		*token = NULL;
 		return NULL;
 	}
 	free(old_hash);
+	failpoint("handover-saved");
 	e = entry_new(s, "event");
 	cJSON_AddStringToObject(e, "event", "participant.moved");
 	cJSON_AddStringToObject(e, "participant", old->participant);

@@ -30,18 +30,37 @@ reply_internal(struct req *rq, char *cause)
 	free(cause);
 }
 
+/* Why a transfer that is over takes no more calls, as a stable error code. */
+static void
+reply_over(struct req *rq, const struct transfer *t)
+{
+	static const struct { const char *reason, *code; int status; } over[] = {
+		{ "expired", "expired", 410 },
+		{ "cancelled", "cancelled", 409 },
+		{ "rejected_by_origin", "rejected", 409 },
+		{ "rejected_by_peer", "rejected", 409 },
+		{ "session_ended", "session_ended", 409 },
+		{ "too_many_attempts", "too_many_attempts", 410 },
+	};
+	size_t i;
+
+	for (i = 0; t->state == TS_FAILED && i < sizeof over / sizeof over[0]; i++)
+		if (strcmp(t->reason, over[i].reason) == 0) {
+			http_error(rq, over[i].status, over[i].code, "transfer %s failed: %s", t->id,
+			    t->reason);
+			return;
+		}
+	http_error(rq, 410, "gone", "transfer %s is over (%s%s%s)", t->id,
+	    transfer_state_name(t->state), t->reason[0] ? ": " : "", t->reason);
+}
+
 static void
 reply_err(struct req *rq, enum transfer_err e, const char *id)
 {
-	if (e == TE_ENDED) {
-		struct xfer *x = xfer_find(rq->srv, id);
-		const char *reason = x != NULL ? x->t->reason : "";
-		if (strcmp(reason, "session_ended") == 0) {
-			http_error(rq, 409, "session_ended", "transfer %s: the session has ended", id);
-			return;
-		}
-		http_error(rq, 409, "transfer_ended", "transfer %s is over (%s%s%s)", id,
-		    x ? transfer_state_name(x->t->state) : "?", reason[0] ? ": " : "", reason);
+	struct xfer *x = xfer_find(rq->srv, id);
+
+	if ((e == TE_ENDED || e == TE_EXPIRED) && x != NULL) {
+		reply_over(rq, x->t);
 		return;
 	}
 	http_error(rq, transfer_err_status(e), transfer_err_code(e), "transfer %s: %s", id,

@@ -140,10 +140,12 @@ transfer_alloc(enum transfer_proof proof, enum transfer_confirm confirm, long lo
 	return t;
 }
 
+/* A claim secret: the one the claimant chose (kept before it asked), else a new one. */
 static char *
-transfer_new_claim(struct transfer *t)
+transfer_new_claim(struct transfer *t, const char *chosen)
 {
-	char *claim = payload_new_secret(), *h = hash_secret(claim);
+	char *claim = chosen != NULL ? xstrdup(chosen) : payload_new_secret();
+	char *h = hash_secret(claim);
 
 	COPY(t->claim_hash, h);
 	free(h);
@@ -176,7 +178,7 @@ transfer_new_pull(const char *device, const char *session, enum transfer_proof p
 	COPY(t->session, session);
 	COPY(t->target, device);
 	COPY(t->claimant, device);
-	*claim = transfer_new_claim(t);
+	*claim = transfer_new_claim(t, NULL);
 	return t;
 }
 
@@ -354,7 +356,7 @@ transfer_image_push(struct transfer *t, const struct transfer_actor *a,
 		return transfer_attempt_failed(t, TE_WRONG_DEVICE, now, r);
 	}
 	COPY(t->claimant, a->device);
-	r->claim = transfer_new_claim(t);
+	r->claim = transfer_new_claim(t, a->claim);
 	snprintf(r->match, sizeof r->match, "%06u", (unsigned)rand_uniform(1000000));
 	hash_hex(r->match, strlen(r->match), h);
 	COPY(t->match_hash, h);

@@ -36,6 +36,7 @@ struct transfer_actor {
 	const char	*session;	/* TA_CHANNEL: the channel's session */
 	const char	*participant;	/* TA_CHANNEL */
 	const char	*channel;	/* TA_CHANNEL */
+	const char	*claim;		/* TA_ANON: the claim secret it chose (checked), or NULL */
 };
 
 /* What the server knows of the session that the state machine needs. */

@@ -449,6 +449,14 @@ image_payload(struct req *rq, const char *b64)
 	return out;
 }
 
+/* A secret as rand_base32 makes it: 26 characters of A-Z and 2-7. */
+static int
+secret_valid(const char *s)
+{
+	return strlen(s) == PAYLOAD_SECRET_LEN &&
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == PAYLOAD_SECRET_LEN;
+}
+
 /* The session a call's context is read from: the transfer's, or the scanning origin's (pull). */
 static struct session *
 ctx_session(struct req *rq, struct xfer *x)
@@ -568,6 +576,12 @@ api_transfer_image(struct req *rq)
 	if ((decoded = payload != NULL ? xstrdup(payload) : image_payload(rq, image)) == NULL)
 		return;
 	req_actor(rq, &a, device);
+	if (a.kind == TA_ANON && (a.claim = json_str(rq->body, "claim")) != NULL &&
+	    !secret_valid(a.claim)) {
+		free(decoded);
+		http_error(rq, 400, "bad_field", "claim is 26 base32 characters");
+		return;
+	}
 	ctx_fill(&ctx, peers, ctx_session(rq, x), x->t,
 	    x->t->participant[0] ? x->t->participant : (rq->ch ? rq->ch->participant : NULL),
 	    x->t->dir == TD_PUSH && a.kind == TA_ANON ? device : x->t->claimant);

@@ -416,6 +416,7 @@ api_message_send(struct req *rq)
 void
 api_session_log(struct req *rq)
 {
+	const char *follow = http_query(rq, "follow");
 	struct evbuffer *b;
 	struct session *s;
 	uint64_t since, limit, seq;
@@ -423,6 +424,15 @@ api_session_log(struct req *rq)
 	if ((s = path_session(rq)) == NULL || http_query_seq(rq, "since", 0, &since) != 0 ||
 	    http_query_seq(rq, "limit", UINT64_MAX, &limit) != 0)
 		return;
+	if (follow != NULL && strcmp(follow, "0") != 0 && strcmp(follow, "1") != 0) {
+		http_error(rq, 400, "bad_field", "follow is 0 or 1");
+		return;
+	}
+	if (follow != NULL && strcmp(follow, "1") == 0) {
+		/* Live until the session ends: the log so far, then each new entry. */
+		stream_flush_log(stream_start(rq, NULL, s, since + 1));
+		return;
+	}
 	b = evbuffer_new();
 	for (seq = since + 1; seq <= s->durable_seq && limit > 0; seq++, limit--) {
 		evbuffer_add(b, s->log[seq - 1], strlen(s->log[seq - 1]));

@@ -94,6 +94,7 @@ session_new(struct server *srv, const char *kind)
 {
 	struct session *s = xcalloc(1, sizeof *s);
 
+	TAILQ_INIT(&s->followers);
 	s->id = rand_id('S');
 	s->kind = xstrdup(kind);
 	s->created_ms = now_ms();
@@ -439,6 +440,7 @@ load_session(struct server *srv, const cJSON *doc, char **cause)
 	if (kind == NULL || state == NULL || !cJSON_IsArray(chans) || !cJSON_IsArray(parts))
 		return load_fail(cause, id, "malformed session document");
 	s = xcalloc(1, sizeof *s);
+	TAILQ_INIT(&s->followers);
 	s->id = xstrdup(id);
 	s->kind = xstrdup(kind);
 	s->ended = strcmp(state, "ended") == 0;

@@ -96,6 +96,7 @@ struct session {
 	char	**log;			/* log[seq - 1]: the JSON text of entry seq */
 	uint64_t last_seq;		/* appended */
 	uint64_t durable_seq;		/* acknowledged: streams deliver up to here */
+	struct streamq followers;	/* GET .../log?follow=1 */
 	size_t	 logcap;
 	int	 commit_pending;
 };
@@ -106,7 +107,8 @@ struct stream {
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
 	struct conn *conn;
-	struct channel *channel;	/* NULL: the server event stream */
+	struct channel *channel;	/* NULL: the server event stream or a followed log */
+	struct session *logof;		/* a followed session log (operator) */
 	int	 sse;
 	uint64_t next_seq;		/* the next entry to write */
 	struct event *keepalive;
@@ -249,11 +251,13 @@ void	 api_session_log(struct req *);
 
 /* api_stream.c */
 void	 api_stream(struct req *);
-struct stream *stream_start(struct req *, struct channel *, uint64_t next_seq);
+struct stream *stream_start(struct req *, struct channel *, struct session *logof,
+	    uint64_t next_seq);
 void	 stream_line(struct stream *, struct evbuffer *, const char *json, size_t len);
 int	 stream_send(struct stream *, struct evbuffer *);
 void	 stream_end(struct stream *, struct evbuffer *last);
 void	 stream_wake_session(struct session *);
+void	 stream_flush_log(struct stream *);
 void	 stream_send_targeted(struct channel *, cJSON *event);
 void	 channel_close(struct server *, struct channel *, const char *reason, const char *to);
 struct channel *channel_handover(struct server *, struct channel *old, const char *device,

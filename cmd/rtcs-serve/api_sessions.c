@@ -45,7 +45,7 @@ api_health(struct req *rq)
 }
 
 /* A session kind: one lower-case word. */
-static int
+int
 kind_valid(const char *k)
 {
 	size_t i;
@@ -122,51 +122,77 @@ reply_internal(struct req *rq, char *cause)
 	free(cause);
 }
 
-void
-api_session_create(struct req *rq)
+/*
+ * Creates a live session with one channel per participant, durable (the log
+ * first: a log without its document is an unacknowledged create) and
+ * announced. tokens[i] gets participant i's token (the caller frees).
+ */
+struct session *
+session_create(struct server *srv, const char *kind, size_t n, const char *const names[],
+    const char *const devices[], char *tokens[], char **cause)
 {
-	struct server *srv = rq->srv;
-	const cJSON *parts, *o;
-	const char *kind;
-	cJSON *reply, *tokens, *e, *plist, *p;
-	struct session *s;
+	struct session *s = session_new(srv, kind);
 	struct channel *ch;
-	char *token, *cause = NULL;
+	cJSON *e, *plist, *p;
+	size_t i;
 
-	if (create_check(rq, &kind, &parts) != 0)
-		return;
-	s = session_new(srv, kind);
-	reply = cJSON_CreateObject();
-	tokens = cJSON_CreateObject();
 	e = entry_new(s, "event");
 	cJSON_AddStringToObject(e, "event", "session.created");
 	cJSON_AddStringToObject(e, "kind", s->kind);
 	plist = cJSON_AddArrayToObject(e, "participants");
-	cJSON_ArrayForEach(o, parts) {
-		ch = channel_open(srv, s, json_str(o, "name"), json_str(o, "device"), &token);
-		cJSON_AddStringToObject(tokens, ch->device, token);
-		free(token);
+	for (i = 0; i < n; i++) {
+		ch = channel_open(srv, s, names[i], devices[i], &tokens[i]);
 		p = cJSON_CreateObject();
 		cJSON_AddStringToObject(p, "name", ch->participant);
 		cJSON_AddStringToObject(p, "device", ch->device);
 		cJSON_AddStringToObject(p, "channel", ch->id);
 		cJSON_AddItemToArray(plist, p);
 	}
-	/* The log first: a log without its document is an unacknowledged create. */
-	if (session_append(srv, s, e, NULL, &cause) != 0 || session_save(srv, s, &cause) != 0) {
+	if (session_append(srv, s, e, NULL, cause) != 0 || session_save(srv, s, cause) != 0) {
 		session_discard(srv, s);
-		cJSON_Delete(reply);
-		cJSON_Delete(tokens);
+		for (i = 0; i < n; i++) {
+			free(tokens[i]);
+			tokens[i] = NULL;
+		}
+		return NULL;
+	}
+	if (server_event(srv, "session.created", s, NULL, cause) != 0) {
+		log_warnx("%s", *cause);	/* the session exists; only its event is lost */
+		free(*cause);
+		*cause = NULL;
+	}
+	log_info("session %s created (%s, %zu participants)", s->id, s->kind, s->nparticipants);
+	return s;
+}
+
+void
+api_session_create(struct req *rq)
+{
+	struct server *srv = rq->srv;
+	const cJSON *parts, *o;
+	const char *kind, *names[SERVE_MAX_PARTICIPANTS] = { 0 }, *devices[SERVE_MAX_PARTICIPANTS] = { 0 };
+	char *tokens[SERVE_MAX_PARTICIPANTS], *cause = NULL;
+	cJSON *reply, *tk;
+	struct session *s;
+	size_t i, n = 0;
+
+	if (create_check(rq, &kind, &parts) != 0)
+		return;
+	cJSON_ArrayForEach(o, parts) {
+		names[n] = json_str(o, "name");
+		devices[n++] = json_str(o, "device");
+	}
+	if ((s = session_create(srv, kind, n, names, devices, tokens, &cause)) == NULL) {
 		reply_internal(rq, cause);
 		return;
 	}
-	if (server_event(srv, "session.created", s, NULL, &cause) != 0) {
-		log_warnx("%s", cause);	/* the session exists; only its event is lost */
-		free(cause);
-	}
-	log_info("session %s created (%s, %zu participants)", s->id, s->kind, s->nparticipants);
+	reply = cJSON_CreateObject();
 	cJSON_AddItemToObject(reply, "session", session_json(s, 1, 0));
-	cJSON_AddItemToObject(reply, "tokens", tokens);
+	tk = cJSON_AddObjectToObject(reply, "tokens");
+	for (i = 0; i < n; i++) {
+		cJSON_AddStringToObject(tk, devices[i], tokens[i]);
+		free(tokens[i]);
+	}
 	http_reply(rq, 201, reply);
 }
 

@@ -10,6 +10,7 @@
 #include "exitcode.h"
 #include "json.h"
 #include "keys.h"
+#include "payload.h"
 #include "xmalloc.h"
 
 static const char *const transfer_states[] = {
@@ -132,11 +133,26 @@ transfer_submit_image(struct client *c, const char *keys_dir, const char *device
     cJSON **out, struct client_err *err)
 {
 	cJSON *req = cJSON_CreateObject(), *resp = NULL, *t;
-	char *path = xprintf("/v1/transfers/%s/image", id), *b64, *cause = NULL;
+	char *path = xprintf("/v1/transfers/%s/image", id), *b64, *cause = NULL, *chosen = NULL;
 	const char *claim;
 	int rc = -1;
 
 	cJSON_AddStringToObject(req, "device", device);
+	/*
+	 * A device with no secret for the transfer may become its claimant: it
+	 * chooses its claim secret and keeps it before asking, so that it can
+	 * collect its token even if the answer is lost (the server crashed
+	 * right after the switch).
+	 */
+	if (secret == NULL) {
+		chosen = payload_new_secret();
+		if (keys_put(keys_dir, device, "claim", id, chosen, &cause) != 0) {
+			client_err_set(err, EXIT_IOERR, "cannot keep the claim of %s: %s", device, cause);
+			free(cause);
+			goto out;
+		}
+		cJSON_AddStringToObject(req, "claim", chosen);
+	}
 	if (png != NULL) {
 		if ((b64 = transfer_base64(png, pnglen)) == NULL) {
 			client_err_set(err, EXIT_DATAERR, "image too large");
@@ -146,8 +162,13 @@ transfer_submit_image(struct client *c, const char *keys_dir, const char *device
 		free(b64);
 	} else
 		cJSON_AddStringToObject(req, "payload", payload);
-	if (client_call(c, "POST", path, secret, req, &resp, err) != 0)
+	if (client_call(c, "POST", path, secret, req, &resp, err) != 0) {
+		/* Refused: no claim. Lost on the way: the claim may hold, keep it. */
+		if (chosen != NULL && err->status != 0 && keys_put(keys_dir, device, "claim", id,
+		    NULL, &cause) != 0)
+			free(cause);
 		goto out;
+	}
 	if (!cJSON_IsObject(t = cJSON_GetObjectItemCaseSensitive(resp, "transfer"))) {
 		client_err_set(err, EXIT_PROTOCOL, "rtcs-serve returned no transfer");
 		goto out;
@@ -164,6 +185,7 @@ transfer_submit_image(struct client *c, const char *keys_dir, const char *device
 out:
 	cJSON_Delete(req);
 	cJSON_Delete(resp);
+	free(chosen);
 	free(path);
 	return rc;
 }

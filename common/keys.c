@@ -110,6 +110,16 @@ keys_put(const char *dir, const char *device, const char *ext, const char *key,
 	if (value != NULL)
 		olen += (size_t)snprintf(out + olen, cap - olen, "%s %s\n", key, value);
 	free(data);
+	if (olen == 0) {
+		/* The last entry gone: no empty file is left behind. */
+		free(out);
+		path = keys_path(dir, device, ext);
+		rc = unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+		if (rc != 0)
+			*cause = xprintf("cannot remove %s: %s", path, strerror(errno));
+		free(path);
+		return rc;
+	}
 	name = xprintf("%s.%s", device, ext);
 	rc = fs_write_atomic(dir, name, NULL, out, olen, 1, cause);
 	free(name);

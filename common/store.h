@@ -26,7 +26,7 @@ enum store_sync {
 #define STORE_READONLY	0x1	/* no lock, no repair, no writes (fsck, offline readers) */
 
 /* Kinds of documents. */
-enum store_doc { STORE_DOC_SESSION, STORE_DOC_TRANSFER };
+enum store_doc { STORE_DOC_SESSION, STORE_DOC_TRANSFER, STORE_DOC_INVITE };
 
 /*
  * What store_load() hands back, record by record, in order. Callbacks may be

@@ -6,6 +6,7 @@
  *   DIR/tmp/               where every replacement is written before rename
  *   DIR/sessions/ID.json   one document per session, replaced atomically
  *   DIR/transfers/ID.json  one document per transfer, replaced atomically
+ *   DIR/invites/ID.json    one document per invite, replaced atomically
  *   DIR/logs/ID.log        each session's log, append-only
  *   DIR/events.log         the server's event log, append-only
  *
@@ -56,12 +57,13 @@ struct store {
 	size_t	 ndirty, dirtycap;
 };
 
-static const char *const store_subdirs[] = { "tmp", "sessions", "transfers", "logs" };
+static const char *const store_subdirs[] = { "tmp", "sessions", "transfers", "invites", "logs" };
 
 static const char *
 store_doc_dir(enum store_doc kind)
 {
-	return kind == STORE_DOC_SESSION ? "sessions" : "transfers";
+	return kind == STORE_DOC_SESSION ? "sessions" : kind == STORE_DOC_TRANSFER ? "transfers" :
+	    "invites";
 }
 
 const char *
@@ -447,6 +449,12 @@ store_scan_transfer(struct store_scan *sc, const char *path, const char *id)
 	store_scan_doc(sc, path, id, STORE_DOC_TRANSFER);
 }
 
+static void
+store_scan_invite(struct store_scan *sc, const char *path, const char *id)
+{
+	store_scan_doc(sc, path, id, STORE_DOC_INVITE);
+}
+
 /*
  * A log whose session document is missing belongs to a create that crashed
  * before it was acknowledged: removed (reported), never kept.
@@ -477,6 +485,7 @@ store_load(struct store *st, const struct store_loader *ld, char **cause)
 
 	store_scan_dir(&sc, "sessions", ".json", store_scan_session);
 	store_scan_dir(&sc, "transfers", ".json", store_scan_transfer);
+	store_scan_dir(&sc, "invites", ".json", store_scan_invite);
 	store_scan_dir(&sc, "logs", ".log", store_scan_session_log);
 	path = xprintf("%s/events.log", st->dir);
 	if (sc.cause == NULL && access(path, F_OK) == 0)

@@ -140,10 +140,12 @@ transfer_alloc(enum transfer_proof proof, enum transfer_confirm confirm, long lo
 	return t;
 }
 
+/* A claim secret: the one the claimant chose (kept before it asked), else a new one. */
 static char *
-transfer_new_claim(struct transfer *t)
+transfer_new_claim(struct transfer *t, const char *chosen)
 {
-	char *claim = payload_new_secret(), *h = hash_secret(claim);
+	char *claim = chosen != NULL ? xstrdup(chosen) : payload_new_secret();
+	char *h = hash_secret(claim);
 
 	COPY(t->claim_hash, h);
 	free(h);
@@ -176,7 +178,7 @@ transfer_new_pull(const char *device, const char *session, enum transfer_proof p
 	COPY(t->session, session);
 	COPY(t->target, device);
 	COPY(t->claimant, device);
-	*claim = transfer_new_claim(t);
+	*claim = transfer_new_claim(t, NULL);
 	return t;
 }
 
@@ -354,7 +356,7 @@ transfer_image_push(struct transfer *t, const struct transfer_actor *a,
 		return transfer_attempt_failed(t, TE_WRONG_DEVICE, now, r);
 	}
 	COPY(t->claimant, a->device);
-	r->claim = transfer_new_claim(t);
+	r->claim = transfer_new_claim(t, a->claim);
 	snprintf(r->match, sizeof r->match, "%06u", (unsigned)rand_uniform(1000000));
 	hash_hex(r->match, strlen(r->match), h);
 	COPY(t->match_hash, h);
@@ -527,9 +529,13 @@ transfer_seal(const char *claim, const unsigned char *in, size_t len, unsigned c
 		out[i] = in[i] ^ key[i];
 }
 
+/*
+ * Seals the new channel's token into the record before the switch: a crash
+ * right after the switch still hands it out (design.md 3.1, committing).
+ */
 void
-transfer_complete(struct transfer *t, const char *new_channel, const char *token,
-    const char *claim_secret, long long now)
+transfer_seal_token(struct transfer *t, const char *new_channel, const char *token,
+    const char *claim_secret)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char sealed[32];
@@ -544,8 +550,22 @@ transfer_complete(struct transfer *t, const char *new_channel, const char *token
 	}
 	t->token_box[2 * len] = '\0';
 	COPY(t->new_channel, new_channel);
+}
+
+/* The switch is done (the token was sealed before it). */
+void
+transfer_finish(struct transfer *t, long long now)
+{
 	t->state = TS_COMPLETED;
 	t->completed_at = now;
+}
+
+void
+transfer_complete(struct transfer *t, const char *new_channel, const char *token,
+    const char *claim_secret, long long now)
+{
+	transfer_seal_token(t, new_channel, token, claim_secret);
+	transfer_finish(t, now);
 }
 
 enum transfer_err

@@ -36,6 +36,7 @@ struct transfer_actor {
 	const char	*session;	/* TA_CHANNEL: the channel's session */
 	const char	*participant;	/* TA_CHANNEL */
 	const char	*channel;	/* TA_CHANNEL */
+	const char	*claim;		/* TA_ANON: the claim secret it chose (checked), or NULL */
 };
 
 /* What the server knows of the session that the state machine needs. */
@@ -104,6 +105,9 @@ int	 transfer_is_claim(const struct transfer *t, const char *claim_secret);
 int	 transfer_involves(const struct transfer *t, const char *device);
 
 void	 transfer_begin_commit(struct transfer *t, long long now);
+void	 transfer_seal_token(struct transfer *t, const char *new_channel, const char *token,
+	    const char *claim_secret);
+void	 transfer_finish(struct transfer *t, long long now);
 void	 transfer_complete(struct transfer *t, const char *new_channel, const char *token,
 	    const char *claim_secret, long long now);
 /* The new channel's token, once, for the holder of the claim secret. */

@@ -1,23 +1,10 @@
 #!/usr/bin/env bats
 # rtcs-transfer against a real rtcs-serve: push, reject, cancel, timeouts, run.
-# Needs the server's transfers (issue 4) and real rtcs-code and rtcs-scan;
-# until those are in the tree these tests skip and say why.
 load lib
 load client_server
 
 setup() {
 	start_server
-	run rtcs-transfer list
-	if [ "$status" -ne 0 ]; then
-		skip "this rtcs-serve has no transfers yet ($output)"
-	fi
-	case "$BATS_TEST_DESCRIPTION" in
-	*scan*|*run*)
-		if ! rtcs-code -t png -o /dev/null RTCS:1:TAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAA 2>/dev/null ||
-		    ! rtcs-scan --help 2>/dev/null | grep -q -- --submit; then
-			skip "rtcs-code or rtcs-scan --submit is not built yet"
-		fi ;;
-	esac
 	SID=$(rtcs-session new alice@alice-phone:"$T/kp" bob@bob-pc:"$T/kb")
 }
 

@@ -44,7 +44,7 @@ api_events(struct req *rq)
 		return;
 	}
 	if (follow != NULL && strcmp(follow, "1") == 0) {
-		events_flush(stream_start(rq, NULL, since + 1));
+		events_flush(stream_start(rq, NULL, NULL, since + 1));
 		return;
 	}
 	b = evbuffer_new();

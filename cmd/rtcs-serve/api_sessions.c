@@ -38,14 +38,14 @@ api_health(struct req *rq)
 	cJSON_AddNumberToObject(o, "live_sessions", (double)live);
 	cJSON_AddNumberToObject(o, "connections", (double)strmap_count(srv->conns));
 	cJSON_AddNumberToObject(o, "streams", (double)srv->nstreams);
-	cJSON_AddNumberToObject(o, "transfers_open", 0);
+	cJSON_AddNumberToObject(o, "transfers_open", (double)srv->nopen);
 	cJSON_AddStringToObject(o, "sync", srv->cfg->sync == STORE_SYNC_ALWAYS ? "always" :
 	    srv->cfg->sync == STORE_SYNC_BATCH ? "batch" : "none");
 	http_reply(rq, 200, o);
 }
 
 /* A session kind: one lower-case word. */
-static int
+int
 kind_valid(const char *k)
 {
 	size_t i;
@@ -122,51 +122,77 @@ reply_internal(struct req *rq, char *cause)
 	free(cause);
 }
 
-void
-api_session_create(struct req *rq)
+/*
+ * Creates a live session with one channel per participant, durable (the log
+ * first: a log without its document is an unacknowledged create) and
+ * announced. tokens[i] gets participant i's token (the caller frees).
+ */
+struct session *
+session_create(struct server *srv, const char *kind, size_t n, const char *const names[],
+    const char *const devices[], char *tokens[], char **cause)
 {
-	struct server *srv = rq->srv;
-	const cJSON *parts, *o;
-	const char *kind;
-	cJSON *reply, *tokens, *e, *plist, *p;
-	struct session *s;
+	struct session *s = session_new(srv, kind);
 	struct channel *ch;
-	char *token, *cause = NULL;
+	cJSON *e, *plist, *p;
+	size_t i;
 
-	if (create_check(rq, &kind, &parts) != 0)
-		return;
-	s = session_new(srv, kind);
-	reply = cJSON_CreateObject();
-	tokens = cJSON_CreateObject();
 	e = entry_new(s, "event");
 	cJSON_AddStringToObject(e, "event", "session.created");
 	cJSON_AddStringToObject(e, "kind", s->kind);
 	plist = cJSON_AddArrayToObject(e, "participants");
-	cJSON_ArrayForEach(o, parts) {
-		ch = channel_open(srv, s, json_str(o, "name"), json_str(o, "device"), &token);
-		cJSON_AddStringToObject(tokens, ch->device, token);
-		free(token);
+	for (i = 0; i < n; i++) {
+		ch = channel_open(srv, s, names[i], devices[i], &tokens[i]);
 		p = cJSON_CreateObject();
 		cJSON_AddStringToObject(p, "name", ch->participant);
 		cJSON_AddStringToObject(p, "device", ch->device);
 		cJSON_AddStringToObject(p, "channel", ch->id);
 		cJSON_AddItemToArray(plist, p);
 	}
-	/* The log first: a log without its document is an unacknowledged create. */
-	if (session_append(srv, s, e, NULL, &cause) != 0 || session_save(srv, s, &cause) != 0) {
+	if (session_append(srv, s, e, NULL, cause) != 0 || session_save(srv, s, cause) != 0) {
 		session_discard(srv, s);
-		cJSON_Delete(reply);
-		cJSON_Delete(tokens);
+		for (i = 0; i < n; i++) {
+			free(tokens[i]);
+			tokens[i] = NULL;
+		}
+		return NULL;
+	}
+	if (server_event(srv, "session.created", s, NULL, cause) != 0) {
+		log_warnx("%s", *cause);	/* the session exists; only its event is lost */
+		free(*cause);
+		*cause = NULL;
+	}
+	log_info("session %s created (%s, %zu participants)", s->id, s->kind, s->nparticipants);
+	return s;
+}
+
+void
+api_session_create(struct req *rq)
+{
+	struct server *srv = rq->srv;
+	const cJSON *parts, *o;
+	const char *kind, *names[SERVE_MAX_PARTICIPANTS] = { 0 }, *devices[SERVE_MAX_PARTICIPANTS] = { 0 };
+	char *tokens[SERVE_MAX_PARTICIPANTS], *cause = NULL;
+	cJSON *reply, *tk;
+	struct session *s;
+	size_t i, n = 0;
+
+	if (create_check(rq, &kind, &parts) != 0)
+		return;
+	cJSON_ArrayForEach(o, parts) {
+		names[n] = json_str(o, "name");
+		devices[n++] = json_str(o, "device");
+	}
+	if ((s = session_create(srv, kind, n, names, devices, tokens, &cause)) == NULL) {
 		reply_internal(rq, cause);
 		return;
 	}
-	if (server_event(srv, "session.created", s, NULL, &cause) != 0) {
-		log_warnx("%s", cause);	/* the session exists; only its event is lost */
-		free(cause);
-	}
-	log_info("session %s created (%s, %zu participants)", s->id, s->kind, s->nparticipants);
+	reply = cJSON_CreateObject();
 	cJSON_AddItemToObject(reply, "session", session_json(s, 1, 0));
-	cJSON_AddItemToObject(reply, "tokens", tokens);
+	tk = cJSON_AddObjectToObject(reply, "tokens");
+	for (i = 0; i < n; i++) {
+		cJSON_AddStringToObject(tk, devices[i], tokens[i]);
+		free(tokens[i]);
+	}
 	http_reply(rq, 201, reply);
 }
 
@@ -248,6 +274,7 @@ api_session_end(struct req *rq)
 	}
 	s->ended = 1;
 	s->ended_ms = now_ms();
+	xfer_session_ended(srv, s);	/* before the streams end: they hear of it */
 	for (i = 0; i < s->nchannels; i++)
 		if (s->channels[i]->open)
 			channel_close(srv, s->channels[i], "session_ended", NULL);
@@ -415,6 +442,7 @@ api_message_send(struct req *rq)
 void
 api_session_log(struct req *rq)
 {
+	const char *follow = http_query(rq, "follow");
 	struct evbuffer *b;
 	struct session *s;
 	uint64_t since, limit, seq;
@@ -422,6 +450,15 @@ api_session_log(struct req *rq)
 	if ((s = path_session(rq)) == NULL || http_query_seq(rq, "since", 0, &since) != 0 ||
 	    http_query_seq(rq, "limit", UINT64_MAX, &limit) != 0)
 		return;
+	if (follow != NULL && strcmp(follow, "0") != 0 && strcmp(follow, "1") != 0) {
+		http_error(rq, 400, "bad_field", "follow is 0 or 1");
+		return;
+	}
+	if (follow != NULL && strcmp(follow, "1") == 0) {
+		/* Live until the session ends: the log so far, then each new entry. */
+		stream_flush_log(stream_start(rq, NULL, s, since + 1));
+		return;
+	}
 	b = evbuffer_new();
 	for (seq = since + 1; seq <= s->durable_seq && limit > 0; seq++, limit--) {
 		evbuffer_add(b, s->log[seq - 1], strlen(s->log[seq - 1]));

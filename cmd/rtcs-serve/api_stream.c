@@ -13,6 +13,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "rand.h"
 #include "serve.h"
 #include "xmalloc.h"
 
@@ -21,6 +22,8 @@
 static struct streamq *
 stream_list(struct stream *st)
 {
+	if (st->logof != NULL)
+		return &st->logof->followers;
 	return st->channel != NULL ? &st->channel->streams : &st->srv->followers;
 }
 
@@ -44,7 +47,7 @@ stream_keepalive(evutil_socket_t fd, short what, void *arg)
  * is dropped), and a keep-alive line goes out every 15 s.
  */
 struct stream *
-stream_start(struct req *rq, struct channel *ch, uint64_t next_seq)
+stream_start(struct req *rq, struct channel *ch, struct session *logof, uint64_t next_seq)
 {
 	struct server *srv = rq->srv;
 	struct stream *st = xcalloc(1, sizeof *st);
@@ -58,6 +61,7 @@ stream_start(struct req *rq, struct channel *ch, uint64_t next_seq)
 	st->req = rq->r;
 	st->evcon = evhttp_request_get_connection(rq->r);
 	st->channel = ch;
+	st->logof = logof;
 	st->next_seq = next_seq;
 	st->sse = accept != NULL && strstr(accept, "text/event-stream") != NULL;
 	if (srv->cfg->idle_timeout_s / 2 < STREAM_KEEPALIVE_S)
@@ -187,6 +191,22 @@ stream_flush(struct stream *st)
 	evbuffer_free(b);
 }
 
+/* An operator following a session's log: the durable entries, the end once it ended. */
+void
+stream_flush_log(struct stream *st)
+{
+	struct session *s = st->logof;
+	struct evbuffer *b = evbuffer_new();
+
+	for (; st->next_seq <= s->durable_seq; st->next_seq++)
+		stream_line(st, b, s->log[st->next_seq - 1], strlen(s->log[st->next_seq - 1]));
+	if (s->ended && st->next_seq > s->last_seq)
+		stream_end(st, b);
+	else
+		stream_send(st, b);
+	evbuffer_free(b);
+}
+
 /* New durable entries in s: every stream of every open or closing channel gets them. */
 void
 stream_wake_session(struct session *s)
@@ -198,6 +218,8 @@ stream_wake_session(struct session *s)
 		TAILQ_FOREACH_SAFE(st, &s->channels[i]->streams, entry, next)
 			stream_flush(st);
 	}
+	TAILQ_FOREACH_SAFE(st, &s->followers, entry, next)
+		stream_flush_log(st);
 }
 
 /* A targeted event (not in the log, no seq) on every stream of one channel. */
@@ -261,6 +283,9 @@ stream_shutdown_all(struct server *srv)
 	}
 	while ((st = TAILQ_FIRST(&srv->followers)) != NULL)
 		stream_end(st, NULL);
+	for (i = 0; i < srv->nsessions; i++)
+		while ((st = TAILQ_FIRST(&srv->slist[i]->followers)) != NULL)
+			stream_end(st, NULL);
 }
 
 void
@@ -272,10 +297,12 @@ api_stream(struct req *rq)
 
 	if (http_query_seq(rq, "since", ch->start_seq - 1, &since) != 0)
 		return;
-	st = stream_start(rq, ch, since + 1);
+	st = stream_start(rq, ch, NULL, since + 1);
 	log_debug("stream of %s in %s from %llu", ch->device, ch->session->id,
 	    (unsigned long long)since + 1);
 	stream_flush(st);
+	if (ch->open)
+		xfer_stream_started(rq->srv, ch);
 }
 
 /*
@@ -293,6 +320,24 @@ struct channel *
 channel_handover(struct server *srv, struct channel *old, const char *device,
     const char *transfer, char **token, char **cause)
 {
+	struct channel *ch;
+	char *id = rand_id('C');
+
+	*token = rand_base32(16);
+	ch = channel_handover_as(srv, old, device, transfer, id, *token, cause);
+	free(id);
+	if (ch == NULL) {
+		free(*token);
+		*token = NULL;
+	}
+	return ch;
+}
+
+/* channel_handover with the new channel's id and token chosen by the caller. */
+struct channel *
+channel_handover_as(struct server *srv, struct channel *old, const char *device,
+    const char *transfer, const char *id, const char *token, char **cause)
+{
 	struct session *s = old->session;
 	struct participant *p = session_participant(s, old->participant);
 	char *old_hash = old->token_hash != NULL ? xstrdup(old->token_hash) : NULL;
@@ -303,7 +348,7 @@ channel_handover(struct server *srv, struct channel *old, const char *device,
 	server_commit_now(srv);
 	from = (old->delivered_seq > old->start_seq - 1 ? old->delivered_seq :
 	    old->start_seq - 1) + 1;
-	ch = channel_open(srv, s, old->participant, device, token);
+	ch = channel_open_as(srv, s, old->participant, device, id, token);
 	ch->start_seq = from;
 	old->open = 0;
 	old->closed_ms = now_ms();
@@ -328,11 +373,10 @@ channel_handover(struct server *srv, struct channel *old, const char *device,
 		strmap_del(srv->channels, ch->id);
 		s->nchannels--;
 		channel_free(ch);
-		free(*token);
-		*token = NULL;
 		return NULL;
 	}
 	free(old_hash);
+	failpoint("handover-saved");
 	e = entry_new(s, "event");
 	cJSON_AddStringToObject(e, "event", "participant.moved");
 	cJSON_AddStringToObject(e, "participant", old->participant);

@@ -26,6 +26,7 @@ fsck_run(struct config *cfg)
 	srv.sessions = strmap_new();
 	srv.tokens = strmap_new();
 	srv.channels = strmap_new();
+	xfer_init(&srv);
 	srv.store = store_open(cfg->store_path, STORE_SYNC_NONE, STORE_READONLY, &busy, &cause);
 	if (srv.store == NULL) {
 		log_warnx("%s", cause);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -26,6 +27,9 @@ enum auth {
 	AUTH_OPERATOR,		/* no token */
 	AUTH_DEVICE,		/* a channel token of the session in the path */
 	AUTH_OPERATOR_OR_DEVICE,
+	AUTH_XFER,		/* transfers and invites: a channel token of any session,
+				   a claim or invite owner secret, or none; the handler
+				   decides who is involved */
 };
 
 struct route {
@@ -48,6 +52,17 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET,    "/v1/sessions/*/stream",		AUTH_DEVICE,		api_stream },
 	{ EVHTTP_REQ_GET,    "/v1/sessions/*/log",		AUTH_OPERATOR,		api_session_log },
 	{ EVHTTP_REQ_GET,    "/v1/events",			AUTH_OPERATOR,		api_events },
+	{ EVHTTP_REQ_POST,   "/v1/transfers",			AUTH_XFER,		api_transfer_create },
+	{ EVHTTP_REQ_GET,    "/v1/transfers",			AUTH_OPERATOR,		api_transfer_list },
+	{ EVHTTP_REQ_GET,    "/v1/transfers/*",			AUTH_XFER,		api_transfer_show },
+	{ EVHTTP_REQ_DELETE, "/v1/transfers/*",			AUTH_XFER,		api_transfer_cancel },
+	{ EVHTTP_REQ_POST,   "/v1/transfers/*/image",		AUTH_XFER,		api_transfer_image },
+	{ EVHTTP_REQ_POST,   "/v1/transfers/*/confirm",		AUTH_XFER,		api_transfer_confirm },
+	{ EVHTTP_REQ_POST,   "/v1/transfers/*/reject",		AUTH_XFER,		api_transfer_reject },
+	{ EVHTTP_REQ_GET,    "/v1/transfers/*/token",		AUTH_XFER,		api_transfer_token },
+	{ EVHTTP_REQ_POST,   "/v1/invites",			AUTH_OPERATOR,		api_invite_create },
+	{ EVHTTP_REQ_POST,   "/v1/invites/*/scan",		AUTH_XFER,		api_invite_scan },
+	{ EVHTTP_REQ_GET,    "/v1/invites/*/sessions",		AUTH_XFER,		api_invite_sessions },
 };
 
 static const char *
@@ -271,7 +286,17 @@ http_auth(struct req *rq, const struct route *rt)
 	for (tok = h + 7; *tok == ' '; tok++)
 		;
 	hash_hex(tok, strlen(tok), hex);
-	if ((rq->ch = strmap_get(rq->srv->tokens, hex)) == NULL) {
+	rq->ch = strmap_get(rq->srv->tokens, hex);
+	if (rq->ch == NULL && rt->auth == AUTH_XFER) {
+		/* A claim or an invite owner's secret: the second kind of bearer. */
+		rq->claim = strmap_get(rq->srv->claims, hex);
+		rq->owner = rq->claim == NULL ? strmap_get(rq->srv->owners, hex) : NULL;
+		if (rq->claim != NULL || rq->owner != NULL) {
+			rq->bearer = tok;
+			return 0;
+		}
+	}
+	if (rq->ch == NULL) {
 		http_error(rq, 401, "unauthorized", "unknown or revoked token");
 		return -1;
 	}
@@ -321,7 +346,7 @@ http_body(struct req *rq)
 
 /* Only the server's own user (or root) may talk to it, checked per request. */
 static int
-http_peer_ok(struct evhttp_request *r)
+http_peer_ok(struct evhttp_request *r, unsigned int *uid)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(r);
 	struct ucred cred;
@@ -333,6 +358,7 @@ http_peer_ok(struct evhttp_request *r)
 	fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		return 0;
+	*uid = cred.uid;
 	return cred.uid == getuid() || cred.uid == 0;
 }
 
@@ -387,6 +413,21 @@ http_method_name(enum evhttp_cmd_type m)
 	}
 }
 
+/* The server-side time of a call, at debug level (for measuring transfers). */
+static void
+http_timing(struct req *rq, const char *pattern)
+{
+	struct timespec t1;
+	int64_t ns;
+
+	if (log_get_level() < LOG_LEVEL_DEBUG)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = (int64_t)t1.tv_sec * 1000000000 + t1.tv_nsec - rq->t0;
+	log_debug("%s %s: %lld us", http_method_name(evhttp_request_get_command(rq->r)),
+	    pattern, (long long)(ns / 1000));
+}
+
 void
 http_dispatch(struct evhttp_request *r, void *arg)
 {
@@ -395,9 +436,12 @@ http_dispatch(struct evhttp_request *r, void *arg)
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL, *q;
 	const struct route *rt;
 	struct req rq;
+	struct timespec t0;
+	unsigned int uid = 0;
 	int known;
 
-	if (!http_peer_ok(r)) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!http_peer_ok(r, &uid)) {
 		log_warnx("refused a request from another user");
 		evhttp_add_header(evhttp_request_get_output_headers(r), "Connection", "close");
 		http_error_r(srv, r, 403, "forbidden", "not the server's user");
@@ -413,6 +457,8 @@ http_dispatch(struct evhttp_request *r, void *arg)
 	memset(&rq, 0, sizeof rq);
 	rq.srv = srv;
 	rq.r = r;
+	rq.uid = uid;
+	rq.t0 = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec;
 	TAILQ_INIT(&rq.query);
 	if (path == NULL || *path == '\0') {
 		http_error(&rq, 400, "bad_request", "no path");
@@ -435,6 +481,7 @@ http_dispatch(struct evhttp_request *r, void *arg)
 	if (http_auth(&rq, rt) == 0 &&
 	    (rt->method != EVHTTP_REQ_POST || http_body(&rq) == 0))
 		rt->fn(&rq);
+	http_timing(&rq, rt->pattern);
 	cJSON_Delete(rq.body);
 	evhttp_clear_headers(&rq.query);
 }

@@ -94,6 +94,7 @@ session_new(struct server *srv, const char *kind)
 {
 	struct session *s = xcalloc(1, sizeof *s);
 
+	TAILQ_INIT(&s->followers);
 	s->id = rand_id('S');
 	s->kind = xstrdup(kind);
 	s->created_ms = now_ms();
@@ -151,24 +152,21 @@ channel_add(struct server *srv, struct session *s, const char *id, const char *p
 }
 
 /*
- * Opens a channel for device speaking for participant (added if new); its
- * streams start after the current end of the log. *token is the only copy
- * of the secret: the channel keeps its hash.
+ * Opens a channel with the given id and token for device speaking for
+ * participant (added if new); its streams start after the current end of
+ * the log. The channel keeps only the token's hash.
  */
 struct channel *
-channel_open(struct server *srv, struct session *s, const char *participant,
-    const char *device, char **token)
+channel_open_as(struct server *srv, struct session *s, const char *participant,
+    const char *device, const char *id, const char *token)
 {
 	struct participant *p;
 	struct channel *ch;
-	char *id = rand_id('C');
 
 	ch = channel_add(srv, s, id, participant, device);
-	free(id);
 	ch->open = 1;
 	ch->start_seq = s->last_seq + 1;
-	*token = rand_base32(16);
-	ch->token_hash = hash_secret(*token);
+	ch->token_hash = hash_secret(token);
 	strmap_put(srv->tokens, ch->token_hash, ch);
 	if ((p = session_participant(s, participant)) == NULL) {
 		s->participants = xreallocarray(s->participants, s->nparticipants + 1,
@@ -177,6 +175,20 @@ channel_open(struct server *srv, struct session *s, const char *participant,
 		p->name = xstrdup(participant);
 	}
 	p->channel = ch;
+	return ch;
+}
+
+/* channel_open_as with a fresh id and token; *token is the only copy of the secret. */
+struct channel *
+channel_open(struct server *srv, struct session *s, const char *participant,
+    const char *device, char **token)
+{
+	struct channel *ch;
+	char *id = rand_id('C');
+
+	*token = rand_base32(16);
+	ch = channel_open_as(srv, s, participant, device, id, *token);
+	free(id);
 	return ch;
 }
 
@@ -428,6 +440,7 @@ load_session(struct server *srv, const cJSON *doc, char **cause)
 	if (kind == NULL || state == NULL || !cJSON_IsArray(chans) || !cJSON_IsArray(parts))
 		return load_fail(cause, id, "malformed session document");
 	s = xcalloc(1, sizeof *s);
+	TAILQ_INIT(&s->followers);
 	s->id = xstrdup(id);
 	s->kind = xstrdup(kind);
 	s->ended = strcmp(state, "ended") == 0;
@@ -459,7 +472,9 @@ load_doc(void *arg, enum store_doc kind, const char *id, const cJSON *doc, char 
 	(void)id;
 	if (kind == STORE_DOC_SESSION)
 		return load_session(arg, doc, cause);
-	return 0;	/* transfers: the transfer engine's (issue 4) */
+	if (kind == STORE_DOC_TRANSFER)
+		return xfer_load(arg, doc, cause);
+	return invite_load(arg, doc, cause);
 }
 
 static int
@@ -559,7 +574,7 @@ model_check(struct server *srv)
 		}
 		free(path);
 	}
-	return problems;
+	return problems + xfer_check(srv, load_problem);
 }
 
 /*
@@ -651,6 +666,8 @@ model_free(struct server *srv)
 		free(srv->events[i]);
 	free(srv->events);
 	free(srv->dirty);
+	xfer_free_all(srv);
+	invite_free_all(srv);
 	strmap_free(srv->sessions, NULL);
 	strmap_free(srv->tokens, NULL);
 	strmap_free(srv->channels, NULL);

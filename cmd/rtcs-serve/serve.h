@@ -49,6 +49,19 @@ struct config {
 
 struct stream;
 TAILQ_HEAD(streamq, stream);
+struct transfer;
+struct invite;
+
+/* A transfer as the server runs it: the pure record plus what lives only in memory. */
+struct xfer {
+	TAILQ_ENTRY(xfer) entry;	/* in server.xopen while not terminal */
+	struct server *srv;
+	struct transfer *t;
+	struct event *timer;		/* expiry */
+	char	*claim;			/* the claim secret in clear, memory only, until the switch */
+	int	 open;
+};
+TAILQ_HEAD(xferq, xfer);
 
 struct channel {
 	char	*id;
@@ -83,6 +96,7 @@ struct session {
 	char	**log;			/* log[seq - 1]: the JSON text of entry seq */
 	uint64_t last_seq;		/* appended */
 	uint64_t durable_seq;		/* acknowledged: streams deliver up to here */
+	struct streamq followers;	/* GET .../log?follow=1 */
 	size_t	 logcap;
 	int	 commit_pending;
 };
@@ -93,7 +107,8 @@ struct stream {
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
 	struct conn *conn;
-	struct channel *channel;	/* NULL: the server event stream */
+	struct channel *channel;	/* NULL: the server event stream or a followed log */
+	struct session *logof;		/* a followed session log (operator) */
 	int	 sse;
 	uint64_t next_seq;		/* the next entry to write */
 	struct event *keepalive;
@@ -131,6 +146,17 @@ struct server {
 	size_t	 nsessions, scap;
 	struct strmap *tokens;		/* token hash -> open channel */
 	struct strmap *channels;	/* channel id -> channel */
+	struct strmap *transfers;	/* transfer id -> xfer */
+	struct xfer **xlist;		/* in creation order */
+	size_t	 nxfers, xcap;
+	struct xferq xopen;		/* transfers not terminal yet */
+	size_t	 nopen;
+	struct strmap *claims;		/* claim secret hash -> xfer */
+	struct strmap *invites;		/* invite id -> invite */
+	struct strmap *owners;		/* owner secret hash -> invite */
+	struct invite **ilist;
+	size_t	 ninvites, icap;
+	struct strmap *fails;		/* peer uid -> failed-attempt window (rate limit) */
 
 	char	**events;		/* events[seq - 1] */
 	uint64_t nevents, events_durable;
@@ -157,6 +183,11 @@ struct req {
 	char	 parambuf[64];
 	struct evkeyvalq query;
 	struct channel *ch;		/* the calling device; NULL for the operator */
+	struct xfer *claim;		/* AUTH_XFER: the transfer whose claim secret was presented */
+	struct invite *owner;		/* AUTH_XFER: the invite whose owner secret was presented */
+	const char *bearer;		/* the presented secret (claim/owner), NULL otherwise */
+	unsigned int uid;		/* the peer's uid (SO_PEERCRED) */
+	int64_t	 t0;			/* when handling began (ns, monotonic) */
 	cJSON	*body;
 };
 
@@ -193,6 +224,8 @@ struct participant *session_participant(struct session *, const char *name);
 struct channel *session_device_channel(struct session *, const char *device);
 struct channel *channel_open(struct server *, struct session *, const char *participant,
 	    const char *device, char **token);
+struct channel *channel_open_as(struct server *, struct session *, const char *participant,
+	    const char *device, const char *id, const char *token);
 void	 channel_revoke(struct server *, struct channel *);
 void	 channel_free(struct channel *);
 cJSON	*session_json(const struct session *, int with_channels, int with_secrets);
@@ -206,6 +239,9 @@ void	 model_committed(struct server *);
 void	 model_free(struct server *);
 
 /* api_sessions.c */
+struct session *session_create(struct server *, const char *kind, size_t n,
+	    const char *const names[], const char *const devices[], char *tokens[], char **cause);
+int	 kind_valid(const char *);
 void	 api_version(struct req *);
 void	 api_health(struct req *);
 void	 api_session_create(struct req *);
@@ -218,21 +254,64 @@ void	 api_session_log(struct req *);
 
 /* api_stream.c */
 void	 api_stream(struct req *);
-struct stream *stream_start(struct req *, struct channel *, uint64_t next_seq);
+struct stream *stream_start(struct req *, struct channel *, struct session *logof,
+	    uint64_t next_seq);
 void	 stream_line(struct stream *, struct evbuffer *, const char *json, size_t len);
 int	 stream_send(struct stream *, struct evbuffer *);
 void	 stream_end(struct stream *, struct evbuffer *last);
 void	 stream_wake_session(struct session *);
+void	 stream_flush_log(struct stream *);
 void	 stream_send_targeted(struct channel *, cJSON *event);
 void	 channel_close(struct server *, struct channel *, const char *reason, const char *to);
 struct channel *channel_handover(struct server *, struct channel *old, const char *device,
 	    const char *transfer, char **token, char **cause);
+struct channel *channel_handover_as(struct server *, struct channel *old, const char *device,
+	    const char *transfer, const char *id, const char *token, char **cause);
 void	 stream_drop(struct stream *);
 void	 stream_shutdown_all(struct server *);
 
 /* api_events.c */
 void	 api_events(struct req *);
 void	 events_wake(struct server *);
+
+/* failpoint.c */
+void	 failpoint(const char *name);
+
+/* xfer.c */
+void	 xfer_init(struct server *);
+struct xfer *xfer_find(struct server *, const char *id);
+struct xfer *xfer_add(struct server *, struct transfer *, char *claim);
+int	 xfer_save(struct server *, struct xfer *, char **cause);
+int	 xfer_settle(struct server *, struct xfer *, int prev_state, int prev_attempts,
+	    char **cause);
+void	 xfer_alert(struct server *, struct xfer *, const char *reason, const char *device);
+void	 xfer_arm(struct server *, struct xfer *);
+int	 xfer_commit(struct server *, struct xfer *, char **cause);
+void	 xfer_session_ended(struct server *, struct session *);
+void	 xfer_stream_started(struct server *, struct channel *);
+int	 xfer_load(struct server *, const cJSON *doc, char **cause);
+int	 xfer_check(struct server *, void (*problem)(void *, const char *, const char *, int));
+int	 xfer_recover(struct server *, char **cause);
+void	 xfer_free_all(struct server *);
+int	 ratelimit_check(struct server *, unsigned int uid, int *retry_after);
+void	 ratelimit_fail(struct server *, unsigned int uid);
+
+/* api_transfers.c */
+void	 api_transfer_create(struct req *);
+void	 api_transfer_list(struct req *);
+void	 api_transfer_show(struct req *);
+void	 api_transfer_cancel(struct req *);
+void	 api_transfer_image(struct req *);
+void	 api_transfer_confirm(struct req *);
+void	 api_transfer_reject(struct req *);
+void	 api_transfer_token(struct req *);
+
+/* api_invites.c */
+void	 api_invite_create(struct req *);
+void	 api_invite_scan(struct req *);
+void	 api_invite_sessions(struct req *);
+int	 invite_load(struct server *, const cJSON *doc, char **cause);
+void	 invite_free_all(struct server *);
 
 /* fsck.c */
 int	 fsck_run(struct config *);

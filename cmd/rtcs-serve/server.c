@@ -322,6 +322,7 @@ server_run(struct server *srv, char **cause, int *exitcode)
 	srv->tokens = strmap_new();
 	srv->channels = strmap_new();
 	srv->conns = strmap_new();
+	xfer_init(srv);
 	TAILQ_INIT(&srv->followers);
 	TAILQ_INIT(&srv->pending);
 	raise_nofile();
@@ -336,6 +337,11 @@ server_run(struct server *srv, char **cause, int *exitcode)
 		fatalx("event_base_new failed");
 	server_http(srv, fd);
 	srv->commit_ev = evtimer_new(srv->base, server_commit, srv);
+	if (xfer_recover(srv, cause) != 0) {
+		*exitcode = EXIT_IOERR;
+		goto out;
+	}
+	server_commit_now(srv);
 	srv->shutdown_ev = evtimer_new(srv->base, server_drain, srv);
 	srv->accept_resume = evtimer_new(srv->base, accept_resume, srv);
 	srv->sig_term = evsignal_new(srv->base, SIGTERM, server_signal, srv);

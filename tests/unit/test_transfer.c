@@ -9,11 +9,11 @@
 static int failures;
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)
 
-static const struct transfer_actor origin = { TA_CHANNEL, "alice-phone", "SAAAAAAAAAAAAAAAA", "alice", "CAAAAAAAAAAAAAAAA" };
-static const struct transfer_actor peer = { TA_CHANNEL, "bob-pc", "SAAAAAAAAAAAAAAAA", "bob", "CBBBBBBBBBBBBBBBB" };
-static const struct transfer_actor stranger_chan = { TA_CHANNEL, "eve-pc", "SEEEEEEEEEEEEEEEE", "eve", "CEEEEEEEEEEEEEEEE" };
-static const struct transfer_actor tablet = { TA_ANON, "alice-tablet", NULL, NULL, NULL };
-static const struct transfer_actor mallory = { TA_ANON, "mallory", NULL, NULL, NULL };
+static const struct transfer_actor origin = { TA_CHANNEL, "alice-phone", "SAAAAAAAAAAAAAAAA", "alice", "CAAAAAAAAAAAAAAAA", NULL };
+static const struct transfer_actor peer = { TA_CHANNEL, "bob-pc", "SAAAAAAAAAAAAAAAA", "bob", "CBBBBBBBBBBBBBBBB", NULL };
+static const struct transfer_actor stranger_chan = { TA_CHANNEL, "eve-pc", "SEEEEEEEEEEEEEEEE", "eve", "CEEEEEEEEEEEEEEEE", NULL };
+static const struct transfer_actor tablet = { TA_ANON, "alice-tablet", NULL, NULL, NULL, NULL };
+static const struct transfer_actor mallory = { TA_ANON, "mallory", NULL, NULL, NULL, NULL };
 static const char *const peers[] = { "bob-pc" };
 static const struct transfer_ctx ctx = { peers, 1, 0 };
 
@@ -27,7 +27,7 @@ static void
 test_push_both_origin(void)
 {
 	struct transfer_result r;
-	struct transfer_actor claimant = { TA_CLAIMANT, "alice-tablet", NULL, NULL, NULL };
+	struct transfer_actor claimant = { TA_CLAIMANT, "alice-tablet", NULL, NULL, NULL, NULL };
 	char *secret, *payload, *token = NULL, *claim;
 	struct transfer *t = transfer_new_push(&origin, NULL, TP_BOTH, TC_ORIGIN, 1000, 120000, &secret);
 
@@ -111,7 +111,7 @@ static void
 test_pull_and_peers(void)
 {
 	struct transfer_result r;
-	struct transfer_actor claimant = { TA_CLAIMANT, "alice-tablet", NULL, NULL, NULL };
+	struct transfer_actor claimant = { TA_CLAIMANT, "alice-tablet", NULL, NULL, NULL, NULL };
 	char *secret, *claim, *payload;
 	struct transfer *t = transfer_new_pull("alice-tablet", NULL, TP_BOTH, TC_ALL, 0, 120000, &secret, &claim);
 
@@ -164,10 +164,39 @@ test_reject(void)
 	transfer_free(t);
 }
 
+/* A claim chosen by the claimant is the one kept; the token is sealed before the switch. */
+static void
+test_chosen_claim(void)
+{
+	struct transfer_result r;
+	struct transfer_actor chooser = { TA_ANON, "alice-tablet", NULL, NULL, NULL,
+	    "CLAIMCLAIMCLAIMCLAIMCLAIM2" };
+	char *secret, *payload, *token = NULL;
+	struct transfer *t = transfer_new_push(&origin, NULL, TP_SCANNER, TC_NONE, 1000, 120000, &secret);
+
+	payload = transfer_payload(t, secret);
+	CHECK(transfer_image(t, &chooser, &ctx, payload, 2000, &r) == TE_OK && r.commit);
+	CHECK(r.claim != NULL && strcmp(r.claim, chooser.claim) == 0);
+	CHECK(transfer_is_claim(t, chooser.claim));
+	transfer_begin_commit(t, 2100);
+	transfer_seal_token(t, "CNNNNNNNNNNNNNNNN", "TOKENTOKENTOKENTOKENTOKEN2", r.claim);
+	CHECK(t->state == TS_COMMITTING && strcmp(t->new_channel, "CNNNNNNNNNNNNNNNN") == 0);
+	CHECK(strstr(t->token_box, "TOKEN") == NULL);
+	transfer_finish(t, 2200);
+	CHECK(transfer_take_token(t, chooser.claim, &token) == TE_OK &&
+	    strcmp(token, "TOKENTOKENTOKENTOKENTOKEN2") == 0);
+	free(token);
+	free(r.claim);
+	free(payload);
+	free(secret);
+	transfer_free(t);
+}
+
 int
 main(void)
 {
 	test_push_both_origin();
+	test_chosen_claim();
 	test_match_code();
 	test_burn_and_expire();
 	test_pull_and_peers();

@@ -3,7 +3,7 @@
 # and cleans up after itself.
 load lib
 load server
-load transfer_helper
+load xfer_steps
 
 teardown() { stop_server; }
 
@@ -22,7 +22,7 @@ teardown() { stop_server; }
 	match=$(sed -n 's/^    match code: //p' <<<"$output")
 	assert_line --regexp "^\\\$ rtcs-transfer --keys phone confirm T[A-Z2-7]{16} --as alice-phone --match $match\$"
 	# the phone's attach ended saying where the session went
-	assert_line --regexp '^    \[[0-9]+\] \* channel closed: the session moved to alice-tablet$'
+	assert_line --regexp '^    \* channel closed: the session moved to alice-tablet$'
 	assert_output --partial "alice-phone's channel closed: transferred to alice-tablet"
 	# bob saw the tablet's message, and every one of his lines reached alice once
 	assert_line --regexp "^    \[[0-9]+\] alice: hello bob, I'm on my tablet now$"

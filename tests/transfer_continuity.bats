@@ -5,7 +5,7 @@
 # tablet takes over exactly where the phone stopped.
 load lib
 load server
-load transfer_helper
+load xfer_steps
 
 setup() {
 	case ${RTCS_O:-build} in

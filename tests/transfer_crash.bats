@@ -8,7 +8,7 @@
 # durable; one test also kills the server with SIGKILL.
 load lib
 load server
-load transfer_helper
+load xfer_steps
 
 teardown() {
 	unset RTCS_FAILPOINT
@@ -201,4 +201,13 @@ crash_at() {
 	assert_success
 	run rtcs-session --keys "$KP" send "$SID" --as alice-phone "phone"
 	assert_failure 77
+}
+
+@test "rtcs-scan --submit exits with the submission's failure (69 when the server is gone)" {
+	d=$(rtcs_tmpdir)
+	rtcs-code -o "$d/code.png" RTCS:1:TAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAA
+	run rtcs-scan --keys "$d/k" --submit --as alice-tablet -S "$d/no.sock" "$d/code.png"
+	rm -rf "$d"
+	assert_failure 69
+	assert_output --partial "cannot reach rtcs-serve"
 }

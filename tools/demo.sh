@@ -153,8 +153,8 @@ rtcs-transfer --keys phone confirm "$tid" --as alice-phone --match "$match" | in
 step "10. The tablet collects its own token: the chat is now on the tablet"
 show "rtcs-transfer --keys tablet wait $tid --as alice-tablet"
 rtcs-transfer --keys tablet wait "$tid" --as alice-tablet | indent
-show "ls -l tablet"
-ls -l tablet | indent
+show "ls -l tablet/*.token"
+ls -l tablet/*.token | indent
 wait_for phone.log "channel closed"
 wait "$PID_phone"
 say "alice-phone's attach ended (exit 0); its last lines:"

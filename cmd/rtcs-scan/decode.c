@@ -57,7 +57,9 @@ int
 scan_worse(int a, int b)
 {
 	static const int order[] = { EXIT_OK, EXIT_NO, EXIT_DATAERR, EXIT_NOINPUT, EXIT_IOERR };
-	int i, ra = 0, rb = 0;
+	/* A code not in the list (77, 69, ... from --submit) is worse than all of them. */
+	int i, n = (int)(sizeof order / sizeof order[0]), ra = a != EXIT_OK ? n : 0,
+	    rb = b != EXIT_OK ? n : 0;
 
 	for (i = 0; i < (int)(sizeof order / sizeof order[0]); i++) {
 		if (order[i] == a)

@@ -9,9 +9,9 @@
  * keep-alive connection (libcurl), the k-th at t0 + (k-1)*MS on
  * CLOCK_MONOTONIC. The deadline is absolute (clock_nanosleep TIMER_ABSTIME):
  * a slow answer makes one message late, it does not push the later ones back.
- * It sends COUNT messages (default 150, every 20 ms); with --until it goes on
- * past COUNT until FILE exists, then sends N more (default 25), never more
- * than --max in all (default 3000).
+ * It sends COUNT messages (default 150, every 20 ms); with --until it sends
+ * N more (default 25) once FILE exists, COUNT at least and never more than
+ * --max in all (default 3000): a slow switch does not end the pace too soon.
  *
  * Each acknowledged message is one line on stdout, flushed at once:
  *   K SEQ LATE_US RTT_US
@@ -188,9 +188,9 @@ main(int argc, char **argv)
 		if (late > worst_late)
 			worst_late = late;
 		rc = send_one(c, &p, path, token, k, late);
-		/* --until: COUNT at least, then N more once FILE exists. */
-		if (p.until != NULL && stop_at < 0 && k >= p.count && access(p.until, F_OK) == 0) {
-			stop_at = k + p.after;
+		/* --until: N more once FILE exists, COUNT at least. */
+		if (p.until != NULL && stop_at < 0 && access(p.until, F_OK) == 0) {
+			stop_at = k + p.after > p.count ? k + p.after : p.count;
 			if (stop_at < last)
 				last = stop_at;
 		}

@@ -1,6 +1,6 @@
 # Push transfers driven step by step with the real programs, for the
 # continuity and crash tests. Load after lib and server:
-#   load lib; load server; load transfer_helper
+#   load lib; load server; load xfer_steps
 #
 # xfer_session            alice@alice-phone, bob@bob-pc in a new chat; $SID;
 #                         key dirs $KP (phone), $KB (bob), $KT (tablet, empty)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# Continuity through a push transfer (design.md 10): bob sends a numbered
-# message every 20 ms while alice moves from her phone to her tablet; every
+# Continuity through a transfer (design.md 10): bob sends a numbered message
+# every 20 ms while alice moves from her phone to her tablet; every
 # message reaches alice exactly once, on one device or the other, and the
 # tablet takes over exactly where the phone stopped.
 load lib
@@ -13,9 +13,6 @@ setup() {
 	*) PACER=$RTCS_TOP/${RTCS_O:-build}/tools/pacer ;;
 	esac
 	[ -x "$PACER" ] || skip "no $PACER (make pacer)"
-	start_server
-	skip_without_transfers
-	xfer_session
 }
 
 teardown() {
@@ -67,8 +64,14 @@ continuity_summary() {
 	}'
 }
 
-@test "bob sends every 20 ms through a push: none lost, none twice, the handover exact" {
-	local d=$RTCS_TEST_DIR n rc=0
+# switch_through_pace push|pull [SERVER-ARGS]: the whole run and its checks.
+switch_through_pace() {
+	local how=$1 d n rc=0
+	shift
+	start_server "$@"
+	skip_without_transfers
+	xfer_session
+	d=$RTCS_TEST_DIR
 	stamp_stream phone "$KP" alice-phone
 	stamp_stream bob "$KB" bob-pc
 	wait_grep "$d/phone.out" '"session.created"'
@@ -80,11 +83,18 @@ continuity_summary() {
 	PACER_PID=$!
 	wait_grep "$d/phone.out" '"body":"pace 10"'
 
-	# the push, as two devices would do it, while bob talks
-	push_request
-	push_show
-	push_scan
-	push_confirm
+	# the switch, as two devices would do it, while bob talks
+	if [ "$how" = push ]; then
+		push_request
+		push_show
+		push_scan
+		push_confirm
+	else
+		pull_offer
+		pull_show
+		pull_scan
+		pull_confirm
+	fi
 	push_collect
 	stamp_stream tablet "$KT" alice-tablet
 	wait_grep "$d/tablet.out" '"from":"bob"'
@@ -126,4 +136,16 @@ continuity_summary() {
 	run jq -r 'select(.seq != null or .event == "channel.closed") | .event // .type' \
 	    <(stamped_json "$d/phone.out" | tail -n 2)
 	assert_output $'participant.moved\nchannel.closed'
+}
+
+@test "bob sends every 20 ms through a push: none lost, none twice, the handover exact" {
+	switch_through_pace push
+}
+
+@test "the same with --sync batch (group commit): none lost, none twice, the handover exact" {
+	switch_through_pace push --sync batch
+}
+
+@test "bob sends every 20 ms through a pull: none lost, none twice, the handover exact" {
+	switch_through_pace pull
 }

@@ -13,6 +13,11 @@
 # push_scan               the tablet scans code.png: $MATCH (6 digits)
 # push_confirm            the phone confirms with $MATCH
 # push_collect            the tablet waits for completed and stores its token
+# pull_offer              pull: the tablet asks for a code: $P, $TID
+# pull_show               the code as code.png; the tablet submits the image it shows
+# pull_scan               the phone scans code.png (binds the offer to its session)
+# pull_confirm            the phone confirms (no match code in a pull)
+#                         (then push_collect: the tablet collects its token)
 # stamp_stream NAME DIR DEVICE [QUERY]
 #                         curl -N on DEVICE's stream; each line goes to
 #                         $RTCS_TEST_DIR/NAME.out prefixed with the time it
@@ -61,6 +66,25 @@ push_confirm() {
 
 push_collect() {
 	rtcs-transfer --keys "$KT" --timeout 20 wait "$TID" --as alice-tablet >/dev/null
+}
+
+pull_offer() {
+	P=$(rtcs-transfer --keys "$KT" offer --as alice-tablet --session "$SID" "$@") || return
+	TID=$(cut -d: -f3 <<<"$P")
+	[[ $TID =~ ^T[A-Z2-7]{16}$ ]]
+}
+
+pull_show() {
+	rtcs-code -t png -o "$RTCS_TEST_DIR/code.png" "$P" &&
+	    rtcs-scan --keys "$KT" --submit --as alice-tablet "$RTCS_TEST_DIR/code.png" >/dev/null
+}
+
+pull_scan() {
+	rtcs-scan --keys "$KP" --submit --as alice-phone "$RTCS_TEST_DIR/code.png" >/dev/null
+}
+
+pull_confirm() {
+	rtcs-transfer --keys "$KP" confirm "$TID" --as alice-phone >/dev/null
 }
 
 # Reads lines and writes them with the time each arrived; skips keep-alives.

@@ -106,9 +106,11 @@ say "alice-phone's terminal:"
 indent phone.log
 
 step "4. From now on bob keeps talking, one line every 50 ms, through the whole switch"
+say "(bob types \"bob line 1\", \"bob line 2\", ... into his attach until alice speaks from her tablet)"
 (
-	n=0
-	while [ ! -e bob.stop ] && [ "$n" -lt 400 ]; do
+	n=0 more=3	# once told to stop (bob.stop), three more lines
+	while [ "$n" -lt 400 ] && [ "$more" -gt 0 ]; do
+		[ ! -e bob.stop ] || more=$((more - 1))
 		n=$((n + 1))
 		printf 'bob line %d\n' "$n"
 		pause 0.05

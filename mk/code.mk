@@ -1,4 +1,4 @@
-# rtcs-code and rtcs-scan: link tweaks, demo and fuzz targets (included by the Makefile).
+# rtcs-code and rtcs-scan: link tweaks and fuzz targets (included by the Makefile).
 
 # Whole-process speed (design.md 10). rtcs-code must start at least as fast
 # as qrencode, which loads the same libqrencode and libpng: libpng and zlib
@@ -19,15 +19,6 @@ CODE_NODBUS = $(O)/cmd/rtcs-scan/static/zbar_nodbus.o
 $(O)/bin/rtcs-scan: $(CODE_NODBUS)
 $(O)/bin/rtcs-scan: PKG_LIBS := $(CODE_NODBUS) $(patsubst -lzbar,$(CODE_STATIC_BEGIN) -lzbar $(CODE_STATIC_END),$(PKG_LIBS))
 endif
-
-# The round trip without a camera, for people: a code in the terminal, then
-# the same payload through a PNG in a pipe and back.
-DEMO_PAYLOAD = RTCS:1:TDEMODEMODEMODEMO:ABCDEFGHIJKLMNOPQRSTUVWXYZ
-demo: $(O)/bin/rtcs-code $(O)/bin/rtcs-scan
-	@echo '$$ rtcs-code -t utf8 -m 2 $(DEMO_PAYLOAD)'
-	@$(O)/bin/rtcs-code -t utf8 -m 2 $(DEMO_PAYLOAD)
-	@echo '$$ rtcs-code -t png - | rtcs-scan -'
-	@echo $(DEMO_PAYLOAD) | $(O)/bin/rtcs-code -t png - | $(O)/bin/rtcs-scan -
 
 # libFuzzer targets (clang), each run briefly: make fuzz FUZZ_TIME=60 for longer.
 FUZZ_CC ?= clang
@@ -65,4 +56,4 @@ fuzz: fuzz-build
 	  tail -n 1 $(O)/fuzz/$$f.log; \
 	done
 
-.PHONY: demo fuzz fuzz-build
+.PHONY: fuzz fuzz-build

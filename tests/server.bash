@@ -34,14 +34,18 @@
 #   Creates a session; sets $SID, saves each device's token for "token DEVICE".
 # token DEVICE                       prints the saved token of DEVICE.
 # json_get FILTER                    jq -r FILTER on stdin (jq is in tools/packages).
+#
+# The server binary is $RTCS_SERVE, else $RTCS_BIN/rtcs-serve (to run these
+# tests against a server built in another tree).
 
 : "${RTCS_BIN:?load lib first}"
+: "${RTCS_SERVE:=$RTCS_BIN/rtcs-serve}"
 
 _server_launch() {
 	local fifo="$RTCS_TEST_DIR/ready" line=""
 	rm -f "$fifo"
 	mkfifo "$fifo"
-	rtcs-serve -S "$RTCS_SOCKET" -D "$RTCS_STORE" --ready-fd 3 "$@" \
+	"$RTCS_SERVE" -S "$RTCS_SOCKET" -D "$RTCS_STORE" --ready-fd 3 "$@" \
 	    3>"$fifo" 2>>"$RTCS_TEST_DIR/server.log" </dev/null &
 	SERVER_PID=$!
 	if ! read -r -t 20 line <"$fifo" || [ "$line" != ready ]; then

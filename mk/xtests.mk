@@ -1,0 +1,13 @@
+# Cross-program tests: the tools they need (included by the Makefile).
+
+# pacer: a peer sending a numbered message every 20 ms through a transfer
+# (tests/transfer_continuity.bats). libcommon's libcurl client, so the pace
+# rides one keep-alive connection as a real device's would.
+PACER = $(O)/tools/pacer
+$(PACER): tests/tools/pacer.c $(LIBCOMMON) | $(O)/config.mk
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBCOMMON) $(PKG_LIBS) -lm
+pacer: $(PACER)
+check: $(PACER)
+
+.PHONY: pacer

@@ -85,6 +85,8 @@ void	 fig_emit(const struct bench_opts *, const char *name, double rtcs, double 
 	    const char *note);
 void	 fig_na(const struct bench_opts *, const char *name, const char *note);
 
+const char *line_body(const char *line);
+
 /* Subcommands. */
 int	 cmd_read(struct bench_opts *, int, char **);
 int	 cmd_mutate(struct bench_opts *, int, char **);

@@ -35,7 +35,8 @@ stream_write(char *p, size_t size, size_t nmemb, void *arg)
 	struct rtcs_relay *r = arg;
 	size_t len = size * nmemb, linelen;
 	double t = now_us();
-	char *nl, *b;
+	char *nl;
+	const char *b;
 
 	r->started = 1;
 	if (r->len + len + 1 > r->cap) {
@@ -47,8 +48,8 @@ stream_write(char *p, size_t size, size_t nmemb, void *arg)
 	r->buf[r->len] = '\0';
 	while ((nl = memchr(r->buf, '\n', r->len)) != NULL) {
 		*nl = '\0';
-		if ((b = strstr(r->buf, "\"body\":\"r")) != NULL) {
-			r->got_k = strtol(b + 9, NULL, 10);
+		if ((b = line_body(r->buf)) != NULL && *b == 'r') {
+			r->got_k = strtol(b + 1, NULL, 10);
 			r->got_t = t;
 			linelen = (size_t)(nl - r->buf) + 1;
 			if (linelen < sizeof r->line) {

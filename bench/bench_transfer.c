@@ -333,7 +333,8 @@ cont_write(char *p, size_t size, size_t nmemb, void *arg)
 	struct cont_stream *s = arg;
 	size_t len = size * nmemb;
 	double t = now_us();
-	char *nl, *b;
+	char *nl;
+	const char *b;
 	long k;
 
 	if (s->len + len + 1 > s->cap) {
@@ -345,8 +346,8 @@ cont_write(char *p, size_t size, size_t nmemb, void *arg)
 	s->buf[s->len] = '\0';
 	while ((nl = memchr(s->buf, '\n', s->len)) != NULL) {
 		*nl = '\0';
-		if ((b = strstr(s->buf, "\"body\":\"c")) != NULL &&
-		    (k = strtol(b + 9, NULL, 10)) >= 0 && k < CONT_MAX) {
+		if ((b = line_body(s->buf)) != NULL && *b == 'c' &&
+		    (k = strtol(b + 1, NULL, 10)) >= 0 && k < CONT_MAX) {
 			pthread_mutex_lock(&s->c->mu);
 			if (s->c->got[k]++ == 0)
 				s->c->got_t[k] = t;

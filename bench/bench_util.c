@@ -353,3 +353,20 @@ fig_na(const struct bench_opts *o, const char *name, const char *note)
 {
 	fig_emit(o, name, NAN, NAN, note);
 }
+
+/* The first character of the "body" string in a JSON line, or NULL (cheap: no parse). */
+const char *
+line_body(const char *line)
+{
+	const char *p = strstr(line, "\"body\"");
+
+	if (p == NULL)
+		return NULL;
+	for (p += 6; *p == ' ' || *p == '\t'; p++)
+		;
+	if (*p++ != ':')
+		return NULL;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p == '"' ? p + 1 : NULL;
+}

@@ -3,12 +3,16 @@
 # reports every figure; never judges speed.
 load lib
 
-setup() {
-	OUT=$(rtcs_tmpdir)
+setup_file() {
+	BENCH_OUT=$(mktemp -d /tmp/rtcs.XXXXXX)
+	export BENCH_OUT
+	env QUICK=1 RTCS_BENCH_OUT="$BENCH_OUT" RTCS_BENCH_TOOLS="$RTCS_TOP/${RTCS_O:-build}/bench" \
+	    "$RTCS_TOP/bench/run" > "$BENCH_OUT/table.txt" 2> "$BENCH_OUT/stderr.txt"
+	echo $? > "$BENCH_OUT/status"
 }
 
-teardown() {
-	rm -rf "$OUT"
+teardown_file() {
+	rm -rf "$BENCH_OUT"
 }
 
 # The figure names results.json must carry, and which program each rtcs side needs.
@@ -21,24 +25,24 @@ continuity.max_gap_ms:transfer scale.streams:rtcs-serve scale.rss_kib_per_sessio
 scale.fds:rtcs-serve scale.read.p50_us:rtcs-serve scale.read.rps:rtcs-serve"
 
 @test "bench: QUICK=1 prints the table and writes results.json with every figure" {
-	run env QUICK=1 RTCS_BENCH_OUT="$OUT" \
-	    RTCS_BENCH_TOOLS="$RTCS_TOP/${RTCS_O:-build}/bench" "$RTCS_TOP/bench/run"
-	assert_success
+	[ "$(cat "$BENCH_OUT/status")" = 0 ] || fail "bench/run failed: $(cat "$BENCH_OUT/stderr.txt")"
+	run cat "$BENCH_OUT/table.txt"
 	assert_line --regexp '^figure +unit +rtcs +anchor +ratio +target +met'
-	assert_file_exists "$OUT/results.json"
-	run jq -r '.figures[].name' "$OUT/results.json"
+	assert_file_exists "$BENCH_OUT/results.json"
+	run jq -r '.figures[].name' "$BENCH_OUT/results.json"
 	assert_success
 	for f in $FIGS; do
 		assert_line "${f%%:*}"
+		grep -q "^${f%%:*} " "$BENCH_OUT/table.txt" || fail "${f%%:*} not in the table"
 	done
 }
 
 @test "bench: every rtcs figure whose programs exist has a value; anchors always do" {
-	env QUICK=1 RTCS_BENCH_OUT="$OUT" \
-	    RTCS_BENCH_TOOLS="$RTCS_TOP/${RTCS_O:-build}/bench" "$RTCS_TOP/bench/run" >/dev/null 2>&1
+	local f name need
 	for f in read.p50_us mutation.p50_us relay.p50_us cli.scan_ms cli.code_png_ms; do
-		run jq -e --arg f "$f" '.figures[] | select(.name == $f) | .anchor | numbers' "$OUT/results.json"
-		assert_success
+		run jq -e --arg f "$f" '.figures[] | select(.name == $f) | .anchor | numbers' \
+		    "$BENCH_OUT/results.json"
+		[ "$status" -eq 0 ] || fail "anchor of $f missing: $(cat "$BENCH_OUT/stderr.txt")"
 	done
 	for f in $FIGS; do
 		name=${f%%:*} need=${f#*:}
@@ -47,7 +51,9 @@ scale.fds:rtcs-serve scale.read.p50_us:rtcs-serve scale.read.rps:rtcs-serve"
 		rtcs-session) [ -x "$RTCS_BIN/rtcs-session" ] && [ -x "$RTCS_BIN/rtcs-serve" ] || continue ;;
 		*) [ -x "$RTCS_BIN/$need" ] || continue ;;
 		esac
-		run jq -e --arg f "$name" '.figures[] | select(.name == $f) | .rtcs | numbers' "$OUT/results.json"
-		[ "$status" -eq 0 ] || fail "$name has no rtcs value: $(jq -c --arg f "$name" '.figures[] | select(.name == $f)' "$OUT/results.json")"
+		run jq -e --arg f "$name" '.figures[] | select(.name == $f) | .rtcs | numbers' \
+		    "$BENCH_OUT/results.json"
+		[ "$status" -eq 0 ] || fail "$name has no rtcs value: $(jq -c --arg f "$name" \
+		    '.figures[] | select(.name == $f)' "$BENCH_OUT/results.json")"
 	done
 }

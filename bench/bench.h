@@ -19,6 +19,7 @@ struct bench_opts {
 	int		 warm;		/* warm-up operations per side */
 	int		 conc;		/* concurrent senders */
 	long		 pid;		/* rtcs-serve pid (scale) */
+	const char	*tag;		/* figure name prefix (--tag), where a command allows it */
 };
 
 /* Clock. */

@@ -249,11 +249,13 @@ cmd_relay(struct bench_opts *o, int argc, char **argv)
 	struct rtcs_relay a;
 	struct raw_relay b;
 	struct ab_result r;
-	char *cause = NULL, *why = NULL, *note;
+	char *cause = NULL, *why = NULL, *note, *p50, *p99;
 	int have = o->sock != NULL;
 
 	(void)argc;
 	(void)argv;
+	p50 = xprintf("%s.p50_us", o->tag ? o->tag : "relay");
+	p99 = xprintf("%s.p99_us", o->tag ? o->tag : "relay");
 	memset(&a, 0, sizeof a);
 	memset(&b, 0, sizeof b);
 	if (!have)
@@ -285,9 +287,9 @@ cmd_relay(struct bench_opts *o, int argc, char **argv)
 		goto fail;
 	}
 	note = xprintf("%zu-byte line; POST start to line on the other device's stream", b.len);
-	fig_emit(o, "relay.p50_us", have ? samples_pct(&r.lat[0], 50) : NAN,
+	fig_emit(o, p50, have ? samples_pct(&r.lat[0], 50) : NAN,
 	    samples_pct(&r.lat[1], 50), have ? note : why);
-	fig_emit(o, "relay.p99_us", have ? samples_pct(&r.lat[0], 99) : NAN,
+	fig_emit(o, p99, have ? samples_pct(&r.lat[0], 99) : NAN,
 	    samples_pct(&r.lat[1], 99), have ? note : why);
 	free(note);
 	ab_free(&r);
@@ -296,12 +298,16 @@ cmd_relay(struct bench_opts *o, int argc, char **argv)
 	close(b.rcv);
 	free(b.buf);
 	free(why);
+	free(p50);
+	free(p99);
 	return 0;
 fail:
 	fprintf(stderr, "rtcs-bench: relay: %s\n", cause);
-	fig_na(o, "relay.p50_us", cause);
+	fig_na(o, p50, cause);
 	free(cause);
 	free(why);
+	free(p50);
+	free(p99);
 	rtcs_relay_free(&a);
 	return 1;
 }

@@ -22,7 +22,7 @@ static const struct cmd {
 	{ "read", cmd_read, "-S SOCK --nginx SOCK --www DIR" },
 	{ "mutate", cmd_mutate, "-S SOCK --nginx SOCK --www DIR --dir DIR" },
 	{ "batch", cmd_batch, "-S SOCK(always) --sock2 SOCK(batch) --conc C -n MSGS-PER-BURST" },
-	{ "relay", cmd_relay, "-S SOCK --anchor SOCK" },
+	{ "relay", cmd_relay, "-S SOCK --anchor SOCK [--tag PREFIX]" },
 	{ "procs", cmd_procs, "NAME -- CMD... --- ANCHOR-CMD..." },
 	{ "transfer", cmd_transfer, "-S SOCK" },
 	{ "continuity", cmd_continuity, "-S SOCK -n TRANSFERS" },
@@ -78,6 +78,7 @@ main(int argc, char **argv)
 		{ "warm", required_argument, NULL, 'w' },
 		{ "conc", required_argument, NULL, 'c' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "tag", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -100,6 +101,7 @@ main(int argc, char **argv)
 		case 'w': o.warm = number(optarg, 0, 1000000); break;
 		case 'c': o.conc = number(optarg, 1, 1024); break;
 		case 'p': o.pid = number(optarg, 0, 1 << 30); break;
+		case 't': o.tag = optarg; break;
 		default: usage();
 		}
 	}

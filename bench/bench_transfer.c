@@ -79,22 +79,33 @@ call(struct http *c, const char *method, const char *path, const char *tok, cons
 	return j;
 }
 
-/*
- * Moves the participant from o to newdev: request, image data, confirm,
- * wait for completed, fetch the new token. *absent if POST /v1/transfers is 404.
- */
-static int
-transfer_once(struct http *c, const char *sid, struct origin *o, const char *newdev,
-    const char *proof, const char *confirm, double *server_ms, int *absent, char **cause)
-{
-	cJSON *j = NULL, *t;
-	char *body, *path = NULL, *id = NULL, *payload = NULL, *match = NULL, *claim = NULL;
-	const char *s, *state;
-	double t0;
-	long st = 0;
-	int rc = -1;
+/* A transfer in flight, as the driver sees it. */
+struct xfer {
+	char	*id;
+	char	*payload;
+	char	*match;
+	char	*claim;
+};
 
-	body = body_of("session", sid, "proof", proof, "confirm", confirm);
+static void
+xfer_free(struct xfer *x)
+{
+	free(x->id);
+	free(x->payload);
+	free(x->match);
+	free(x->claim);
+}
+
+/* POST /v1/transfers as the origin; *absent if the server has no such route. */
+static int
+xfer_request(struct http *c, const char *sid, struct origin *o, const char *proof,
+    const char *confirm, struct xfer *x, int *absent, char **cause)
+{
+	char *body = body_of("session", sid, "proof", proof, "confirm", confirm);
+	const char *id, *payload;
+	cJSON *j;
+	long st = 0;
+
 	j = call(c, "POST", "/v1/transfers", o->tok, body, 201, &st, cause);
 	free(body);
 	if (j == NULL) {
@@ -105,96 +116,153 @@ transfer_once(struct http *c, const char *sid, struct origin *o, const char *new
 		}
 		return -1;
 	}
-	t = cJSON_GetObjectItemCaseSensitive(j, "transfer");
-	if ((s = json_str(t, "id")) == NULL || json_str(j, "payload") == NULL) {
+	id = json_str(cJSON_GetObjectItemCaseSensitive(j, "transfer"), "id");
+	if (id == NULL || (payload = json_str(j, "payload")) == NULL) {
 		*cause = xprintf("POST /v1/transfers: no transfer id or payload: %.300s", c->resp);
-		goto out;
+		cJSON_Delete(j);
+		return -1;
 	}
-	id = xstrdup(s);
-	payload = xstrdup(json_str(j, "payload"));
+	x->id = xstrdup(id);
+	x->payload = xstrdup(payload);
 	cJSON_Delete(j);
+	return 0;
+}
 
-	/* The new device scans the code: no token, it is unknown yet. */
-	path = xprintf("/v1/transfers/%s/image", id);
-	body = body_of("device", newdev, "payload", payload, NULL, NULL);
+/* The new device's scan (no token: it is unknown yet), then the displayer's if proof is both. */
+static int
+xfer_images(struct http *c, struct origin *o, const char *newdev, const char *proof,
+    struct xfer *x, char **cause)
+{
+	char *path = xprintf("/v1/transfers/%s/image", x->id), *body;
+	const char *s;
+	cJSON *j;
+	long st;
+	int rc = -1;
+
+	body = body_of("device", newdev, "payload", x->payload, NULL, NULL);
 	j = call(c, "POST", path, NULL, body, 200, &st, cause);
 	free(body);
 	if (j == NULL)
 		goto out;
 	if ((s = json_str(j, "match")) != NULL)
-		match = xstrdup(s);
-	if ((s = json_str(j, "claim")) == NULL) {
+		x->match = xstrdup(s);
+	if ((s = json_str(j, "claim")) != NULL)
+		x->claim = xstrdup(s);
+	cJSON_Delete(j);
+	if (x->claim == NULL) {
 		*cause = xprintf("POST %s: no claim secret: %.300s", path, c->resp);
 		goto out;
 	}
-	claim = xstrdup(s);
-	cJSON_Delete(j);
-	j = NULL;
-
-	/* With proof "both" the displaying device submits what it shows. */
 	if (strcmp(proof, "both") == 0) {
-		body = body_of("device", o->dev, "payload", payload, NULL, NULL);
+		body = body_of("device", o->dev, "payload", x->payload, NULL, NULL);
 		j = call(c, "POST", path, o->tok, body, 200, &st, cause);
 		free(body);
 		if (j == NULL)
 			goto out;
 		cJSON_Delete(j);
-		j = NULL;
 	}
+	rc = 0;
+out:
 	free(path);
-	if (strcmp(confirm, "origin") == 0) {
-		path = xprintf("/v1/transfers/%s/confirm", id);
-		body = body_of("match", match ? match : "", NULL, NULL, NULL, NULL);
-		j = call(c, "POST", path, o->tok, body, 200, &st, cause);
-		free(body);
-		if (j == NULL)
-			goto out;
-		cJSON_Delete(j);
-		j = NULL;
-		free(path);
-	}
+	return rc;
+}
 
-	path = xprintf("/v1/transfers/%s", id);
-	for (t0 = now_us();; sleep_us(500)) {
-		if ((j = call(c, "GET", path, NULL, NULL, 200, &st, cause)) == NULL)
-			goto out;
-		t = cJSON_GetObjectItemCaseSensitive(j, "transfer");
-		if ((state = json_str(t, "state")) != NULL && strcmp(state, "completed") == 0)
-			break;
-		if (state != NULL && strcmp(state, "failed") == 0) {
-			*cause = xprintf("transfer %s failed: %s", id,
-			    json_str(t, "reason") ? json_str(t, "reason") : "?");
-			goto out;
-		}
-		if (now_us() - t0 > 10e6) {
-			*cause = xprintf("transfer %s still %s after 10 s", id, state ? state : "?");
-			goto out;
-		}
-		cJSON_Delete(j);
-	}
-	*server_ms = ts_ms(json_str(t, "completed_at")) - ts_ms(json_str(t, "created_at"));
+static int
+xfer_confirm(struct http *c, struct origin *o, struct xfer *x, char **cause)
+{
+	char *path = xprintf("/v1/transfers/%s/confirm", x->id);
+	char *body = body_of("match", x->match ? x->match : "", NULL, NULL, NULL, NULL);
+	cJSON *j;
+	long st;
+
+	j = call(c, "POST", path, o->tok, body, 200, &st, cause);
+	free(body);
+	free(path);
 	cJSON_Delete(j);
-	free(path);
+	return j != NULL ? 0 : -1;
+}
 
-	path = xprintf("/v1/transfers/%s/token", id);
-	if ((j = call(c, "GET", path, claim, NULL, 200, &st, cause)) == NULL)
-		goto out;
-	if ((s = json_str(j, "token")) == NULL) {
+/* Polls GET /v1/transfers/{id} until completed; the server's own duration. */
+static int
+xfer_wait(struct http *c, struct xfer *x, double *server_ms, char **cause)
+{
+	char *path = xprintf("/v1/transfers/%s", x->id);
+	const char *state;
+	double t0 = now_us();
+	cJSON *j, *t;
+	long st;
+
+	for (;;) {
+		if ((j = call(c, "GET", path, NULL, NULL, 200, &st, cause)) == NULL)
+			break;
+		t = cJSON_GetObjectItemCaseSensitive(j, "transfer");
+		state = json_str(t, "state");
+		if (state != NULL && strcmp(state, "completed") == 0) {
+			*server_ms = ts_ms(json_str(t, "completed_at")) -
+			    ts_ms(json_str(t, "created_at"));
+			cJSON_Delete(j);
+			free(path);
+			return 0;
+		}
+		if (state != NULL && strcmp(state, "failed") == 0)
+			*cause = xprintf("transfer %s failed: %s", x->id,
+			    json_str(t, "reason") ? json_str(t, "reason") : "?");
+		else if (now_us() - t0 > 10e6)
+			*cause = xprintf("transfer %s still %s after 10 s", x->id,
+			    state ? state : "?");
+		cJSON_Delete(j);
+		if (*cause != NULL)
+			break;
+		sleep_us(500);
+	}
+	free(path);
+	return -1;
+}
+
+/* The claimant collects the new channel's token; it becomes the origin. */
+static int
+xfer_token(struct http *c, struct origin *o, const char *newdev, struct xfer *x, char **cause)
+{
+	char *path = xprintf("/v1/transfers/%s/token", x->id);
+	const char *tok;
+	cJSON *j;
+	long st;
+
+	j = call(c, "GET", path, x->claim, NULL, 200, &st, cause);
+	if (j != NULL && (tok = json_str(j, "token")) == NULL)
 		*cause = xprintf("GET %s: no token", path);
-		goto out;
+	free(path);
+	if (j == NULL || *cause != NULL) {
+		cJSON_Delete(j);
+		return -1;
 	}
 	free(o->tok);
 	free(o->dev);
-	o->tok = xstrdup(s);
+	o->tok = xstrdup(tok);
 	o->dev = xstrdup(newdev);
-	rc = 0;
-out:
 	cJSON_Delete(j);
-	free(path);
-	free(id);
-	free(payload);
-	free(match);
-	free(claim);
+	return 0;
+}
+
+/*
+ * Moves the participant from o to newdev: request, image data, confirm,
+ * wait for completed, fetch the new token. *absent if POST /v1/transfers is 404.
+ */
+static int
+transfer_once(struct http *c, const char *sid, struct origin *o, const char *newdev,
+    const char *proof, const char *confirm, double *server_ms, int *absent, char **cause)
+{
+	struct xfer x = { NULL, NULL, NULL, NULL };
+	int rc = -1;
+
+	*cause = NULL;
+	if (xfer_request(c, sid, o, proof, confirm, &x, absent, cause) == 0 &&
+	    xfer_images(c, o, newdev, proof, &x, cause) == 0 &&
+	    (strcmp(confirm, "origin") != 0 || xfer_confirm(c, o, &x, cause) == 0) &&
+	    xfer_wait(c, &x, server_ms, cause) == 0 &&
+	    xfer_token(c, o, newdev, &x, cause) == 0)
+		rc = 0;
+	xfer_free(&x);
 	return rc;
 }
 

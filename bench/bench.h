@@ -20,6 +20,7 @@ struct bench_opts {
 	int		 conc;		/* concurrent senders */
 	long		 pid;		/* rtcs-serve pid (scale) */
 	const char	*tag;		/* figure name prefix (--tag), where a command allows it */
+	const char	*note;		/* added to the figure's note (--note), procs only */
 };
 
 /* Clock. */

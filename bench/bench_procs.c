@@ -90,7 +90,8 @@ cmd_procs(struct bench_opts *o, int argc, char **argv)
 	}
 	if (ab_run(o, proc_run, &a, proc_run, &b, &r, &cause) != 0)
 		goto fail;
-	note = xprintf("p50 ms of the whole process; %s vs %s", a.argv[0], b.argv[0]);
+	note = xprintf("p50 ms of the whole process, %zu runs each%s%s", r.lat[0].n,
+	    o->note ? "; " : "", o->note ? o->note : "");
 	fig_emit(o, argv[0], samples_pct(&r.lat[0], 50) / 1e3, samples_pct(&r.lat[1], 50) / 1e3,
 	    note);
 	free(note);

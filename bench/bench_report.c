@@ -1,9 +1,12 @@
 /* rtcs-bench report: the figures (JSON Lines) as one table and as results.json. */
+#include <sys/utsname.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "fsutil.h"
@@ -127,6 +130,23 @@ load(const char *path)
 	return byfig;
 }
 
+/* Where the numbers come from: the machine and the programs measured. */
+static void
+add_host(cJSON *res)
+{
+	cJSON *h = cJSON_AddObjectToObject(res, "host");
+	struct utsname u;
+	const char *bin = getenv("RTCS_BIN");
+
+	cJSON_AddNumberToObject(h, "cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
+	if (uname(&u) == 0) {
+		cJSON_AddStringToObject(h, "kernel", u.release);
+		cJSON_AddStringToObject(h, "machine", u.machine);
+	}
+	if (bin != NULL)
+		cJSON_AddStringToObject(res, "rtcs_bin", bin);
+}
+
 int
 cmd_report(struct bench_opts *o, int argc, char **argv)
 {
@@ -151,6 +171,7 @@ cmd_report(struct bench_opts *o, int argc, char **argv)
 	cJSON_AddStringToObject(res, "generated_at", stamp);
 	cJSON_AddBoolToObject(res, "quick", quick);
 	cJSON_AddStringToObject(res, "ratio", "rtcs / anchor");
+	add_host(res);
 	arr = cJSON_AddArrayToObject(res, "figures");
 	printf("%-26s %-6s %10s %10s %7s %8s %-4s  %s\n", "figure", "unit", "rtcs", "anchor",
 	    "ratio", "target", "met", "what (rtcs vs anchor)");

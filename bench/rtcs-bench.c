@@ -23,7 +23,7 @@ static const struct cmd {
 	{ "mutate", cmd_mutate, "-S SOCK --nginx SOCK --www DIR --dir DIR" },
 	{ "batch", cmd_batch, "-S SOCK(always) --sock2 SOCK(batch) --conc C -n MSGS-PER-BURST" },
 	{ "relay", cmd_relay, "-S SOCK --anchor SOCK [--tag PREFIX]" },
-	{ "procs", cmd_procs, "NAME -- CMD... --- ANCHOR-CMD..." },
+	{ "procs", cmd_procs, "[--note TEXT] NAME -- CMD... --- ANCHOR-CMD..." },
 	{ "transfer", cmd_transfer, "-S SOCK" },
 	{ "continuity", cmd_continuity, "-S SOCK -n TRANSFERS" },
 	{ "scale", cmd_scale, "-S SOCK --pid PID -n SESSIONS --nginx SOCK --www DIR" },
@@ -79,6 +79,7 @@ main(int argc, char **argv)
 		{ "conc", required_argument, NULL, 'c' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "tag", required_argument, NULL, 't' },
+		{ "note", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -102,6 +103,7 @@ main(int argc, char **argv)
 		case 'c': o.conc = number(optarg, 1, 1024); break;
 		case 'p': o.pid = number(optarg, 0, 1 << 30); break;
 		case 't': o.tag = optarg; break;
+		case 'T': o.note = optarg; break;
 		default: usage();
 		}
 	}

@@ -133,10 +133,12 @@ read_compare(struct bench_opts *o, const char *prefix, const char *note)
 	if (!have && write_www(o->www, "session.json",
 	    "{\"session\":{\"id\":\"placeholder of a typical size\"}}", &cause) != 0)
 		goto fail;
-	reqop_init(&b, o->nginx, "GET", "/session.json", NULL, NULL, 200);
+	if (o->nginx != NULL)
+		reqop_init(&b, o->nginx, "GET", "/session.json", NULL, NULL, 200);
 	if (have)
 		reqop_init(&a, o->sock, "GET", path, NULL, NULL, 200);
-	if (ab_run(o, have ? reqop_run : NULL, &a, reqop_run, &b, &r, &cause) != 0)
+	if (ab_run(o, have ? reqop_run : NULL, &a, o->nginx ? reqop_run : NULL, &b, &r,
+	    &cause) != 0)
 		rc = -1;
 	else {
 		char *n = xprintf("%s%sp99 rtcs %.1f us, nginx %.1f us", note ? note : "",
@@ -152,7 +154,8 @@ read_compare(struct bench_opts *o, const char *prefix, const char *note)
 		free(n);
 	}
 	ab_free(&r);
-	reqop_free(&b);
+	if (o->nginx != NULL)
+		reqop_free(&b);
 	if (have)
 		reqop_free(&a);
 	free(path);
@@ -237,8 +240,10 @@ mutate_single(struct bench_opts *o)
 	d.tmp = xprintf("%s/tmp", o->dir);
 	d.entry = MSG_ENTRY;
 	mkdir(d.tmp, 0700);
-	reqop_init(&d.ack, o->nginx, "GET", "/ack.json", NULL, NULL, 200);
-	if (ab_run(o, have ? reqop_run : NULL, &a, durable_anchor_run, &d, &r, &cause) != 0)
+	if (o->nginx != NULL)
+		reqop_init(&d.ack, o->nginx, "GET", "/ack.json", NULL, NULL, 200);
+	if (ab_run(o, have ? reqop_run : NULL, &a, o->nginx ? durable_anchor_run : NULL, &d, &r,
+	    &cause) != 0)
 		rc = -1;
 	else {
 		note = xprintf("rtcs --sync always; anchor = nginx GET + write/fsync/rename/fsync-dir "
@@ -251,7 +256,8 @@ mutate_single(struct bench_opts *o)
 	}
 	ab_free(&r);
 	samples_free(&d.fsync_us);
-	reqop_free(&d.ack);
+	if (o->nginx != NULL)
+		reqop_free(&d.ack);
 	if (have)
 		reqop_free(&a);
 	free(d.tmp);

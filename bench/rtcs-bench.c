@@ -92,7 +92,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'S': o.sock = nonempty(optarg); break;
 		case '2': o.sock2 = nonempty(optarg); break;
-		case 'N': o.nginx = optarg; break;
+		case 'N': o.nginx = nonempty(optarg); break;
 		case 'W': o.www = optarg; break;
 		case 'A': o.anchor = optarg; break;
 		case 'd': o.dir = optarg; break;

@@ -136,13 +136,14 @@ add_host(cJSON *res)
 {
 	cJSON *h = cJSON_AddObjectToObject(res, "host");
 	struct utsname u;
-	const char *bin = getenv("RTCS_BIN");
+	const char *bin = getenv("RTCS_BIN"), *cpus = getenv("RTCS_BENCH_CPUS");
 
 	cJSON_AddNumberToObject(h, "cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
 	if (uname(&u) == 0) {
 		cJSON_AddStringToObject(h, "kernel", u.release);
 		cJSON_AddStringToObject(h, "machine", u.machine);
 	}
+	cJSON_AddStringToObject(h, "pinned_to_cpus", cpus != NULL ? cpus : "all");
 	if (bin != NULL)
 		cJSON_AddStringToObject(res, "rtcs_bin", bin);
 }

@@ -1,0 +1,242 @@
+/* rtcs-bench report: the figures (JSON Lines) as one table and as results.json. */
+#include <sys/utsname.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "fsutil.h"
+#include "json.h"
+#include "xmalloc.h"
+
+enum target { T_REPORT, T_RATIO_LE, T_VALUE_LE, T_VALUE_EQ };
+
+/* Every figure of design.md section 10, in table order; the names are stable. */
+static const struct figdef {
+	const char	*name;
+	const char	*unit;
+	enum target	 kind;
+	double		 target;
+	const char	*what;		/* rtcs side vs anchor */
+} figs[] = {
+	{ "read.p50_us", "us", T_RATIO_LE, 2,
+	  "GET /v1/sessions/{id}, 1 keep-alive client vs nginx static file" },
+	{ "read.rps", "req/s", T_REPORT, 0, "same, requests per second" },
+	{ "mutation.p50_us", "us", T_RATIO_LE, 1.25,
+	  "POST message --sync always vs nginx GET + write/fsync/rename/fsync-dir" },
+	{ "mutation.rps", "msg/s", T_REPORT, 0, "same, one sender, per second" },
+	{ "mutation.batch16_rps", "msg/s", T_REPORT, 0,
+	  "16 senders: --sync batch vs --sync always (ratio = multiplier)" },
+	{ "relay.p50_us", "us", T_RATIO_LE, 3,
+	  "send -> other device's stream vs relay-anchor (raw UNIX socket)" },
+	{ "relay.p99_us", "us", T_REPORT, 0, "same, p99" },
+	{ "relay.always.p50_us", "us", T_REPORT, 0, "same p50 with the server on --sync always" },
+	{ "cli.scan_ms", "ms", T_RATIO_LE, 0.5, "rtcs-scan FILE vs zbarimg FILE" },
+	{ "cli.code_png_ms", "ms", T_RATIO_LE, 1, "rtcs-code -t png -o F vs qrencode -o F" },
+	{ "cli.session_send_ms", "ms", T_REPORT, 0,
+	  "rtcs-session send vs curl --unix-socket POST" },
+	{ "transfer.scanner_none_ms", "ms", T_VALUE_LE, 10,
+	  "whole transfer, server time, proof scanner / confirm none" },
+	{ "transfer.both_origin_ms", "ms", T_VALUE_LE, 10,
+	  "whole transfer, server time, proof both / confirm origin" },
+	{ "continuity.lost", "msgs", T_VALUE_EQ, 0, "peer every 20 ms through transfers: lost" },
+	{ "continuity.duplicated", "msgs", T_VALUE_EQ, 0, "same: duplicated" },
+	{ "continuity.max_gap_ms", "ms", T_REPORT, 0, "same: largest gap between deliveries" },
+	{ "scale.streams", "conns", T_REPORT, 0, "streams open (2 devices per live session)" },
+	{ "scale.rss_kib_per_session", "KiB", T_REPORT, 0, "rtcs-serve RSS growth per session" },
+	{ "scale.fds", "fds", T_REPORT, 0, "rtcs-serve open fds under the load" },
+	{ "scale.read.p50_us", "us", T_REPORT, 0, "read p50 under the load vs nginx" },
+	{ "scale.read.rps", "req/s", T_REPORT, 0, "read rate under the load vs nginx" },
+};
+#define NFIGS (sizeof figs / sizeof figs[0])
+
+static double
+num(const cJSON *j, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static void
+fmt(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "n/a");
+	else if (fabs(v) >= 1000 || v == floor(v))
+		snprintf(buf, len, "%.0f", v);
+	else if (fabs(v) >= 10)
+		snprintf(buf, len, "%.1f", v);
+	else
+		snprintf(buf, len, "%.2f", v);
+}
+
+static void
+target_text(const struct figdef *f, char *buf, size_t len)
+{
+	switch (f->kind) {
+	case T_RATIO_LE: snprintf(buf, len, "<= %gx", f->target); break;
+	case T_VALUE_LE: snprintf(buf, len, "<= %g", f->target); break;
+	case T_VALUE_EQ: snprintf(buf, len, "= %g", f->target); break;
+	default: snprintf(buf, len, "report"); break;
+	}
+}
+
+/* 1 met, 0 not met, -1 nothing to judge. */
+static int
+judge(const struct figdef *f, double rtcs, double ratio)
+{
+	switch (f->kind) {
+	case T_RATIO_LE: return isnan(ratio) ? -1 : ratio <= f->target;
+	case T_VALUE_LE: return isnan(rtcs) ? -1 : rtcs <= f->target;
+	case T_VALUE_EQ: return isnan(rtcs) ? -1 : rtcs == f->target;
+	default: return -1;
+	}
+}
+
+static cJSON **
+load(const char *path)
+{
+	cJSON **byfig = xcalloc(NFIGS, sizeof *byfig), *j;
+	char line[8192], *cause = NULL;
+	const char *name;
+	size_t i;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return byfig;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if ((j = json_parse_object(line, strlen(line), &cause)) == NULL) {
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		name = json_str(j, "name");
+		for (i = 0; name != NULL && i < NFIGS; i++)
+			if (strcmp(name, figs[i].name) == 0)
+				break;
+		if (name == NULL || i == NFIGS) {
+			cJSON_Delete(j);
+			continue;
+		}
+		cJSON_Delete(byfig[i]);
+		byfig[i] = j;
+	}
+	fclose(f);
+	return byfig;
+}
+
+/* Where the numbers come from: the machine and the programs measured. */
+static void
+add_host(cJSON *res)
+{
+	cJSON *h = cJSON_AddObjectToObject(res, "host");
+	struct utsname u;
+	const char *bin = getenv("RTCS_BIN"), *cpus = getenv("RTCS_BENCH_CPUS");
+
+	cJSON_AddNumberToObject(h, "cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
+	if (uname(&u) == 0) {
+		cJSON_AddStringToObject(h, "kernel", u.release);
+		cJSON_AddStringToObject(h, "machine", u.machine);
+	}
+	cJSON_AddStringToObject(h, "pinned_to_cpus", cpus != NULL ? cpus : "all");
+	if (bin != NULL)
+		cJSON_AddStringToObject(res, "rtcs_bin", bin);
+}
+
+int
+cmd_report(struct bench_opts *o, int argc, char **argv)
+{
+	cJSON **byfig, *res, *arr, *e;
+	char r[32], a[32], q[32], t[32], *text, *cause = NULL, *dir, *slash;
+	const char *note, *metstr;
+	double rtcs, anchor, ratio;
+	size_t i;
+	int met, quick = argc > 2 && strcmp(argv[2], "0") != 0 && *argv[2] != '\0';
+	time_t now = time(NULL);
+	char stamp[32];
+
+	(void)o;
+	if (argc < 2) {
+		fprintf(stderr, "usage: rtcs-bench report FIGURES.jsonl RESULTS.json [QUICK]\n");
+		return 64;
+	}
+	byfig = load(argv[0]);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	res = cJSON_CreateObject();
+	cJSON_AddNumberToObject(res, "format", 1);
+	cJSON_AddStringToObject(res, "generated_at", stamp);
+	cJSON_AddBoolToObject(res, "quick", quick);
+	cJSON_AddStringToObject(res, "ratio", "rtcs / anchor");
+	add_host(res);
+	arr = cJSON_AddArrayToObject(res, "figures");
+	printf("%-26s %-6s %10s %10s %7s %8s %-4s  %s\n", "figure", "unit", "rtcs", "anchor",
+	    "ratio", "target", "met", "what (rtcs vs anchor)");
+	for (i = 0; i < NFIGS; i++) {
+		rtcs = byfig[i] ? num(byfig[i], "rtcs") : NAN;
+		anchor = byfig[i] ? num(byfig[i], "anchor") : NAN;
+		note = byfig[i] ? json_str(byfig[i], "note") : "not run";
+		ratio = !isnan(rtcs) && !isnan(anchor) && anchor != 0 ? rtcs / anchor : NAN;
+		met = judge(&figs[i], rtcs, ratio);
+		fmt(r, sizeof r, rtcs);
+		fmt(a, sizeof a, anchor);
+		fmt(q, sizeof q, ratio);
+		target_text(&figs[i], t, sizeof t);
+		metstr = met == 1 ? "yes" : met == 0 ? "NO" : "-";
+		printf("%-26s %-6s %10s %10s %7s %8s %-4s  %s", figs[i].name, figs[i].unit, r, a,
+		    q, t, metstr, figs[i].what);
+		if (isnan(rtcs) && note != NULL)
+			printf(" [n/a: %s]", note);
+		printf("\n");
+
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "name", figs[i].name);
+		cJSON_AddStringToObject(e, "unit", figs[i].unit);
+		cJSON_AddStringToObject(e, "what", figs[i].what);
+		isnan(rtcs) ? cJSON_AddNullToObject(e, "rtcs") : cJSON_AddNumberToObject(e, "rtcs", rtcs);
+		isnan(anchor) ? cJSON_AddNullToObject(e, "anchor") :
+		    cJSON_AddNumberToObject(e, "anchor", anchor);
+		isnan(ratio) ? cJSON_AddNullToObject(e, "ratio") :
+		    cJSON_AddNumberToObject(e, "ratio", round(ratio * 1000) / 1000);
+		cJSON_AddStringToObject(e, "target", t);
+		met < 0 ? cJSON_AddNullToObject(e, "met") : cJSON_AddBoolToObject(e, "met", met);
+		if (note != NULL)
+			cJSON_AddStringToObject(e, "note", note);
+		cJSON_AddItemToArray(arr, e);
+		cJSON_Delete(byfig[i]);
+	}
+	free(byfig);
+	text = cJSON_Print(res);
+	cJSON_Delete(res);
+	dir = xstrdup(argv[1]);
+	slash = strrchr(dir, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	if (fs_write_atomic(slash ? dir : ".", slash ? slash + 1 : argv[1], NULL, text,
+	    strlen(text), 0, &cause) != 0) {
+		fprintf(stderr, "rtcs-bench: %s\n", cause);
+		free(cause);
+		free(text);
+		free(dir);
+		return 74;
+	}
+	free(text);
+	free(dir);
+	return 0;
+}
+
+/* Records a figure that could not be measured, with the reason. */
+int
+cmd_na(struct bench_opts *o, int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: rtcs-bench na NAME REASON\n");
+		return 64;
+	}
+	fig_na(o, argv[0], argv[1]);
+	return 0;
+}

@@ -69,7 +69,6 @@ switch_through_pace() {
 	local how=$1 d n rc=0
 	shift
 	start_server "$@"
-	skip_without_transfers
 	xfer_session
 	d=$RTCS_TEST_DIR
 	stamp_stream phone "$KP" alice-phone

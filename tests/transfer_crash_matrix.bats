@@ -20,7 +20,6 @@ start_with_failpoint() {
 	export RTCS_FAILPOINT=$1
 	start_server
 	unset RTCS_FAILPOINT
-	skip_without_transfers
 	xfer_session
 }
 
@@ -178,7 +177,6 @@ crash_at() {
 
 @test "kill -9 after the scan: interrupted; a new push then completes" {
 	start_server
-	skip_without_transfers
 	xfer_session
 	push_request
 	push_show

@@ -4,8 +4,6 @@
 #
 # xfer_session            alice@alice-phone, bob@bob-pc in a new chat; $SID;
 #                         key dirs $KP (phone), $KB (bob), $KT (tablet, empty)
-# skip_without_transfers  skips the test while the server answers 404 on
-#                         /v1/transfers (the server side of issue 4 not merged)
 # key_token DIR DEVICE    the device's token for $SID from its key directory
 # push_request            the phone asks for a code to alice-tablet: $P, $TID
 # push_show               the code as $RTCS_TEST_DIR/code.png; the phone submits
@@ -23,14 +21,6 @@
 #                         $RTCS_TEST_DIR/NAME.out prefixed with the time it
 #                         arrived (microseconds since the epoch) and a space
 # stamped_json FILE       the JSON of a stamped file, each object with "rx" (µs)
-
-skip_without_transfers() {
-	local out
-	out=$(api_code GET /v1/transfers)
-	if [ "${out%% *}" = 404 ]; then
-		skip "rtcs-serve answers 404 on /v1/transfers: the server side of transfers is not in this tree"
-	fi
-}
 
 xfer_session() {
 	KP=$RTCS_TEST_DIR/kp KB=$RTCS_TEST_DIR/kb KT=$RTCS_TEST_DIR/kt

@@ -1,8 +1,13 @@
 /*
  * rtcs-bench transfer and continuity: whole push transfers driven through the
- * API (doc/api.md, issue 4), timed by the server's own timestamps, and a peer
+ * API (doc/api.md, issue 4), timed by the server itself, and a peer
  * sending every 20 ms while the participant moves from device to device.
+ * Server time: with --log (an rtcs-serve -vv log) the sum of the server's own
+ * per-call timings ("METHOD /v1/transfers...: N us", logged before the reply
+ * leaves) over the transfer's calls, as bench/transfer-time.sh does; without
+ * it, completed_at - created_at (which includes the client's turns).
  */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,6 +20,37 @@
 #include "xmalloc.h"
 
 #define NO_API "server has no transfer API"
+
+/*
+ * Sum of the server's timings of /v1/transfers calls logged since *off, in ms;
+ * advances *off. -1 if the log cannot be read.
+ */
+static double
+log_xfer_ms(const char *path, long *off)
+{
+	char line[512], *p;
+	long long us, sum = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fseek(f, *off, SEEK_SET) != 0) {
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strchr(line, '\n') == NULL)
+			break;	/* a partial last line: read it next time */
+		*off = ftell(f);
+		if (strstr(line, " /v1/transfers") == NULL ||
+		    (p = strrchr(line, ':')) == NULL ||
+		    sscanf(p, ": %lld us", &us) != 1)
+			continue;
+		sum += us;
+	}
+	fclose(f);
+	return sum / 1e3;
+}
 
 /* Milliseconds since the epoch of an RFC 3339 UTC time; NAN if malformed. */
 static double
@@ -275,7 +311,8 @@ transfer_series(struct bench_opts *o, const char *name, const char *proof,
 	struct origin or;
 	struct http c;
 	char *cause = NULL, *note, dev[64];
-	double ms, t;
+	double ms, t, lms;
+	long off = 0;
 	int i, absent = 0;
 
 	if (o->sock == NULL) {
@@ -287,11 +324,22 @@ transfer_series(struct bench_opts *o, const char *name, const char *proof,
 		goto fail;
 	or.dev = xstrdup(s.devices[0]);
 	or.tok = xstrdup(s.tokens[0]);
+	if (o->log != NULL && log_xfer_ms(o->log, &off) < 0) {
+		cause = xprintf("%s: %s", o->log, strerror(errno));
+		goto fail;
+	}
 	for (i = 0; i < o->warm + o->n; i++) {
 		snprintf(dev, sizeof dev, "tr-n%d", i);
 		t = now_us();
 		if (transfer_once(&c, s.id, &or, dev, proof, confirm, &ms, &absent, &cause) != 0)
 			break;
+		if (o->log != NULL) {
+			if ((lms = log_xfer_ms(o->log, &off)) <= 0) {
+				cause = xprintf("%s: no server timings (is the server at -vv?)", o->log);
+				break;
+			}
+			ms = lms;
+		}
 		if (i >= o->warm) {
 			samples_add(&srv, ms);
 			samples_add(&cli, (now_us() - t) / 1e3);
@@ -302,8 +350,10 @@ transfer_series(struct bench_opts *o, const char *name, const char *proof,
 	session_free(&s);
 	if (cause != NULL)
 		goto fail;
-	note = xprintf("proof %s, confirm %s: server ms completed_at - created_at, median of %zu; "
-	    "client wall p50 %.2f ms", proof, confirm, srv.n, samples_pct(&cli, 50));
+	note = xprintf("proof %s, confirm %s: server ms (%s), median of %zu, p90 %.2f; "
+	    "client wall p50 %.2f ms", proof, confirm,
+	    o->log != NULL ? "sum of the server's -vv call timings" : "completed_at - created_at",
+	    srv.n, samples_pct(&srv, 90), samples_pct(&cli, 50));
 	fig_emit(o, name, samples_pct(&srv, 50), NAN, note);
 	free(note);
 	samples_free(&srv);

@@ -24,7 +24,7 @@ static const struct cmd {
 	{ "batch", cmd_batch, "-S SOCK(always) --sock2 SOCK(batch) --conc C -n MSGS-PER-BURST" },
 	{ "relay", cmd_relay, "-S SOCK --anchor SOCK [--tag PREFIX]" },
 	{ "procs", cmd_procs, "[--note TEXT] NAME -- CMD... --- ANCHOR-CMD..." },
-	{ "transfer", cmd_transfer, "-S SOCK" },
+	{ "transfer", cmd_transfer, "-S SOCK [--log SERVER-VV-LOG]" },
 	{ "continuity", cmd_continuity, "-S SOCK -n TRANSFERS" },
 	{ "scale", cmd_scale, "-S SOCK --pid PID -n SESSIONS --nginx SOCK --www DIR" },
 	{ "fsync", cmd_fsync, "--dir DIR" },
@@ -80,6 +80,7 @@ main(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "tag", required_argument, NULL, 't' },
 		{ "note", required_argument, NULL, 'T' },
+		{ "log", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -104,6 +105,7 @@ main(int argc, char **argv)
 		case 'p': o.pid = number(optarg, 0, 1 << 30); break;
 		case 't': o.tag = optarg; break;
 		case 'T': o.note = optarg; break;
+		case 'L': o.log = nonempty(optarg); break;
 		default: usage();
 		}
 	}

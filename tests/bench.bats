@@ -47,7 +47,7 @@ scale.fds:rtcs-serve scale.read.p50_us:rtcs-serve scale.read.rps:rtcs-serve"
 	for f in $FIGS; do
 		name=${f%%:*} need=${f#*:}
 		case $need in
-		transfer) continue ;;	# the transfer API may not exist yet: n/a allowed
+		transfer) [ -x "$RTCS_BIN/rtcs-serve" ] || continue ;;	# transfers exist: values required
 		rtcs-session) [ -x "$RTCS_BIN/rtcs-session" ] && [ -x "$RTCS_BIN/rtcs-serve" ] || continue ;;
 		*) [ -x "$RTCS_BIN/$need" ] || continue ;;
 		esac

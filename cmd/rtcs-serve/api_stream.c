@@ -142,8 +142,29 @@ stream_send(struct stream *st, struct evbuffer *b)
 		evhttp_connection_free(st->evcon);
 		return -1;
 	}
-	if (evbuffer_get_length(b) > 0)
+	if (evbuffer_get_length(b) > 0) {
+		struct evbuffer *out = bufferevent_get_output(bev);
+		int idle = evbuffer_get_length(out) == 0;
+
 		evhttp_send_reply_chunk(st->req, b);
+		/*
+		 * Relay hot path: when nothing was queued, write the chunk now
+		 * instead of on the next loop turn's EV_WRITE. A chunk carries no
+		 * completion callback, so the bufferevent finding its buffer
+		 * already drained changes nothing; what does not fit, or an
+		 * error, is left to the bufferevent as before. (A socket
+		 * bufferevent keeps its output's start frozen between its own
+		 * writes.)
+		 */
+		if (idle) {
+			evbuffer_unfreeze(out, 1);
+			(void)evbuffer_write(out, bufferevent_getfd(bev));
+			evbuffer_freeze(out, 1);
+			/* All written: no EPOLLOUT turn for an empty buffer. */
+			if (evbuffer_get_length(out) == 0)
+				bufferevent_disable(bev, EV_WRITE);
+		}
+	}
 	return 0;
 }
 

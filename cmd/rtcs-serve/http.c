@@ -349,6 +349,7 @@ static int
 http_peer_ok(struct evhttp_request *r, unsigned int *uid)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(r);
+	static uid_t self = (uid_t)-1;
 	struct ucred cred;
 	socklen_t len = sizeof cred;
 	int fd;
@@ -359,7 +360,9 @@ http_peer_ok(struct evhttp_request *r, unsigned int *uid)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		return 0;
 	*uid = cred.uid;
-	return cred.uid == getuid() || cred.uid == 0;
+	if (self == (uid_t)-1)
+		self = getuid();	/* once: this runs for every request */
+	return cred.uid == self || cred.uid == 0;
 }
 
 /* The first request of a connection registers it (counted, capped, watched for close). */

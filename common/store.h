@@ -69,6 +69,8 @@ int	 store_append_event(struct store *, uint64_t seq, const char *json,
 	    size_t len, char **cause);
 /* Closes the cached descriptor of a session log that will not grow again. */
 void	 store_retire_log(struct store *, const char *session);
+/* Forgets a session log (a create that was undone): no sync, no descriptor kept. */
+void	 store_forget_log(struct store *, const char *session);
 
 /* Whether writes wait for store_sync() (batch mode with writes pending). */
 int	 store_pending(const struct store *);

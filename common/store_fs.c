@@ -42,6 +42,7 @@ struct logfile {
 	int	 fd;
 	int	 dirty;		/* written since the last sync */
 	int	 created;	/* its directory entry is not durable yet */
+	int	 retiring;	/* out of st->logs: freed once synced */
 	char	*dir;		/* the directory holding it */
 };
 
@@ -56,6 +57,8 @@ struct store {
 	struct logfile **dirty;	/* pending sync (batch) */
 	size_t	 ndirty, dirtycap;
 };
+
+static int store_undirty(struct store *, struct logfile *);
 
 static const char *const store_subdirs[] = { "tmp", "sessions", "transfers", "invites", "logs" };
 
@@ -204,6 +207,13 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	strmap_free(st->logs, logfile_free);
+	while (st->ndirty > 0) {
+		struct logfile *lf = st->dirty[--st->ndirty];
+		if (lf != NULL && lf->retiring) {
+			store_undirty(st, lf);
+			logfile_free(lf);
+		}
+	}
 	logfile_free(st->events);
 	if (st->lockfd >= 0)
 		close(st->lockfd);	/* releases the flock */
@@ -633,6 +643,25 @@ store_append_event(struct store *st, uint64_t seq, const char *json, size_t len,
 	return store_append(st, st->events, seq, json, len, cause);
 }
 
+/* Drops lf from the pending list; 1 if it was there. */
+static int
+store_undirty(struct store *st, struct logfile *lf)
+{
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < st->ndirty; i++) {
+		if (st->dirty[i] == lf) {
+			memmove(&st->dirty[i], &st->dirty[i + 1],
+			    (st->ndirty - i - 1) * sizeof *st->dirty);
+			st->ndirty--;
+			i--;
+			found = 1;
+		}
+	}
+	return found;
+}
+
 void
 store_retire_log(struct store *st, const char *session)
 {
@@ -642,12 +671,28 @@ store_retire_log(struct store *st, const char *session)
 
 	if (lf == NULL)
 		return;
-	for (i = 0; i < st->ndirty; i++)
-		if (st->dirty[i] == lf)
-			return;	/* still to be synced: retired at the next start */
+	strmap_del(st->logs, session);
+	for (i = 0; i < st->ndirty; i++) {
+		if (st->dirty[i] == lf) {
+			lf->retiring = 1;	/* store_sync() closes it after the sync */
+			return;
+		}
+	}
 	if (logfile_sync(lf, &c2) != 0)
 		free(c2);
-	logfile_free(strmap_del(st->logs, session));
+	logfile_free(lf);
+}
+
+void
+store_forget_log(struct store *st, const char *session)
+{
+	struct logfile *lf = strmap_get(st->logs, session);
+
+	if (lf == NULL)
+		return;
+	strmap_del(st->logs, session);
+	store_undirty(st, lf);
+	logfile_free(lf);
 }
 
 int
@@ -659,12 +704,23 @@ store_pending(const struct store *st)
 int
 store_sync(struct store *st, char **cause)
 {
-	size_t i;
+	struct logfile *lf;
+	size_t i, j;
 	int rv = 0;
 
 	for (i = 0; i < st->ndirty; i++) {
-		if (rv == 0 && logfile_sync(st->dirty[i], cause) != 0)
+		lf = st->dirty[i];
+		if (lf == NULL)
+			continue;
+		if (rv == 0 && logfile_sync(lf, cause) != 0)
 			rv = -1;
+		if (lf->retiring) {
+			/* listed once per append: free it once */
+			for (j = i + 1; j < st->ndirty; j++)
+				if (st->dirty[j] == lf)
+					st->dirty[j] = NULL;
+			logfile_free(lf);
+		}
 	}
 	st->ndirty = 0;
 	return rv;

@@ -643,6 +643,7 @@ session_discard(struct server *srv, struct session *s)
 		if (srv->dirty[i] == s)
 			srv->dirty[i] = srv->dirty[--srv->ndirty];
 	strmap_del(srv->sessions, s->id);
+	store_forget_log(srv->store, s->id);
 	for (i = 0; i < srv->nsessions; i++) {
 		if (srv->slist[i] == s) {
 			memmove(&srv->slist[i], &srv->slist[i + 1],

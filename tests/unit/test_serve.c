@@ -110,6 +110,41 @@ test_handover(const char *dir)
 	server_fini(&srv);
 }
 
+static void
+no_commit(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* A discarded create leaves nothing behind in the store: no pending sync, no descriptor. */
+static void
+test_discard(const char *dir)
+{
+	struct config cfg;
+	struct server srv;
+	struct session *s;
+	char *ta;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.store_path = (char *)dir;
+	cfg.sync = STORE_SYNC_BATCH;
+	server_init(&srv, &cfg, 0);
+	srv.base = event_base_new();
+	srv.commit_ev = evtimer_new(srv.base, no_commit, NULL);
+	s = session_new(&srv, "chat");
+	channel_open(&srv, s, "alice", "alice-phone", &ta);
+	append_text(&srv, s, "created");
+	CHECK(store_pending(srv.store));
+	session_discard(&srv, s);
+	CHECK(!store_pending(srv.store));
+	free(ta);
+	server_fini(&srv);
+	event_free(srv.commit_ev);
+	event_base_free(srv.base);
+}
+
 int
 main(void)
 {
@@ -119,6 +154,7 @@ main(void)
 	if ((dir = mkdtemp(tmpl)) == NULL)
 		return 1;
 	test_handover(dir);
+	test_discard(dir);
 	cmd = xprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		failures++;

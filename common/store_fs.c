@@ -52,6 +52,7 @@ struct store {
 	enum store_sync sync;
 	int	 flags;
 	int	 lockfd;
+	int	 sync_failed;	/* a sync failed: nothing pending can be trusted */
 	struct strmap *logs;	/* session id -> struct logfile */
 	struct logfile *events;
 	struct logfile **dirty;	/* pending sync (batch) */
@@ -442,13 +443,30 @@ store_scan_doc(struct store_scan *sc, const char *path, const char *id, enum sto
 	cJSON_Delete(doc);
 }
 
+/*
+ * A session document whose log is missing or empty belongs to a create that
+ * crashed before it was acknowledged (the log is written first): dropped
+ * (reported), like an orphan log.
+ */
 static void
 store_scan_session(struct store_scan *sc, const char *path, const char *id)
 {
 	char *log = xprintf("%s/logs/%s.log", sc->st->dir, id);
+	struct stat sb;
 
-	if (access(log, F_OK) != 0)
-		store_problem(sc, path, 0, "session has no log (%s)", log);
+	if (stat(log, &sb) != 0 || sb.st_size == 0) {
+		if (sc->st->flags & STORE_READONLY)
+			store_problem(sc, path, 0, "session has no log (%s): an unacknowledged "
+			    "create, dropped at the next start", log);
+		else if (unlink(path) == 0)
+			store_problem(sc, path, 1, "removed a session document without a log "
+			    "(an unacknowledged create)");
+		else
+			store_problem(sc, path, 0, "cannot remove a session document without a "
+			    "log: %s", strerror(errno));
+		free(log);
+		return;
+	}
 	free(log);
 	store_scan_doc(sc, path, id, STORE_DOC_SESSION);
 }
@@ -518,8 +536,14 @@ store_put_doc(struct store *st, enum store_doc kind, const char *id, const cJSON
 	char *name = xprintf("%s.json", id), *text = json_print(doc);
 	int rv;
 
-	/* Documents change rarely: even in batch mode they are synced at once. */
-	rv = fs_write_atomic(dir, name, st->tmp, text, strlen(text),
+	/*
+	 * Documents change rarely: even in batch mode they are synced at once,
+	 * after what they refer to (a new session's log) is durable.
+	 */
+	if (st->ndirty > 0 && store_sync(st, cause) != 0)
+		rv = -1;
+	else
+		rv = fs_write_atomic(dir, name, st->tmp, text, strlen(text),
 	    st->sync != STORE_SYNC_NONE, cause);
 	free(text);
 	free(name);
@@ -712,8 +736,8 @@ store_sync(struct store *st, char **cause)
 		lf = st->dirty[i];
 		if (lf == NULL)
 			continue;
-		if (rv == 0 && logfile_sync(lf, cause) != 0)
-			rv = -1;
+		if (rv == 0 && !st->sync_failed && logfile_sync(lf, cause) != 0)
+			st->sync_failed = 1;
 		if (lf->retiring) {
 			/* listed once per append: free it once */
 			for (j = i + 1; j < st->ndirty; j++)
@@ -723,6 +747,11 @@ store_sync(struct store *st, char **cause)
 		}
 	}
 	st->ndirty = 0;
+	if (st->sync_failed) {
+		if (*cause == NULL)
+			*cause = xstrdup("an earlier sync failed");
+		rv = -1;
+	}
 	return rv;
 }
 

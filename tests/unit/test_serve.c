@@ -125,7 +125,7 @@ test_discard(const char *dir)
 	struct config cfg;
 	struct server srv;
 	struct session *s;
-	char *ta;
+	char *ta, *cause = NULL;
 
 	memset(&cfg, 0, sizeof cfg);
 	cfg.store_path = (char *)dir;
@@ -138,6 +138,15 @@ test_discard(const char *dir)
 	append_text(&srv, s, "created");
 	CHECK(store_pending(srv.store));
 	session_discard(&srv, s);
+	CHECK(!store_pending(srv.store));
+	free(ta);
+
+	/* A document is written after the log it refers to is durable. */
+	s = session_new(&srv, "chat");
+	channel_open(&srv, s, "alice", "alice-phone", &ta);
+	append_text(&srv, s, "created");
+	CHECK(store_pending(srv.store));
+	CHECK(session_save(&srv, s, &cause) == 0);
 	CHECK(!store_pending(srv.store));
 	free(ta);
 	server_fini(&srv);

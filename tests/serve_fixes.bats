@@ -39,3 +39,62 @@ nfds() { ls "/proc/$SERVER_PID/fd" | wc -l; }
 	run rtcs-serve --fsck -D "$RTCS_STORE"
 	assert_success
 }
+
+@test "end and join: a document that cannot be saved changes nothing (memory follows the disk)" {
+	start_server
+	session_new alice@alice-phone bob@bob-pc
+	doc=$RTCS_STORE/sessions/$SID.json
+	cp "$doc" "$RTCS_TEST_DIR/doc.bak"
+	rm "$doc"
+	mkdir "$doc"
+	touch "$doc/x"		# rename over a non-empty directory fails, even as root
+	run api_code DELETE "/v1/sessions/$SID"
+	assert_output --partial "500 "
+	run api_code POST "/v1/sessions/$SID/participants" '{"name":"carol","device":"carol-pc"}'
+	assert_output --partial "500 "
+	rm -rf "$doc"
+	cp "$RTCS_TEST_DIR/doc.bak" "$doc"
+	run api GET "/v1/sessions/$SID"
+	assert_output --partial '"state":"live"'
+	refute_output --partial carol
+	api POST "/v1/sessions/$SID/messages" '{"type":"text","body":"still here"}' "$(token bob-pc)" >/dev/null
+	api POST "/v1/sessions/$SID/participants" '{"name":"carol","device":"carol-pc"}' >/dev/null
+	api DELETE "/v1/sessions/$SID" >/dev/null
+	run api GET "/v1/sessions/$SID/log"
+	assert_equal "$(grep -c '"session.ended"' <<<"$output")" 1
+	assert_equal "$(grep -c '"participant.joined"' <<<"$output")" 1
+	restart_server
+	run api GET "/v1/sessions/$SID"
+	assert_output --partial '"state":"ended"'
+	assert_output --partial carol
+	stop_server --keep
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_success
+}
+
+logline() {	# logline SEQ JSON: a store log record
+	python3 -c 'import sys, zlib; j = sys.argv[2]; print("%s %08x %s" % (sys.argv[1], zlib.crc32(j.encode()), j))' "$1" "$2"
+}
+
+@test "a log ahead of its document: session.ended finishes the end, an unknown join is ignored" {
+	start_server
+	session_new alice@alice-phone bob@bob-pc
+	stop_server --keep
+	log=$RTCS_STORE/logs/$SID.log
+	logline 2 '{"seq":2,"ts":"2026-11-24T07:00:00.000Z","type":"event","event":"participant.joined","participant":"zed","device":"zed-pc"}' >>"$log"
+	logline 3 '{"seq":3,"ts":"2026-11-24T07:00:01.000Z","type":"event","event":"session.ended"}' >>"$log"
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_failure 1
+	assert_output --partial "log ends with session.ended but the document says live"
+	assert_output --partial "participant.joined for zed"
+	_server_launch
+	grep -q "finished the end" "$RTCS_TEST_DIR/server.log"
+	run api GET "/v1/sessions/$SID"
+	assert_output --partial '"state":"ended"'
+	refute_output --partial zed
+	run api_code GET "/v1/sessions/$SID" "" "$(token bob-pc)"
+	assert_output --partial "401 "
+	stop_server --keep
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_success
+}

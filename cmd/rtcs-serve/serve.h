@@ -230,6 +230,10 @@ void	 channel_revoke(struct server *, struct channel *);
 void	 channel_free(struct channel *);
 cJSON	*session_json(const struct session *, int with_channels, int with_secrets);
 int	 session_save(struct server *, struct session *, char **cause);
+int	 session_save_ended(struct server *, struct session *, int64_t ms, char **cause);
+void	 session_mark_ended(struct server *, struct session *, int64_t ms);
+void	 channel_unopen(struct server *, struct channel *);
+void	 after_commit_failed(const char *what, const char *id, char *cause);
 cJSON	*entry_new(struct session *, const char *type);
 int	 session_append(struct server *, struct session *, cJSON *entry, uint64_t *seq,
 	    char **cause);

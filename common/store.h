@@ -74,6 +74,11 @@ void	 store_forget_log(struct store *, const char *session);
 
 /* Whether writes wait for store_sync() (batch mode with writes pending). */
 int	 store_pending(const struct store *);
+/*
+ * Whether a failed sync or a failed undo left the store in a state no later
+ * write can be trusted on (the server must stop).
+ */
+int	 store_broken(const struct store *);
 /* Group commit: makes every pending write durable. */
 int	 store_sync(struct store *, char **cause);
 void	 store_close(struct store *);

@@ -621,8 +621,11 @@ store_append(struct store *st, struct logfile *lf, uint64_t seq, const char *jso
 	lf->dirty = 1;
 	switch (st->sync) {
 	case STORE_SYNC_ALWAYS:
-		if (logfile_sync(lf, cause) != 0)
+		if (logfile_sync(lf, cause) != 0) {
+			/* What reached the disk is unknown after a failed fsync. */
+			st->sync_failed = 1;
 			goto undo;
+		}
 		return 0;
 	case STORE_SYNC_BATCH:
 		if (st->ndirty == st->dirtycap) {
@@ -640,6 +643,8 @@ undo:
 	/* The record was never acknowledged: take it back (else cut at the next start). */
 	if (ftruncate(lf->fd, sb.st_size) == 0)
 		lf->dirty = 0;
+	else
+		st->sync_failed = 1;	/* the record stays: its seq must not be reused */
 	return -1;
 }
 
@@ -717,6 +722,12 @@ store_forget_log(struct store *st, const char *session)
 	strmap_del(st->logs, session);
 	store_undirty(st, lf);
 	logfile_free(lf);
+}
+
+int
+store_broken(const struct store *st)
+{
+	return st->sync_failed;
 }
 
 int

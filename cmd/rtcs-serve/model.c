@@ -403,6 +403,8 @@ session_append(struct server *srv, struct session *s, cJSON *entry, uint64_t *se
 
 	cJSON_Delete(entry);
 	if (store_append_log(srv->store, s->id, s->last_seq + 1, text, strlen(text), cause) != 0) {
+		if (store_broken(srv->store))
+			fatalx("%s: cannot tell what is durable", *cause);
 		free(text);
 		return -1;
 	}
@@ -435,6 +437,8 @@ server_event(struct server *srv, const char *event, struct session *s, cJSON *ex
 	text = json_print(e);
 	cJSON_Delete(e);
 	if (store_append_event(srv->store, srv->nevents + 1, text, strlen(text), cause) != 0) {
+		if (store_broken(srv->store))
+			fatalx("%s: cannot tell what is durable", *cause);
 		free(text);
 		return -1;
 	}

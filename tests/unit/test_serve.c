@@ -1,7 +1,11 @@
 /* Unit tests for rtcs-serve's model: the transfer hand-over and what the store keeps of it. */
+#include <sys/wait.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hash.h"
 #include "log.h"
@@ -110,6 +114,52 @@ test_handover(const char *dir)
 	server_fini(&srv);
 }
 
+static int fail_fdatasync;
+
+/* Overrides libc's for the store: a disk that fails its syncs on demand. */
+int
+fdatasync(int fd)
+{
+	if (fail_fdatasync) {
+		errno = EIO;
+		return -1;
+	}
+	return fsync(fd);
+}
+
+/* --sync always: a failed fsync stops the server (a seq is never reused). */
+static void
+test_sync_fails(const char *dir)
+{
+	struct config cfg;
+	struct server srv;
+	struct session *s;
+	char *ta;
+	pid_t pid;
+	int status;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.store_path = (char *)dir;
+	cfg.sync = STORE_SYNC_ALWAYS;
+	server_init(&srv, &cfg, 0);
+	s = session_new(&srv, "chat");
+	channel_open(&srv, s, "alice", "alice-phone", &ta);
+	append_text(&srv, s, "one");
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		char *cause = NULL;
+		cJSON *e = entry_new(s, "message");
+		fail_fdatasync = 1;
+		cJSON_AddStringToObject(e, "body", "two");
+		session_append(&srv, s, e, NULL, &cause);
+		_exit(0);	/* still running: wrong */
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+	free(ta);
+	server_fini(&srv);
+}
+
 static void
 no_commit(evutil_socket_t fd, short what, void *arg)
 {
@@ -164,6 +214,7 @@ main(void)
 		return 1;
 	test_handover(dir);
 	test_discard(dir);
+	test_sync_fails(dir);
 	cmd = xprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		failures++;

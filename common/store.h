@@ -61,6 +61,10 @@ struct store *store_open(const char *dir, enum store_sync sync, int flags,
 int	 store_load(struct store *, const struct store_loader *, char **cause);
 const char *store_dir(const struct store *);
 
+/*
+ * Replaces a document. -1 with *cause: nothing changed, unless
+ * store_broken() says so (replaced, durability unknown: stop).
+ */
 int	 store_put_doc(struct store *, enum store_doc, const char *id,
 	    const cJSON *doc, char **cause);
 int	 store_append_log(struct store *, const char *session, uint64_t seq,

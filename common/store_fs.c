@@ -545,6 +545,10 @@ store_put_doc(struct store *st, enum store_doc kind, const char *id, const cJSON
 	else
 		rv = fs_write_atomic(dir, name, st->tmp, text, strlen(text),
 	    st->sync != STORE_SYNC_NONE, cause);
+	if (rv == FS_REPLACED_UNSYNCED) {
+		st->sync_failed = 1;	/* replaced: the caller cannot undo it */
+		rv = -1;
+	}
 	free(text);
 	free(name);
 	free(dir);

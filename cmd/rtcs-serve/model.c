@@ -256,13 +256,30 @@ session_json(const struct session *s, int with_channels, int with_secrets)
 	return o;
 }
 
+/*
+ * Every document goes through here. A document replaced whose durability is
+ * unknown is committed as far as the disk goes: memory cannot be undone
+ * safely, so the server stops before acknowledging (the restart reads the
+ * disk).
+ */
+int
+server_put_doc(struct server *srv, enum store_doc kind, const char *id, const cJSON *doc,
+    char **cause)
+{
+	if (store_put_doc(srv->store, kind, id, doc, cause) == 0)
+		return 0;
+	if (store_broken(srv->store))
+		fatalx("%s: cannot tell what is durable", *cause);
+	return -1;
+}
+
 int
 session_save(struct server *srv, struct session *s, char **cause)
 {
 	cJSON *doc = session_json(s, 1, 1);
 	int rv;
 
-	rv = store_put_doc(srv->store, STORE_DOC_SESSION, s->id, doc, cause);
+	rv = server_put_doc(srv, STORE_DOC_SESSION, s->id, doc, cause);
 	cJSON_Delete(doc);
 	return rv;
 }
@@ -298,7 +315,7 @@ session_save_ended(struct server *srv, struct session *s, int64_t ms, char **cau
 		cJSON_DeleteItemFromObjectCaseSensitive(c, "token_hash");
 	}
 	cJSON_Delete(t);
-	rv = store_put_doc(srv->store, STORE_DOC_SESSION, s->id, doc, cause);
+	rv = server_put_doc(srv, STORE_DOC_SESSION, s->id, doc, cause);
 	cJSON_Delete(doc);
 	return rv;
 }

@@ -229,6 +229,8 @@ struct channel *channel_open_as(struct server *, struct session *, const char *p
 void	 channel_revoke(struct server *, struct channel *);
 void	 channel_free(struct channel *);
 cJSON	*session_json(const struct session *, int with_channels, int with_secrets);
+int	 server_put_doc(struct server *, enum store_doc, const char *id,
+	    const cJSON *doc, char **cause);
 int	 session_save(struct server *, struct session *, char **cause);
 int	 session_save_ended(struct server *, struct session *, int64_t ms, char **cause);
 void	 session_mark_ended(struct server *, struct session *, int64_t ms);

@@ -1,4 +1,6 @@
 /* Unit tests for rtcs-serve's model: the transfer hand-over and what the store keeps of it. */
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -114,9 +116,21 @@ test_handover(const char *dir)
 	server_fini(&srv);
 }
 
-static int fail_fdatasync;
+static int fail_fdatasync, fail_dirsync;
 
-/* Overrides libc's for the store: a disk that fails its syncs on demand. */
+/* Override libc's for the store: a disk that fails its syncs on demand. */
+int
+fsync(int fd)
+{
+	struct stat sb;
+
+	if (fail_dirsync && fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
+
 int
 fdatasync(int fd)
 {
@@ -124,7 +138,55 @@ fdatasync(int fd)
 		errno = EIO;
 		return -1;
 	}
-	return fsync(fd);
+	return (int)syscall(SYS_fdatasync, fd);
+}
+
+/*
+ * A hand-over whose document was replaced but whose directory could not be
+ * synced is committed: the server stops (no undo in memory) and the store
+ * says the participant moved.
+ */
+static void
+test_dirsync_fails(const char *dir)
+{
+	struct config cfg;
+	struct server srv, again;
+	struct session *s, *s2;
+	struct channel *a;
+	char *ta, *id, *cause = NULL;
+	pid_t pid;
+	int status;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.store_path = (char *)dir;
+	cfg.sync = STORE_SYNC_ALWAYS;
+	server_init(&srv, &cfg, 0);
+	s = session_new(&srv, "chat");
+	a = channel_open(&srv, s, "alice", "alice-phone", &ta);
+	append_text(&srv, s, "created");
+	CHECK(session_save(&srv, s, &cause) == 0);
+	id = xstrdup(s->id);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		char *tn = NULL;
+		fail_dirsync = 1;
+		if (channel_handover(&srv, a, "alice-tablet", NULL, &tn, &cause) == NULL)
+			_exit(0);	/* undone in memory: wrong */
+		_exit(3);		/* acknowledged without durability: wrong */
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 70);
+	free(ta);
+	server_fini(&srv);
+
+	cfg.fsck = 1;
+	server_init(&again, &cfg, 1);
+	CHECK(model_load(&again, 1, &cause) >= 0);
+	s2 = session_find(&again, id);
+	CHECK(s2 != NULL && s2->nchannels == 2);
+	server_fini(&again);
+	cfg.fsck = 0;
+	free(id);
 }
 
 /* --sync always: a failed fsync stops the server (a seq is never reused). */
@@ -215,6 +277,7 @@ main(void)
 	test_handover(dir);
 	test_discard(dir);
 	test_sync_fails(dir);
+	test_dirsync_fails(dir);
 	cmd = xprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		failures++;

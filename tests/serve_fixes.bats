@@ -98,3 +98,21 @@ logline() {	# logline SEQ JSON: a store log record
 	run rtcs-serve --fsck -D "$RTCS_STORE"
 	assert_success
 }
+
+@test "a device's stream never starts before its channel opened, even with ?since=0" {
+	start_server
+	session_new alice@alice-phone bob@bob-pc
+	api POST "/v1/sessions/$SID/messages" '{"type":"text","body":"before carol"}' "$(token bob-pc)" >/dev/null
+	out=$(api POST "/v1/sessions/$SID/participants" '{"name":"carol","device":"carol-pc"}')
+	ctok=$(json_get .token <<<"$out")
+	stream_open c "$SID" "$ctok" "since=0"
+	wait_lines "$RTCS_TEST_DIR/c.out" 1
+	api POST "/v1/sessions/$SID/messages" '{"type":"text","body":"after carol"}' "$(token bob-pc)" >/dev/null
+	wait_grep "$RTCS_TEST_DIR/c.out" "after carol"
+	run cat "$RTCS_TEST_DIR/c.out"
+	refute_output --partial "before carol"
+	refute_output --partial "session.created"
+	assert_output --partial '"participant.joined"'
+	run api GET "/v1/sessions/$SID/log?since=0"
+	assert_output --partial "before carol"
+}

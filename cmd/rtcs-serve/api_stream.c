@@ -297,6 +297,8 @@ api_stream(struct req *rq)
 
 	if (http_query_seq(rq, "since", ch->start_seq - 1, &since) != 0)
 		return;
+	if (since < ch->start_seq - 1)
+		since = ch->start_seq - 1;	/* a device never sees before it joined */
 	st = stream_start(rq, ch, NULL, since + 1);
 	log_debug("stream of %s in %s from %llu", ch->device, ch->session->id,
 	    (unsigned long long)since + 1);

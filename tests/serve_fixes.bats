@@ -116,3 +116,21 @@ logline() {	# logline SEQ JSON: a store log record
 	run api GET "/v1/sessions/$SID/log?since=0"
 	assert_output --partial "before carol"
 }
+
+@test "a channel's start_seq or delivered_seq that is not an integer up to 2^53 is malformed" {
+	start_server
+	session_new alice@alice-phone
+	stop_server --keep
+	doc=$RTCS_STORE/sessions/$SID.json
+	cp "$doc" "$RTCS_TEST_DIR/doc.bak"
+	for bad in '.channels[0].start_seq = 1e300' '.channels[0].delivered_seq = 0.5' \
+	    '.channels[0].start_seq = 9007199254740994'; do
+		jq -c "$bad" "$RTCS_TEST_DIR/doc.bak" >"$doc"
+		run rtcs-serve --fsck -D "$RTCS_STORE"
+		assert_failure 1
+		assert_output --partial "malformed channel"
+	done
+	cp "$RTCS_TEST_DIR/doc.bak" "$doc"
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_success
+}

@@ -500,6 +500,18 @@ load_fail(char **cause, const char *id, const char *what)
 	return -1;
 }
 
+/* A sequence number read from a document: an integer from min to 2^53. */
+static int
+seq_valid(const cJSON *n, double min)
+{
+	double v;
+
+	if (!cJSON_IsNumber(n))
+		return 0;
+	v = n->valuedouble;
+	return v >= min && v <= 9007199254740992.0 && (double)(uint64_t)v == v;
+}
+
 static int
 load_channel(struct server *srv, struct session *s, const cJSON *o, char **cause)
 {
@@ -511,8 +523,8 @@ load_channel(struct server *srv, struct session *s, const cJSON *o, char **cause
 	struct channel *ch;
 
 	if (id == NULL || !payload_id_valid(id, 'C') || p == NULL || !name_valid(p) ||
-	    d == NULL || !name_valid(d) || state == NULL || !cJSON_IsNumber(ss) ||
-	    !cJSON_IsNumber(ds) || ss->valuedouble < 1 || ds->valuedouble < 0)
+	    d == NULL || !name_valid(d) || state == NULL || !seq_valid(ss, 1) ||
+	    !seq_valid(ds, 0))
 		return load_fail(cause, s->id, "malformed channel");
 	if (strmap_get(srv->channels, id) != NULL)
 		return load_fail(cause, s->id, "duplicate channel id");

@@ -47,9 +47,13 @@ struct store_loader {
 
 struct store;
 
+/* Why store_open() failed (*busy), besides 0 (a system error). */
+#define STORE_BUSY	1	/* another process holds the lock */
+#define STORE_BADFORMAT	2	/* VERSION unknown, or missing from a store with data */
+
 /*
  * Opens (creating if needed) the store in dir and takes its lock. Returns NULL
- * with *cause; *busy is set when another process holds the lock.
+ * with *cause and *busy (STORE_BUSY, STORE_BADFORMAT or 0).
  */
 struct store *store_open(const char *dir, enum store_sync sync, int flags,
 	    int *busy, char **cause);

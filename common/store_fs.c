@@ -76,19 +76,29 @@ store_dir(const struct store *st)
 	return st->dir;
 }
 
-/* Reads DIR/VERSION, writing it into a store that has none yet. */
+/*
+ * Reads DIR/VERSION, writing it only into a new store (fresh: the directory
+ * held no data). A store with data but no VERSION is refused: it is not one
+ * of ours, or it is damaged.
+ */
 static int
-store_version(struct store *st, char **cause)
+store_version(struct store *st, int fresh, int *busy, char **cause)
 {
 	char *path = xprintf("%s/VERSION", st->dir), *data = NULL, *c2 = NULL;
 	size_t len;
 	int rv = -1;
 
-	if (access(path, F_OK) != 0 && errno == ENOENT && !(st->flags & STORE_READONLY)) {
-		rv = fs_write_atomic(st->dir, "VERSION", st->tmp, STORE_VERSION_TEXT,
-		    strlen(STORE_VERSION_TEXT), st->sync != STORE_SYNC_NONE, cause);
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		if (fresh && !(st->flags & STORE_READONLY)) {
+			rv = fs_write_atomic(st->dir, "VERSION", st->tmp, STORE_VERSION_TEXT,
+			    strlen(STORE_VERSION_TEXT), st->sync != STORE_SYNC_NONE, cause);
+			free(path);
+			return rv;
+		}
+		*cause = xprintf("%s: missing: not a store, or a damaged one", path);
+		*busy = STORE_BADFORMAT;
 		free(path);
-		return rv;
+		return -1;
 	}
 	if (fs_read_file(path, 4096, &data, &len, &c2) != 0) {
 		*cause = c2;
@@ -97,10 +107,12 @@ store_version(struct store *st, char **cause)
 	}
 	if (strcmp(data, STORE_VERSION_TEXT) == 0)
 		rv = 0;
-	else
+	else {
+		*busy = STORE_BADFORMAT;
 		*cause = xprintf("%s: unknown store format \"%.*s\" (this server reads \"%.*s\")",
 		    path, (int)strcspn(data, "\n"), data,
 		    (int)strlen(STORE_VERSION_TEXT) - 1, STORE_VERSION_TEXT);
+	}
 	free(data);
 	free(path);
 	return rv;
@@ -149,14 +161,53 @@ logfile_free(void *p)
 	free(lf);
 }
 
+/* Whether dir holds no data yet (missing, empty, or only our empty skeleton). */
+static int
+store_fresh(const char *dir)
+{
+	DIR *d = opendir(dir), *sub;
+	struct dirent *de, *se;
+	char *p;
+	size_t i;
+	int fresh = 1, known;
+
+	if (d == NULL)
+		return errno == ENOENT;
+	while (fresh && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, "lock") == 0)
+			continue;
+		for (known = 0, i = 0; i < sizeof store_subdirs / sizeof store_subdirs[0]; i++)
+			known |= strcmp(de->d_name, store_subdirs[i]) == 0;
+		if (!known) {
+			fresh = 0;
+			break;
+		}
+		p = xprintf("%s/%s", dir, de->d_name);
+		if ((sub = opendir(p)) == NULL)
+			fresh = 0;
+		else {
+			while ((se = readdir(sub)) != NULL)
+				if (strcmp(se->d_name, ".") != 0 && strcmp(se->d_name, "..") != 0)
+					fresh = 0;
+			closedir(sub);
+		}
+		free(p);
+	}
+	closedir(d);
+	return fresh;
+}
+
 struct store *
 store_open(const char *dir, enum store_sync sync, int flags, int *busy, char **cause)
 {
 	struct store *st = xcalloc(1, sizeof *st);
 	char *p;
 	size_t i;
+	int fresh;
 
 	*busy = 0;
+	fresh = store_fresh(dir);
 	st->dir = xstrdup(dir);
 	st->tmp = xprintf("%s/tmp", dir);
 	st->sync = sync;
@@ -168,7 +219,7 @@ store_open(const char *dir, enum store_sync sync, int flags, int *busy, char **c
 			*cause = xprintf("cannot open store %s: %s", dir, strerror(errno));
 			goto fail;
 		}
-		if (store_version(st, cause) != 0)
+		if (store_version(st, 0, busy, cause) != 0)
 			goto fail;
 		return st;
 	}
@@ -177,7 +228,7 @@ store_open(const char *dir, enum store_sync sync, int flags, int *busy, char **c
 	p = xprintf("%s/lock", dir);
 	st->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (st->lockfd < 0 || flock(st->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		*busy = (st->lockfd >= 0 && errno == EWOULDBLOCK);
+		*busy = (st->lockfd >= 0 && errno == EWOULDBLOCK) ? STORE_BUSY : 0;
 		*cause = *busy ? xprintf("store %s is in use by another rtcs-serve", dir) :
 		    xprintf("cannot lock %s: %s", p, strerror(errno));
 		free(p);
@@ -192,7 +243,7 @@ store_open(const char *dir, enum store_sync sync, int flags, int *busy, char **c
 		}
 		free(p);
 	}
-	if (store_version(st, cause) != 0)
+	if (store_version(st, fresh, busy, cause) != 0)
 		goto fail;
 	store_clean_tmp(st);
 	st->events = logfile_new(dir, "events.log");

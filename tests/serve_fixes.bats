@@ -134,3 +134,21 @@ logline() {	# logline SEQ JSON: a store log record
 	run rtcs-serve --fsck -D "$RTCS_STORE"
 	assert_success
 }
+
+@test "a store with data but no VERSION is refused (65) and fsck reports it; a new one gets VERSION" {
+	start_server
+	session_new alice@alice-phone
+	[ -f "$RTCS_STORE/VERSION" ]
+	stop_server --keep
+	rm "$RTCS_STORE/VERSION"
+	run rtcs-serve -S "$RTCS_SOCKET" -D "$RTCS_STORE"
+	assert_failure 65
+	assert_output --partial "VERSION: missing"
+	[ ! -e "$RTCS_STORE/VERSION" ]
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_failure
+	assert_output --partial "VERSION: missing"
+	echo "rtcs-store 99" >"$RTCS_STORE/VERSION"
+	run rtcs-serve -S "$RTCS_SOCKET" -D "$RTCS_STORE"
+	assert_failure 65
+}

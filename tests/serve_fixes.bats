@@ -152,3 +152,14 @@ logline() {	# logline SEQ JSON: a store log record
 	run rtcs-serve -S "$RTCS_SOCKET" -D "$RTCS_STORE"
 	assert_failure 65
 }
+
+@test "a JSON string with an escaped NUL is refused with 400 bad_json, an escaped backslash is not" {
+	start_server
+	session_new alice@alice-phone bob@bob-pc
+	run api_code POST "/v1/sessions/$SID/messages" '{"type":"text","body":"a\u0000b"}' "$(token bob-pc)"
+	assert_output --partial '400 {"error":{"code":"bad_json"'
+	run api_code POST "/v1/sessions/$SID/messages" '{"type":"text","body":"a\\u0000b"}' "$(token bob-pc)"
+	assert_output --partial "201 "
+	run api GET "/v1/sessions/$SID/log"
+	assert_output --partial '"body":"a\\u0000b"'
+}

@@ -268,6 +268,8 @@ void	 stream_end(struct stream *, struct evbuffer *last);
 void	 stream_wake_session(struct session *);
 void	 stream_flush_log(struct stream *);
 void	 stream_send_targeted(struct channel *, cJSON *event);
+void	 channel_mark_closed(struct server *, struct channel *, const char *reason,
+	    const char *to, uint64_t close_seq);
 void	 channel_close(struct server *, struct channel *, const char *reason, const char *to);
 struct channel *channel_handover(struct server *, struct channel *old, const char *device,
 	    const char *transfer, char **token, char **cause);

@@ -115,8 +115,8 @@ fs_write_atomic(const char *dir, const char *name, const char *tmpdir,
 	}
 	free(tmp);
 	free(dst);
-	if (durable)
-		return fs_fsync_dir(dir, cause);
+	if (durable && fs_fsync_dir(dir, cause) != 0)
+		return FS_REPLACED_UNSYNCED;	/* replaced, durability unknown */
 	return 0;
 fail:
 	*cause = xprintf("cannot write %s: %s", dst, strerror(errno));

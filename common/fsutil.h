@@ -6,6 +6,12 @@
 
 int	fs_mkdir_private(const char *path, char **cause);
 int	fs_fsync_dir(const char *dir, char **cause);
+/*
+ * fs_write_atomic: 0, -1 (nothing replaced), or FS_REPLACED_UNSYNCED: the
+ * file was replaced but the directory could not be synced (whether the new
+ * version survives a crash is unknown). Each with *cause but 0.
+ */
+#define FS_REPLACED_UNSYNCED	(-2)
 int	fs_write_atomic(const char *dir, const char *name, const char *tmpdir,
 	    const void *data, size_t len, int durable, char **cause);
 /* Reads fd to its end, at most max bytes (else errno EFBIG); data is NUL-terminated. */

@@ -33,6 +33,26 @@ json_depth_ok(const char *buf, size_t len)
 	return 1;
 }
 
+/*
+ * Whether the text escapes a NUL (\u0000): cJSON would cut the string there,
+ * so such a string could not be kept whole. Backslashes pair up: "\\u0000"
+ * is a backslash and "u0000".
+ */
+static int
+json_has_nul_escape(const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (buf[i] != '\\')
+			continue;
+		if (buf[i + 1] == 'u' && i + 6 <= len && memcmp(buf + i + 2, "0000", 4) == 0)
+			return 1;
+		i++;	/* the escaped character */
+	}
+	return 0;
+}
+
 cJSON *
 json_parse_object(const char *buf, size_t len, char **cause)
 {
@@ -45,6 +65,10 @@ json_parse_object(const char *buf, size_t len, char **cause)
 	}
 	if (memchr(buf, '\0', len) != NULL) {
 		*cause = xstrdup("NUL byte in JSON");
+		return NULL;
+	}
+	if (json_has_nul_escape(buf, len)) {
+		*cause = xstrdup("NUL character (\\u0000) in a JSON string");
 		return NULL;
 	}
 	if (!json_depth_ok(buf, len)) {

@@ -47,9 +47,13 @@ struct store_loader {
 
 struct store;
 
+/* Why store_open() failed (*busy), besides 0 (a system error). */
+#define STORE_BUSY	1	/* another process holds the lock */
+#define STORE_BADFORMAT	2	/* VERSION unknown, or missing from a store with data */
+
 /*
  * Opens (creating if needed) the store in dir and takes its lock. Returns NULL
- * with *cause; *busy is set when another process holds the lock.
+ * with *cause and *busy (STORE_BUSY, STORE_BADFORMAT or 0).
  */
 struct store *store_open(const char *dir, enum store_sync sync, int flags,
 	    int *busy, char **cause);
@@ -61,6 +65,10 @@ struct store *store_open(const char *dir, enum store_sync sync, int flags,
 int	 store_load(struct store *, const struct store_loader *, char **cause);
 const char *store_dir(const struct store *);
 
+/*
+ * Replaces a document. -1 with *cause: nothing changed, unless
+ * store_broken() says so (replaced, durability unknown: stop).
+ */
 int	 store_put_doc(struct store *, enum store_doc, const char *id,
 	    const cJSON *doc, char **cause);
 int	 store_append_log(struct store *, const char *session, uint64_t seq,
@@ -69,9 +77,16 @@ int	 store_append_event(struct store *, uint64_t seq, const char *json,
 	    size_t len, char **cause);
 /* Closes the cached descriptor of a session log that will not grow again. */
 void	 store_retire_log(struct store *, const char *session);
+/* Forgets a session log (a create that was undone): no sync, no descriptor kept. */
+void	 store_forget_log(struct store *, const char *session);
 
 /* Whether writes wait for store_sync() (batch mode with writes pending). */
 int	 store_pending(const struct store *);
+/*
+ * Whether a failed sync or a failed undo left the store in a state no later
+ * write can be trusted on (the server must stop).
+ */
+int	 store_broken(const struct store *);
 /* Group commit: makes every pending write durable. */
 int	 store_sync(struct store *, char **cause);
 void	 store_close(struct store *);

@@ -42,6 +42,7 @@ struct logfile {
 	int	 fd;
 	int	 dirty;		/* written since the last sync */
 	int	 created;	/* its directory entry is not durable yet */
+	int	 retiring;	/* out of st->logs: freed once synced */
 	char	*dir;		/* the directory holding it */
 };
 
@@ -51,11 +52,14 @@ struct store {
 	enum store_sync sync;
 	int	 flags;
 	int	 lockfd;
+	int	 sync_failed;	/* a sync failed: nothing pending can be trusted */
 	struct strmap *logs;	/* session id -> struct logfile */
 	struct logfile *events;
 	struct logfile **dirty;	/* pending sync (batch) */
 	size_t	 ndirty, dirtycap;
 };
+
+static int store_undirty(struct store *, struct logfile *);
 
 static const char *const store_subdirs[] = { "tmp", "sessions", "transfers", "invites", "logs" };
 
@@ -72,19 +76,29 @@ store_dir(const struct store *st)
 	return st->dir;
 }
 
-/* Reads DIR/VERSION, writing it into a store that has none yet. */
+/*
+ * Reads DIR/VERSION, writing it only into a new store (fresh: the directory
+ * held no data). A store with data but no VERSION is refused: it is not one
+ * of ours, or it is damaged.
+ */
 static int
-store_version(struct store *st, char **cause)
+store_version(struct store *st, int fresh, int *busy, char **cause)
 {
 	char *path = xprintf("%s/VERSION", st->dir), *data = NULL, *c2 = NULL;
 	size_t len;
 	int rv = -1;
 
-	if (access(path, F_OK) != 0 && errno == ENOENT && !(st->flags & STORE_READONLY)) {
-		rv = fs_write_atomic(st->dir, "VERSION", st->tmp, STORE_VERSION_TEXT,
-		    strlen(STORE_VERSION_TEXT), st->sync != STORE_SYNC_NONE, cause);
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		if (fresh && !(st->flags & STORE_READONLY)) {
+			rv = fs_write_atomic(st->dir, "VERSION", st->tmp, STORE_VERSION_TEXT,
+			    strlen(STORE_VERSION_TEXT), st->sync != STORE_SYNC_NONE, cause);
+			free(path);
+			return rv;
+		}
+		*cause = xprintf("%s: missing: not a store, or a damaged one", path);
+		*busy = STORE_BADFORMAT;
 		free(path);
-		return rv;
+		return -1;
 	}
 	if (fs_read_file(path, 4096, &data, &len, &c2) != 0) {
 		*cause = c2;
@@ -93,10 +107,12 @@ store_version(struct store *st, char **cause)
 	}
 	if (strcmp(data, STORE_VERSION_TEXT) == 0)
 		rv = 0;
-	else
+	else {
+		*busy = STORE_BADFORMAT;
 		*cause = xprintf("%s: unknown store format \"%.*s\" (this server reads \"%.*s\")",
 		    path, (int)strcspn(data, "\n"), data,
 		    (int)strlen(STORE_VERSION_TEXT) - 1, STORE_VERSION_TEXT);
+	}
 	free(data);
 	free(path);
 	return rv;
@@ -145,14 +161,53 @@ logfile_free(void *p)
 	free(lf);
 }
 
+/* Whether dir holds no data yet (missing, empty, or only our empty skeleton). */
+static int
+store_fresh(const char *dir)
+{
+	DIR *d = opendir(dir), *sub;
+	struct dirent *de, *se;
+	char *p;
+	size_t i;
+	int fresh = 1, known;
+
+	if (d == NULL)
+		return errno == ENOENT;
+	while (fresh && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, "lock") == 0)
+			continue;
+		for (known = 0, i = 0; i < sizeof store_subdirs / sizeof store_subdirs[0]; i++)
+			known |= strcmp(de->d_name, store_subdirs[i]) == 0;
+		if (!known) {
+			fresh = 0;
+			break;
+		}
+		p = xprintf("%s/%s", dir, de->d_name);
+		if ((sub = opendir(p)) == NULL)
+			fresh = 0;
+		else {
+			while ((se = readdir(sub)) != NULL)
+				if (strcmp(se->d_name, ".") != 0 && strcmp(se->d_name, "..") != 0)
+					fresh = 0;
+			closedir(sub);
+		}
+		free(p);
+	}
+	closedir(d);
+	return fresh;
+}
+
 struct store *
 store_open(const char *dir, enum store_sync sync, int flags, int *busy, char **cause)
 {
 	struct store *st = xcalloc(1, sizeof *st);
 	char *p;
 	size_t i;
+	int fresh;
 
 	*busy = 0;
+	fresh = store_fresh(dir);
 	st->dir = xstrdup(dir);
 	st->tmp = xprintf("%s/tmp", dir);
 	st->sync = sync;
@@ -164,7 +219,7 @@ store_open(const char *dir, enum store_sync sync, int flags, int *busy, char **c
 			*cause = xprintf("cannot open store %s: %s", dir, strerror(errno));
 			goto fail;
 		}
-		if (store_version(st, cause) != 0)
+		if (store_version(st, 0, busy, cause) != 0)
 			goto fail;
 		return st;
 	}
@@ -173,7 +228,7 @@ store_open(const char *dir, enum store_sync sync, int flags, int *busy, char **c
 	p = xprintf("%s/lock", dir);
 	st->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (st->lockfd < 0 || flock(st->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		*busy = (st->lockfd >= 0 && errno == EWOULDBLOCK);
+		*busy = (st->lockfd >= 0 && errno == EWOULDBLOCK) ? STORE_BUSY : 0;
 		*cause = *busy ? xprintf("store %s is in use by another rtcs-serve", dir) :
 		    xprintf("cannot lock %s: %s", p, strerror(errno));
 		free(p);
@@ -188,7 +243,7 @@ store_open(const char *dir, enum store_sync sync, int flags, int *busy, char **c
 		}
 		free(p);
 	}
-	if (store_version(st, cause) != 0)
+	if (store_version(st, fresh, busy, cause) != 0)
 		goto fail;
 	store_clean_tmp(st);
 	st->events = logfile_new(dir, "events.log");
@@ -204,6 +259,13 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	strmap_free(st->logs, logfile_free);
+	while (st->ndirty > 0) {
+		struct logfile *lf = st->dirty[--st->ndirty];
+		if (lf != NULL && lf->retiring) {
+			store_undirty(st, lf);
+			logfile_free(lf);
+		}
+	}
 	logfile_free(st->events);
 	if (st->lockfd >= 0)
 		close(st->lockfd);	/* releases the flock */
@@ -432,13 +494,30 @@ store_scan_doc(struct store_scan *sc, const char *path, const char *id, enum sto
 	cJSON_Delete(doc);
 }
 
+/*
+ * A session document whose log is missing or empty belongs to a create that
+ * crashed before it was acknowledged (the log is written first): dropped
+ * (reported), like an orphan log.
+ */
 static void
 store_scan_session(struct store_scan *sc, const char *path, const char *id)
 {
 	char *log = xprintf("%s/logs/%s.log", sc->st->dir, id);
+	struct stat sb;
 
-	if (access(log, F_OK) != 0)
-		store_problem(sc, path, 0, "session has no log (%s)", log);
+	if (stat(log, &sb) != 0 || sb.st_size == 0) {
+		if (sc->st->flags & STORE_READONLY)
+			store_problem(sc, path, 0, "session has no log (%s): an unacknowledged "
+			    "create, dropped at the next start", log);
+		else if (unlink(path) == 0)
+			store_problem(sc, path, 1, "removed a session document without a log "
+			    "(an unacknowledged create)");
+		else
+			store_problem(sc, path, 0, "cannot remove a session document without a "
+			    "log: %s", strerror(errno));
+		free(log);
+		return;
+	}
 	free(log);
 	store_scan_doc(sc, path, id, STORE_DOC_SESSION);
 }
@@ -508,9 +587,19 @@ store_put_doc(struct store *st, enum store_doc kind, const char *id, const cJSON
 	char *name = xprintf("%s.json", id), *text = json_print(doc);
 	int rv;
 
-	/* Documents change rarely: even in batch mode they are synced at once. */
-	rv = fs_write_atomic(dir, name, st->tmp, text, strlen(text),
+	/*
+	 * Documents change rarely: even in batch mode they are synced at once,
+	 * after what they refer to (a new session's log) is durable.
+	 */
+	if (st->ndirty > 0 && store_sync(st, cause) != 0)
+		rv = -1;
+	else
+		rv = fs_write_atomic(dir, name, st->tmp, text, strlen(text),
 	    st->sync != STORE_SYNC_NONE, cause);
+	if (rv == FS_REPLACED_UNSYNCED) {
+		st->sync_failed = 1;	/* replaced: the caller cannot undo it */
+		rv = -1;
+	}
 	free(text);
 	free(name);
 	free(dir);
@@ -587,8 +676,11 @@ store_append(struct store *st, struct logfile *lf, uint64_t seq, const char *jso
 	lf->dirty = 1;
 	switch (st->sync) {
 	case STORE_SYNC_ALWAYS:
-		if (logfile_sync(lf, cause) != 0)
+		if (logfile_sync(lf, cause) != 0) {
+			/* What reached the disk is unknown after a failed fsync. */
+			st->sync_failed = 1;
 			goto undo;
+		}
 		return 0;
 	case STORE_SYNC_BATCH:
 		if (st->ndirty == st->dirtycap) {
@@ -606,6 +698,8 @@ undo:
 	/* The record was never acknowledged: take it back (else cut at the next start). */
 	if (ftruncate(lf->fd, sb.st_size) == 0)
 		lf->dirty = 0;
+	else
+		st->sync_failed = 1;	/* the record stays: its seq must not be reused */
 	return -1;
 }
 
@@ -633,6 +727,25 @@ store_append_event(struct store *st, uint64_t seq, const char *json, size_t len,
 	return store_append(st, st->events, seq, json, len, cause);
 }
 
+/* Drops lf from the pending list; 1 if it was there. */
+static int
+store_undirty(struct store *st, struct logfile *lf)
+{
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < st->ndirty; i++) {
+		if (st->dirty[i] == lf) {
+			memmove(&st->dirty[i], &st->dirty[i + 1],
+			    (st->ndirty - i - 1) * sizeof *st->dirty);
+			st->ndirty--;
+			i--;
+			found = 1;
+		}
+	}
+	return found;
+}
+
 void
 store_retire_log(struct store *st, const char *session)
 {
@@ -642,12 +755,34 @@ store_retire_log(struct store *st, const char *session)
 
 	if (lf == NULL)
 		return;
-	for (i = 0; i < st->ndirty; i++)
-		if (st->dirty[i] == lf)
-			return;	/* still to be synced: retired at the next start */
+	strmap_del(st->logs, session);
+	for (i = 0; i < st->ndirty; i++) {
+		if (st->dirty[i] == lf) {
+			lf->retiring = 1;	/* store_sync() closes it after the sync */
+			return;
+		}
+	}
 	if (logfile_sync(lf, &c2) != 0)
 		free(c2);
-	logfile_free(strmap_del(st->logs, session));
+	logfile_free(lf);
+}
+
+void
+store_forget_log(struct store *st, const char *session)
+{
+	struct logfile *lf = strmap_get(st->logs, session);
+
+	if (lf == NULL)
+		return;
+	strmap_del(st->logs, session);
+	store_undirty(st, lf);
+	logfile_free(lf);
+}
+
+int
+store_broken(const struct store *st)
+{
+	return st->sync_failed;
 }
 
 int
@@ -659,14 +794,30 @@ store_pending(const struct store *st)
 int
 store_sync(struct store *st, char **cause)
 {
-	size_t i;
+	struct logfile *lf;
+	size_t i, j;
 	int rv = 0;
 
 	for (i = 0; i < st->ndirty; i++) {
-		if (rv == 0 && logfile_sync(st->dirty[i], cause) != 0)
-			rv = -1;
+		lf = st->dirty[i];
+		if (lf == NULL)
+			continue;
+		if (rv == 0 && !st->sync_failed && logfile_sync(lf, cause) != 0)
+			st->sync_failed = 1;
+		if (lf->retiring) {
+			/* listed once per append: free it once */
+			for (j = i + 1; j < st->ndirty; j++)
+				if (st->dirty[j] == lf)
+					st->dirty[j] = NULL;
+			logfile_free(lf);
+		}
 	}
 	st->ndirty = 0;
+	if (st->sync_failed) {
+		if (*cause == NULL)
+			*cause = xstrdup("an earlier sync failed");
+		rv = -1;
+	}
 	return rv;
 }
 

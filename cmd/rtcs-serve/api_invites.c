@@ -193,7 +193,7 @@ static int
 invite_save(struct server *srv, const struct invite *inv, char **cause)
 {
 	cJSON *doc = invite_json(inv, 1);
-	int rv = store_put_doc(srv->store, STORE_DOC_INVITE, inv->id, doc, cause);
+	int rv = server_put_doc(srv, STORE_DOC_INVITE, inv->id, doc, cause);
 
 	cJSON_Delete(doc);
 	return rv;

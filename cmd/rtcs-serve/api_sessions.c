@@ -157,8 +157,7 @@ session_create(struct server *srv, const char *kind, size_t n, const char *const
 		return NULL;
 	}
 	if (server_event(srv, "session.created", s, NULL, cause) != 0) {
-		log_warnx("%s", *cause);	/* the session exists; only its event is lost */
-		free(*cause);
+		after_commit_failed("create of session", s->id, *cause);
 		*cause = NULL;
 	}
 	log_info("session %s created (%s, %zu participants)", s->id, s->kind, s->nparticipants);
@@ -251,13 +250,19 @@ api_session_show(struct req *rq)
 		reply_session(rq, 200, s);
 }
 
+/*
+ * The document (saved ended) is the commit point: if it cannot be saved
+ * nothing changed (500); after it, memory follows and session.ended is
+ * appended, streams end, the server event is emitted (their failures are
+ * logged, the end stands).
+ */
 void
 api_session_end(struct req *rq)
 {
 	struct server *srv = rq->srv;
 	struct session *s;
 	char *cause = NULL;
-	size_t i;
+	int64_t ms = now_ms();
 	cJSON *e;
 
 	if ((s = path_session(rq)) == NULL)
@@ -266,23 +271,21 @@ api_session_end(struct req *rq)
 		http_error(rq, 409, "session_ended", "session %s has already ended", s->id);
 		return;
 	}
+	if (session_save_ended(srv, s, ms, &cause) != 0) {
+		reply_internal(rq, cause);
+		return;
+	}
 	e = entry_new(s, "event");
 	cJSON_AddStringToObject(e, "event", "session.ended");
 	if (session_append(srv, s, e, NULL, &cause) != 0) {
-		reply_internal(rq, cause);
-		return;
+		after_commit_failed("end of session", s->id, cause);
+		cause = NULL;
 	}
 	s->ended = 1;
-	s->ended_ms = now_ms();
 	xfer_session_ended(srv, s);	/* before the streams end: they hear of it */
-	for (i = 0; i < s->nchannels; i++)
-		if (s->channels[i]->open)
-			channel_close(srv, s->channels[i], "session_ended", NULL);
-	if (session_save(srv, s, &cause) != 0 ||
-	    server_event(srv, "session.ended", s, NULL, &cause) != 0) {
-		reply_internal(rq, cause);
-		return;
-	}
+	session_mark_ended(srv, s, ms);
+	if (server_event(srv, "session.ended", s, NULL, &cause) != 0)
+		after_commit_failed("end of session", s->id, cause);
 	store_retire_log(srv->store, s->id);
 	log_info("session %s ended", s->id);
 	reply_session(rq, 200, s);
@@ -314,20 +317,27 @@ api_participant_add(struct req *rq)
 		http_error(rq, 409, "conflict", "session %s is full", s->id);
 		return;
 	}
-	e = entry_new(s, "event");
-	cJSON_AddStringToObject(e, "event", "participant.joined");
-	cJSON_AddStringToObject(e, "participant", name);
-	cJSON_AddStringToObject(e, "device", device);
+	/* The document is the commit point; the log entry follows it. */
 	ch = channel_open(srv, s, name, device, &token);
-	x = cJSON_CreateObject();
-	cJSON_AddStringToObject(x, "participant", name);
-	cJSON_AddStringToObject(x, "device", device);
-	if (session_append(srv, s, e, NULL, &cause) != 0 || session_save(srv, s, &cause) != 0 ||
-	    server_event(srv, "participant.joined", s, x, &cause) != 0) {
+	if (session_save(srv, s, &cause) != 0) {
+		channel_unopen(srv, ch);
 		free(token);
 		reply_internal(rq, cause);
 		return;
 	}
+	e = entry_new(s, "event");
+	cJSON_AddStringToObject(e, "event", "participant.joined");
+	cJSON_AddStringToObject(e, "participant", name);
+	cJSON_AddStringToObject(e, "device", device);
+	if (session_append(srv, s, e, NULL, &cause) != 0) {
+		after_commit_failed("join", s->id, cause);
+		cause = NULL;
+	}
+	x = cJSON_CreateObject();
+	cJSON_AddStringToObject(x, "participant", name);
+	cJSON_AddStringToObject(x, "device", device);
+	if (server_event(srv, "participant.joined", s, x, &cause) != 0)
+		after_commit_failed("join", s->id, cause);
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "session", session_json(s, 1, 0));
 	cJSON_AddStringToObject(o, "token", token);

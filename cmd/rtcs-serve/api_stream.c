@@ -271,16 +271,24 @@ channel_close(struct server *srv, struct channel *ch, const char *reason, const 
 {
 	struct stream *st, *next;
 
+	channel_mark_closed(srv, ch, reason, to, ch->session->last_seq);
+	TAILQ_FOREACH_SAFE(st, &ch->streams, entry, next)
+		stream_flush(st);
+}
+
+/* The state of a closed channel, token revoked; its streams end after close_seq. */
+void
+channel_mark_closed(struct server *srv, struct channel *ch, const char *reason, const char *to,
+    uint64_t close_seq)
+{
 	ch->open = 0;
 	ch->closed_ms = now_ms();
 	free(ch->closed_reason);
 	ch->closed_reason = xstrdup(reason);
 	free(ch->closed_to);
 	ch->closed_to = to != NULL ? xstrdup(to) : NULL;
-	ch->close_seq = ch->session->last_seq;
+	ch->close_seq = close_seq;
 	channel_revoke(srv, ch);
-	TAILQ_FOREACH_SAFE(st, &ch->streams, entry, next)
-		stream_flush(st);
 }
 
 /* Server stopping: every stream ends with channel.closed {reason:"shutdown"}. */
@@ -318,6 +326,8 @@ api_stream(struct req *rq)
 
 	if (http_query_seq(rq, "since", ch->start_seq - 1, &since) != 0)
 		return;
+	if (since < ch->start_seq - 1)
+		since = ch->start_seq - 1;	/* a device never sees before it joined */
 	st = stream_start(rq, ch, NULL, since + 1);
 	log_debug("stream of %s in %s from %llu", ch->device, ch->session->id,
 	    (unsigned long long)since + 1);
@@ -371,14 +381,8 @@ channel_handover_as(struct server *srv, struct channel *old, const char *device,
 	    old->start_seq - 1) + 1;
 	ch = channel_open_as(srv, s, old->participant, device, id, token);
 	ch->start_seq = from;
-	old->open = 0;
-	old->closed_ms = now_ms();
-	free(old->closed_reason);
-	old->closed_reason = xstrdup("transferred");
-	free(old->closed_to);
-	old->closed_to = xstrdup(device);
-	old->close_seq = s->last_seq + 1;	/* participant.moved, appended below */
-	channel_revoke(srv, old);
+	/* its streams end after participant.moved, appended below */
+	channel_mark_closed(srv, old, "transferred", device, s->last_seq + 1);
 	if (session_save(srv, s, cause) != 0) {
 		/* Undo in memory: the document on disk still has old open. */
 		old->open = 1;

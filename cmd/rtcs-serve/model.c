@@ -256,15 +256,117 @@ session_json(const struct session *s, int with_channels, int with_secrets)
 	return o;
 }
 
+/*
+ * Every document goes through here. A document replaced whose durability is
+ * unknown is committed as far as the disk goes: memory cannot be undone
+ * safely, so the server stops before acknowledging (the restart reads the
+ * disk).
+ */
+int
+server_put_doc(struct server *srv, enum store_doc kind, const char *id, const cJSON *doc,
+    char **cause)
+{
+	if (store_put_doc(srv->store, kind, id, doc, cause) == 0)
+		return 0;
+	if (store_broken(srv->store))
+		fatalx("%s: cannot tell what is durable", *cause);
+	return -1;
+}
+
 int
 session_save(struct server *srv, struct session *s, char **cause)
 {
 	cJSON *doc = session_json(s, 1, 1);
 	int rv;
 
-	rv = store_put_doc(srv->store, STORE_DOC_SESSION, s->id, doc, cause);
+	rv = server_put_doc(srv, STORE_DOC_SESSION, s->id, doc, cause);
 	cJSON_Delete(doc);
 	return rv;
+}
+
+static void
+doc_set(cJSON *o, const char *key, cJSON *v)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	cJSON_AddItemToObject(o, key, v);
+}
+
+/*
+ * Saves the document of s as it will be once ended at ms (every open channel
+ * closed "session_ended", its token gone) without changing anything in
+ * memory: the commit point of an end, applied to memory only once durable.
+ */
+int
+session_save_ended(struct server *srv, struct session *s, int64_t ms, char **cause)
+{
+	cJSON *doc = session_json(s, 1, 1), *c, *t = cJSON_CreateObject();
+	const char *state;
+	int rv;
+
+	json_add_time(t, "at", ms);
+	doc_set(doc, "state", cJSON_CreateString("ended"));
+	doc_set(doc, "ended_at", cJSON_Duplicate(t->child, 1));
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "channels")) {
+		if ((state = json_str(c, "state")) == NULL || strcmp(state, "open") != 0)
+			continue;
+		doc_set(c, "state", cJSON_CreateString("closed"));
+		doc_set(c, "closed_at", cJSON_Duplicate(t->child, 1));
+		doc_set(c, "closed_reason", cJSON_CreateString("session_ended"));
+		cJSON_DeleteItemFromObjectCaseSensitive(c, "token_hash");
+	}
+	cJSON_Delete(t);
+	rv = server_put_doc(srv, STORE_DOC_SESSION, s->id, doc, cause);
+	cJSON_Delete(doc);
+	return rv;
+}
+
+/* Applies an end already saved (session_save_ended) to memory. */
+void
+session_mark_ended(struct server *srv, struct session *s, int64_t ms)
+{
+	size_t i;
+
+	s->ended = 1;
+	s->ended_ms = ms;
+	for (i = 0; i < s->nchannels; i++) {
+		if (s->channels[i]->open) {
+			channel_close(srv, s->channels[i], "session_ended", NULL);
+			s->channels[i]->closed_ms = ms;
+		}
+	}
+}
+
+/* Takes back channel_open of a new participant whose document was not saved. */
+void
+channel_unopen(struct server *srv, struct channel *ch)
+{
+	struct session *s = ch->session;
+	size_t i;
+
+	channel_revoke(srv, ch);
+	strmap_del(srv->channels, ch->id);
+	for (i = 0; i < s->nparticipants; i++) {
+		if (s->participants[i].channel == ch) {
+			free(s->participants[i].name);
+			s->participants[i] = s->participants[--s->nparticipants];
+			break;
+		}
+	}
+	if (s->nchannels > 0 && s->channels[s->nchannels - 1] == ch)
+		s->nchannels--;
+	channel_free(ch);
+}
+
+/*
+ * The one policy for a failure after the commit point (the document is
+ * saved): the action happened and is acknowledged; what is lost (a log entry
+ * or a server event) is logged. Frees cause.
+ */
+void
+after_commit_failed(const char *what, const char *id, char *cause)
+{
+	log_warnx("%s %s: committed, but %s", what, id, cause);
+	free(cause);
 }
 
 /* A log entry of s with its seq (the next one) and time; the caller adds the rest. */
@@ -318,6 +420,8 @@ session_append(struct server *srv, struct session *s, cJSON *entry, uint64_t *se
 
 	cJSON_Delete(entry);
 	if (store_append_log(srv->store, s->id, s->last_seq + 1, text, strlen(text), cause) != 0) {
+		if (store_broken(srv->store))
+			fatalx("%s: cannot tell what is durable", *cause);
 		free(text);
 		return -1;
 	}
@@ -350,6 +454,8 @@ server_event(struct server *srv, const char *event, struct session *s, cJSON *ex
 	text = json_print(e);
 	cJSON_Delete(e);
 	if (store_append_event(srv->store, srv->nevents + 1, text, strlen(text), cause) != 0) {
+		if (store_broken(srv->store))
+			fatalx("%s: cannot tell what is durable", *cause);
 		free(text);
 		return -1;
 	}
@@ -394,6 +500,18 @@ load_fail(char **cause, const char *id, const char *what)
 	return -1;
 }
 
+/* A sequence number read from a document: an integer from min to 2^53. */
+static int
+seq_valid(const cJSON *n, double min)
+{
+	double v;
+
+	if (!cJSON_IsNumber(n))
+		return 0;
+	v = n->valuedouble;
+	return v >= min && v <= 9007199254740992.0 && (double)(uint64_t)v == v;
+}
+
 static int
 load_channel(struct server *srv, struct session *s, const cJSON *o, char **cause)
 {
@@ -405,8 +523,8 @@ load_channel(struct server *srv, struct session *s, const cJSON *o, char **cause
 	struct channel *ch;
 
 	if (id == NULL || !payload_id_valid(id, 'C') || p == NULL || !name_valid(p) ||
-	    d == NULL || !name_valid(d) || state == NULL || !cJSON_IsNumber(ss) ||
-	    !cJSON_IsNumber(ds) || ss->valuedouble < 1 || ds->valuedouble < 0)
+	    d == NULL || !name_valid(d) || state == NULL || !seq_valid(ss, 1) ||
+	    !seq_valid(ds, 0))
 		return load_fail(cause, s->id, "malformed channel");
 	if (strmap_get(srv->channels, id) != NULL)
 		return load_fail(cause, s->id, "duplicate channel id");
@@ -578,6 +696,66 @@ model_check(struct server *srv)
 }
 
 /*
+ * A log ahead of its document (written by an older server, which appended
+ * before saving): a last entry session.ended in a live session finishes the
+ * end (saved; --fsck reports it); participant.joined for a participant the
+ * document does not have is ignored with a warning.
+ */
+static int
+model_reconcile(struct server *srv)
+{
+	struct session *s;
+	cJSON *e;
+	const char *ev, *who;
+	char *path, *what, *cause = NULL;
+	size_t i;
+	uint64_t j;
+	int problems = 0;
+
+	for (i = 0; i < srv->nsessions; i++) {
+		s = srv->slist[i];
+		path = xprintf("%s/sessions/%s.json", srv->cfg->store_path, s->id);
+		for (j = 0; j < s->last_seq; j++) {
+			if (strstr(s->log[j], "\"session.ended\"") == NULL &&
+			    strstr(s->log[j], "\"participant.joined\"") == NULL)
+				continue;
+			if ((e = cJSON_Parse(s->log[j])) == NULL)
+				continue;
+			ev = json_str(e, "event");
+			who = json_str(e, "participant");
+			what = NULL;
+			if (ev != NULL && strcmp(ev, "participant.joined") == 0 && who != NULL &&
+			    session_participant(s, who) == NULL) {
+				what = xprintf("log entry %llu: participant.joined for %s, who is "
+				    "not in the document (ignored)", (unsigned long long)j + 1, who);
+				load_problem(srv, path, what, 1);
+			} else if (ev != NULL && strcmp(ev, "session.ended") == 0 &&
+			    j + 1 == s->last_seq && !s->ended) {
+				if (srv->cfg->fsck) {
+					load_problem(srv, path, "log ends with session.ended but "
+					    "the document says live (finished at the next start)", 0);
+					problems++;
+				} else {
+					session_mark_ended(srv, s, time_parse(e, "ts"));
+					if (session_save(srv, s, &cause) != 0) {
+						load_problem(srv, path, cause, 0);
+						free(cause);
+						cause = NULL;
+						problems++;
+					} else
+						load_problem(srv, path, "finished the end of a session "
+						    "whose log ended it", 1);
+				}
+			}
+			free(what);
+			cJSON_Delete(e);
+		}
+		free(path);
+	}
+	return problems;
+}
+
+/*
  * Builds the index from the store. Returns the number of problems left (the
  * server refuses to start on any), or -1 with *cause.
  */
@@ -592,6 +770,7 @@ model_load(struct server *srv, int fsck, char **cause)
 		return -1;
 	if (srv->nsessions > 1)
 		qsort(srv->slist, srv->nsessions, sizeof *srv->slist, session_cmp);
+	problems += model_reconcile(srv);
 	problems += model_check(srv);
 	if (srv->cfg->fsck)
 		problems += store_check_files(srv->cfg->store_path, &ld);
@@ -643,6 +822,7 @@ session_discard(struct server *srv, struct session *s)
 		if (srv->dirty[i] == s)
 			srv->dirty[i] = srv->dirty[--srv->ndirty];
 	strmap_del(srv->sessions, s->id);
+	store_forget_log(srv->store, s->id);
 	for (i = 0; i < srv->nsessions; i++) {
 		if (srv->slist[i] == s) {
 			memmove(&srv->slist[i], &srv->slist[i + 1],

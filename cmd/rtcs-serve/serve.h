@@ -229,7 +229,13 @@ struct channel *channel_open_as(struct server *, struct session *, const char *p
 void	 channel_revoke(struct server *, struct channel *);
 void	 channel_free(struct channel *);
 cJSON	*session_json(const struct session *, int with_channels, int with_secrets);
+int	 server_put_doc(struct server *, enum store_doc, const char *id,
+	    const cJSON *doc, char **cause);
 int	 session_save(struct server *, struct session *, char **cause);
+int	 session_save_ended(struct server *, struct session *, int64_t ms, char **cause);
+void	 session_mark_ended(struct server *, struct session *, int64_t ms);
+void	 channel_unopen(struct server *, struct channel *);
+void	 after_commit_failed(const char *what, const char *id, char *cause);
 cJSON	*entry_new(struct session *, const char *type);
 int	 session_append(struct server *, struct session *, cJSON *entry, uint64_t *seq,
 	    char **cause);
@@ -262,6 +268,8 @@ void	 stream_end(struct stream *, struct evbuffer *last);
 void	 stream_wake_session(struct session *);
 void	 stream_flush_log(struct stream *);
 void	 stream_send_targeted(struct channel *, cJSON *event);
+void	 channel_mark_closed(struct server *, struct channel *, const char *reason,
+	    const char *to, uint64_t close_seq);
 void	 channel_close(struct server *, struct channel *, const char *reason, const char *to);
 struct channel *channel_handover(struct server *, struct channel *old, const char *device,
 	    const char *transfer, char **token, char **cause);

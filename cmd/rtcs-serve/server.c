@@ -264,7 +264,8 @@ server_open_store(struct server *srv, char **cause, int *exitcode)
 
 	srv->store = store_open(srv->cfg->store_path, srv->cfg->sync, 0, &busy, cause);
 	if (srv->store == NULL) {
-		*exitcode = busy ? EXIT_UNAVAILABLE : EXIT_IOERR;
+		*exitcode = busy == STORE_BUSY ? EXIT_UNAVAILABLE :
+		    busy == STORE_BADFORMAT ? EXIT_DATAERR : EXIT_IOERR;
 		return -1;
 	}
 	if ((problems = model_load(srv, 0, cause)) != 0) {
@@ -330,7 +331,8 @@ server_run(struct server *srv, char **cause, int *exitcode)
 	if (server_open_store(srv, cause, exitcode) != 0)
 		goto out;
 	if ((fd = server_listen(srv, &busy, cause)) < 0) {
-		*exitcode = busy ? EXIT_UNAVAILABLE : EXIT_IOERR;
+		*exitcode = busy == STORE_BUSY ? EXIT_UNAVAILABLE :
+		    busy == STORE_BADFORMAT ? EXIT_DATAERR : EXIT_IOERR;
 		goto out;
 	}
 	if ((srv->base = event_base_new()) == NULL)

@@ -90,7 +90,7 @@ xfer_save(struct server *srv, struct xfer *x, char **cause)
 	cJSON *doc = transfer_to_json(x->t, 1);
 	int rv;
 
-	rv = store_put_doc(srv->store, STORE_DOC_TRANSFER, x->t->id, doc, cause);
+	rv = server_put_doc(srv, STORE_DOC_TRANSFER, x->t->id, doc, cause);
 	cJSON_Delete(doc);
 	return rv;
 }

@@ -1,7 +1,13 @@
 /* Unit tests for rtcs-serve's model: the transfer hand-over and what the store keeps of it. */
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hash.h"
 #include "log.h"
@@ -110,6 +116,156 @@ test_handover(const char *dir)
 	server_fini(&srv);
 }
 
+static int fail_fdatasync, fail_dirsync;
+
+/* Override libc's for the store: a disk that fails its syncs on demand. */
+int
+fsync(int fd)
+{
+	struct stat sb;
+
+	if (fail_dirsync && fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
+
+int
+fdatasync(int fd)
+{
+	if (fail_fdatasync) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fdatasync, fd);
+}
+
+/*
+ * A hand-over whose document was replaced but whose directory could not be
+ * synced is committed: the server stops (no undo in memory) and the store
+ * says the participant moved.
+ */
+static void
+test_dirsync_fails(const char *dir)
+{
+	struct config cfg;
+	struct server srv, again;
+	struct session *s, *s2;
+	struct channel *a;
+	char *ta, *id, *cause = NULL;
+	pid_t pid;
+	int status;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.store_path = (char *)dir;
+	cfg.sync = STORE_SYNC_ALWAYS;
+	server_init(&srv, &cfg, 0);
+	s = session_new(&srv, "chat");
+	a = channel_open(&srv, s, "alice", "alice-phone", &ta);
+	append_text(&srv, s, "created");
+	CHECK(session_save(&srv, s, &cause) == 0);
+	id = xstrdup(s->id);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		char *tn = NULL;
+		fail_dirsync = 1;
+		if (channel_handover(&srv, a, "alice-tablet", NULL, &tn, &cause) == NULL)
+			_exit(0);	/* undone in memory: wrong */
+		_exit(3);		/* acknowledged without durability: wrong */
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 70);
+	free(ta);
+	server_fini(&srv);
+
+	cfg.fsck = 1;
+	server_init(&again, &cfg, 1);
+	CHECK(model_load(&again, 1, &cause) >= 0);
+	s2 = session_find(&again, id);
+	CHECK(s2 != NULL && s2->nchannels == 2);
+	server_fini(&again);
+	cfg.fsck = 0;
+	free(id);
+}
+
+/* --sync always: a failed fsync stops the server (a seq is never reused). */
+static void
+test_sync_fails(const char *dir)
+{
+	struct config cfg;
+	struct server srv;
+	struct session *s;
+	char *ta;
+	pid_t pid;
+	int status;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.store_path = (char *)dir;
+	cfg.sync = STORE_SYNC_ALWAYS;
+	server_init(&srv, &cfg, 0);
+	s = session_new(&srv, "chat");
+	channel_open(&srv, s, "alice", "alice-phone", &ta);
+	append_text(&srv, s, "one");
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		char *cause = NULL;
+		cJSON *e = entry_new(s, "message");
+		fail_fdatasync = 1;
+		cJSON_AddStringToObject(e, "body", "two");
+		session_append(&srv, s, e, NULL, &cause);
+		_exit(0);	/* still running: wrong */
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+	free(ta);
+	server_fini(&srv);
+}
+
+static void
+no_commit(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* A discarded create leaves nothing behind in the store: no pending sync, no descriptor. */
+static void
+test_discard(const char *dir)
+{
+	struct config cfg;
+	struct server srv;
+	struct session *s;
+	char *ta, *cause = NULL;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.store_path = (char *)dir;
+	cfg.sync = STORE_SYNC_BATCH;
+	server_init(&srv, &cfg, 0);
+	srv.base = event_base_new();
+	srv.commit_ev = evtimer_new(srv.base, no_commit, NULL);
+	s = session_new(&srv, "chat");
+	channel_open(&srv, s, "alice", "alice-phone", &ta);
+	append_text(&srv, s, "created");
+	CHECK(store_pending(srv.store));
+	session_discard(&srv, s);
+	CHECK(!store_pending(srv.store));
+	free(ta);
+
+	/* A document is written after the log it refers to is durable. */
+	s = session_new(&srv, "chat");
+	channel_open(&srv, s, "alice", "alice-phone", &ta);
+	append_text(&srv, s, "created");
+	CHECK(store_pending(srv.store));
+	CHECK(session_save(&srv, s, &cause) == 0);
+	CHECK(!store_pending(srv.store));
+	free(ta);
+	server_fini(&srv);
+	event_free(srv.commit_ev);
+	event_base_free(srv.base);
+}
+
 int
 main(void)
 {
@@ -119,6 +275,9 @@ main(void)
 	if ((dir = mkdtemp(tmpl)) == NULL)
 		return 1;
 	test_handover(dir);
+	test_discard(dir);
+	test_sync_fails(dir);
+	test_dirsync_fails(dir);
 	cmd = xprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		failures++;

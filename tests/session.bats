@@ -106,6 +106,38 @@ new_session() {
 	assert_output --partial "state:    live"
 }
 
+@test "parallel new sharing one key directory keeps every token" {
+	local i pids=() rc=0
+	for i in $(seq 1 20); do
+		rtcs-session new alice@alice-phone "bob@bob-pc$i" >"$T/new.$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || rc=$?
+	done
+	[ "$rc" -eq 0 ]
+	[ "$(wc -l <"$RTCS_KEYS/alice-phone.token")" -eq 20 ]
+	[ "$(cut -d' ' -f1 "$RTCS_KEYS/alice-phone.token" | sort -u | wc -l)" -eq 20 ]
+	[ "$(cat "$T"/new.* | sort | cut -d' ' -f1)" = "$(cut -d' ' -f1 "$RTCS_KEYS/alice-phone.token" | sort)" ]
+}
+
+@test "a token file or key directory open to others is refused: 77 with one line" {
+	new_session alice@alice-phone
+	chmod 0644 "$RTCS_KEYS/alice-phone.token"
+	run rtcs-session send "$SID" --as alice-phone "hi"
+	assert_failure 77
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output --partial "alice-phone.token is open to others"
+	chmod 0600 "$RTCS_KEYS/alice-phone.token"
+	chmod 0750 "$RTCS_KEYS"
+	run rtcs-session send "$SID" --as alice-phone "hi"
+	assert_failure 77
+	[ "${#lines[@]}" -eq 1 ]
+	chmod 0700 "$RTCS_KEYS"
+	run rtcs-session send "$SID" --as alice-phone "hi"
+	assert_success
+}
+
 @test "new with NAME@DEVICE:KEYDIR keeps each device's token in its own directory" {
 	new_session --kind video alice@alice-phone:"$T/k-alice" bob@bob-pc:"$T/k-bob"
 	assert_file_exist "$T/k-alice/alice-phone.token"

@@ -62,6 +62,28 @@ request_push() {
 	assert_failure 124
 }
 
+@test "a collected token that cannot be stored is printed once, exit 74" {
+	request_push
+	rtcs-code -t png -o "$T/code.png" "$P"
+	rtcs-scan --keys "$T/kp" --submit --as alice-phone "$T/code.png"
+	run rtcs-scan --json --keys "$T/kt" --submit --as alice-tablet "$T/code.png"
+	assert_success
+	match=$(jq -r .match <<<"$output")
+	run rtcs-transfer --keys "$T/kp" confirm "$TID" --as alice-phone --match "$match"
+	assert_success
+	mkdir "$T/kt/alice-tablet.token"	# the token cannot be written
+	run rtcs-transfer --keys "$T/kt" wait "$TID" --as alice-tablet --json
+	assert_failure 74
+	assert_output --partial "cannot store the token of alice-tablet"
+	tok=$(grep '^{' <<<"$output" | jq -r --arg s "$SID" 'select(.session == $s) | .token')
+	[[ $tok =~ ^[A-Z2-7]{26}$ ]]
+	rmdir "$T/kt/alice-tablet.token"
+	printf '%s %s\n' "$SID" "$tok" >"$T/kt/alice-tablet.token"
+	chmod 600 "$T/kt/alice-tablet.token"
+	run rtcs-session --keys "$T/kt" send "$SID" --as alice-tablet "kept"
+	assert_success
+}
+
 @test "watch ID prints the transfer's events until it ends" {
 	request_push
 	rtcs-transfer cancel "$TID"

@@ -145,8 +145,8 @@ static int
 submit_wait(struct submit *s, const char *id)
 {
 	struct transfer_wait w;
-	char *claim = NULL, *sid = NULL, *cause = NULL;
-	int missing, rc;
+	char *claim = NULL, *sid = NULL, *cause = NULL, *token = NULL;
+	int why, rc;
 
 	memset(&w, 0, sizeof w);
 	w.id = id;
@@ -159,24 +159,33 @@ submit_wait(struct submit *s, const char *id)
 	if (rc == 1)
 		return submit_error(s, EXIT_NO, "transfer %s %s%s%s", id, w.state,
 		    w.reason[0] ? ": " : "", w.reason);
-	if (keys_get(s->keys, s->o->device, "claim", id, &claim, NULL, &missing, &cause) != 0) {
+	if (keys_get(s->keys, s->o->device, "claim", id, &claim, NULL, &why, &cause) != 0) {
 		free(cause);
-		return EXIT_OK;	/* not the claimant: nothing to collect */
+		if (why == KEYS_MISSING)
+			return EXIT_OK;	/* not the claimant: nothing to collect */
 	}
 	free(claim);
-	if (transfer_collect_token(s->client, s->keys, s->o->device, id, &sid, &s->err) != 0)
-		return submit_fail(s, id);
+	if (transfer_collect_token(s->client, s->keys, s->o->device, id, &sid, &token, &s->err) != 0) {
+		rc = submit_fail(s, id);
+		if (token == NULL)
+			return rc;
+	}
 	if (s->o->json) {
 		cJSON *out = cJSON_CreateObject();
 		cJSON_AddStringToObject(out, "transfer", id);
 		cJSON_AddStringToObject(out, "state", "completed");
 		cJSON_AddStringToObject(out, "session", sid);
 		cJSON_AddStringToObject(out, "device", s->o->device);
+		if (token != NULL)
+			cJSON_AddStringToObject(out, "token", token);
 		submit_json(out);
-	} else if (s->o->verbose >= 0)
+	} else if (token != NULL)
+		printf("%s %s\n", sid, token);	/* not stored: printed once, whatever -q says */
+	else if (s->o->verbose >= 0)
 		printf("%s now speaks in session %s\n", s->o->device, sid);
 	free(sid);
-	return EXIT_OK;
+	free(token);
+	return rc;
 }
 
 static int

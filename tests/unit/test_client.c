@@ -1,4 +1,6 @@
 /* Unit tests for the client side: the exit-code table, transfer states, and scan_submit without a server. */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 #include "client.h"
 #include "client_transfer.h"
 #include "exitcode.h"
+#include "keys.h"
 
 /* submit.c belongs to rtcs-transfer (rtcs-scan --submit runs it); compiled in here. */
 #include "../../cmd/rtcs-transfer/submit.c"
@@ -101,9 +104,68 @@ test_submit(void)
 	rmdir(dir);
 }
 
+/* A file whose last line lacks its newline: the rewrite adds it and no NUL. */
+static void
+test_keys_put_no_newline(void)
+{
+	char dir[] = "/tmp/rtcs-unit.XXXXXX", *path, *cause = NULL, buf[128];
+	FILE *f;
+	size_t n;
+
+	CHECK(mkdtemp(dir) != NULL);
+	path = xprintf("%s/d.token", dir);
+	CHECK((f = fopen(path, "w")) != NULL);
+	fputs("S1 aaaa", f);
+	fclose(f);
+	CHECK(keys_put(dir, "d", "token", "S2", "bbbb", &cause) == 0);
+	CHECK((f = fopen(path, "r")) != NULL);
+	n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	CHECK(n == 16 && memcmp(buf, "S1 aaaa\nS2 bbbb\n", 16) == 0);
+	unlink(path);
+	free(path);
+	path = xprintf("%s/.lock", dir);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+}
+
+/* design.md 8: a key file or directory open to others is refused (77). */
+static void
+test_keys_get_private(void)
+{
+	char dir[] = "/tmp/rtcs-unit.XXXXXX", *path, *cause = NULL, *v = NULL;
+	int why;
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(keys_put(dir, "d", "token", "S1", "aaaa", &cause) == 0);
+	CHECK(keys_get(dir, "d", "token", "S1", &v, NULL, &why, &cause) == 0 && strcmp(v, "aaaa") == 0);
+	free(v);
+	path = xprintf("%s/d.token", dir);
+	chmod(path, 0644);
+	CHECK(keys_get(dir, "d", "token", "S1", &v, NULL, &why, &cause) == -1 && why == KEYS_UNSAFE);
+	CHECK(keys_exit_code(why) == EXIT_NOPERM);
+	free(cause);
+	chmod(path, 0600);
+	chmod(dir, 0750);
+	CHECK(keys_get(dir, "d", "token", "S1", &v, NULL, &why, &cause) == -1 && why == KEYS_UNSAFE);
+	free(cause);
+	chmod(dir, 0700);
+	CHECK(keys_get(dir, "d", "token", "S9", &v, NULL, &why, &cause) == -1 && why == KEYS_MISSING);
+	free(cause);
+	unlink(path);
+	free(path);
+	path = xprintf("%s/.lock", dir);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
+	test_keys_put_no_newline();
+	test_keys_get_private();
 	test_exit_table();
 	test_states();
 	test_no_server();

@@ -1,5 +1,8 @@
 /* Unit tests for the client side: the exit-code table, transfer states, and scan_submit without a server. */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,9 +164,53 @@ test_keys_get_private(void)
 	rmdir(dir);
 }
 
+static int
+test_stream_cb(cJSON *ev, void *arg)
+{
+	(void)ev;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A stream whose body is empty: no line, no read of a buffer never allocated (make sanitize). */
+static void
+test_stream_empty(void)
+{
+	char dir[] = "/tmp/rtcs-unit.XXXXXX", *sock, req[4096];
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct client_err err = { 0 };
+	struct client *c;
+	int fd, conn, lines = 0, status;
+	pid_t pid;
+
+	CHECK(mkdtemp(dir) != NULL);
+	sock = xprintf("%s/s", dir);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock);
+	CHECK((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	CHECK(bind(fd, (struct sockaddr *)&sun, sizeof sun) == 0 && listen(fd, 1) == 0);
+	if ((pid = fork()) == 0) {
+		if ((conn = accept(fd, NULL, NULL)) >= 0 && read(conn, req, sizeof req) > 0 &&
+		    write(conn, resp, strlen(resp)) > 0)
+			close(conn);
+		_exit(0);
+	}
+	close(fd);
+	c = client_new(sock, 5000);
+	CHECK(client_stream(c, "/v1/events", NULL, 5000, test_stream_cb, &lines, &err) == 0);
+	CHECK(lines == 0);
+	client_err_clear(&err);
+	client_free(c);
+	waitpid(pid, &status, 0);
+	unlink(sock);
+	free(sock);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
+	test_stream_empty();
 	test_keys_put_no_newline();
 	test_keys_get_private();
 	test_exit_table();

@@ -365,6 +365,15 @@ new_session() {
 	assert_output --partial "timed out"
 }
 
+@test "attach: a message the server refuses sets the exit code" {
+	new_session alice@alice-phone bob@bob-pc
+	head -c 70000 /dev/zero | tr '\0' x >"$T/big"
+	echo >>"$T/big"
+	run rtcs-session attach "$SID" --as alice-phone --timeout 1 <"$T/big"
+	assert_failure 65
+	assert_output --partial "text over"
+}
+
 @test "attach exits 69 when the server goes away" {
 	new_session alice@alice-phone
 	attach_start a "$SID" alice-phone

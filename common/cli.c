@@ -265,7 +265,14 @@ int
 cli_device_put(const struct cli *cli, const char *device, const char *ext,
     const char *key, const char *value)
 {
-	char *dir = cli_keys_dir(cli), *cause = NULL;
+	return cli_device_put_in(cli, NULL, device, ext, key, value);
+}
+
+int
+cli_device_put_in(const struct cli *cli, const char *keydir, const char *device,
+    const char *ext, const char *key, const char *value)
+{
+	char *dir = keydir != NULL ? xstrdup(keydir) : cli_keys_dir(cli), *cause = NULL;
 	int rc = 0;
 
 	if (keys_put(dir, device, ext, key, value, &cause) != 0) {

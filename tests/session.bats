@@ -106,6 +106,14 @@ new_session() {
 	assert_output --partial "state:    live"
 }
 
+@test "new --kind takes the server's rule: a kind with a dot is a usage error" {
+	run rtcs-session new --kind tele.phony alice@alice-phone
+	assert_failure 64
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output --partial "invalid kind 'tele.phony'"
+	new_session --kind tele-phony_2 alice@alice-phone
+}
+
 @test "parallel new sharing one key directory keeps every token" {
 	local i pids=() rc=0
 	for i in $(seq 1 20); do

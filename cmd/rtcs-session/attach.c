@@ -156,8 +156,7 @@ cmd_attach(struct cli *cli, int argc, char **argv)
 	a.sid = argv[0];
 	a.timeout_ms = cli->timeout_ms;
 	a.st.json = cli->json;
-	a.path = sopts.since >= 0 ? xprintf("/v1/sessions/%s/stream?since=%lld", a.sid, sopts.since)
-	    : xprintf("/v1/sessions/%s/stream", a.sid);
+	a.path = session_stream_path(a.sid);
 	if ((a.stream = cli_client(cli)) == NULL || (a.send = cli_client(cli)) == NULL) {
 		rc = EXIT_SOFTWARE;
 		goto out;

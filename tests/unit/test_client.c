@@ -107,6 +107,18 @@ test_submit(void)
 	rmdir(dir);
 }
 
+/* Removes a test key directory: its key file path (freed), the lock, itself. */
+static void
+keys_dir_remove(const char *dir, char *path)
+{
+	unlink(path);
+	free(path);
+	path = xprintf("%s/.lock", dir);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+}
+
 /* A file whose last line lacks its newline: the rewrite adds it and no NUL. */
 static void
 test_keys_put_no_newline(void)
@@ -125,12 +137,7 @@ test_keys_put_no_newline(void)
 	n = fread(buf, 1, sizeof buf, f);
 	fclose(f);
 	CHECK(n == 16 && memcmp(buf, "S1 aaaa\nS2 bbbb\n", 16) == 0);
-	unlink(path);
-	free(path);
-	path = xprintf("%s/.lock", dir);
-	unlink(path);
-	free(path);
-	rmdir(dir);
+	keys_dir_remove(dir, path);
 }
 
 /* design.md 8: a key file or directory open to others is refused (77). */
@@ -156,12 +163,7 @@ test_keys_get_private(void)
 	chmod(dir, 0700);
 	CHECK(keys_get(dir, "d", "token", "S9", &v, NULL, &why, &cause) == -1 && why == KEYS_MISSING);
 	free(cause);
-	unlink(path);
-	free(path);
-	path = xprintf("%s/.lock", dir);
-	unlink(path);
-	free(path);
-	rmdir(dir);
+	keys_dir_remove(dir, path);
 }
 
 static int

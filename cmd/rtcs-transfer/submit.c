@@ -68,14 +68,34 @@ submit_json(cJSON *o)
 	cJSON_Delete(o);
 }
 
+/* The session an invite started; token only when it could not be stored. */
+static void
+submit_invite_print(struct submit *s, const char *id, const char *sid, const char *token)
+{
+	cJSON *out;
+
+	if (s->o->json) {
+		out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "invite", id);
+		cJSON_AddStringToObject(out, "session", sid);
+		cJSON_AddStringToObject(out, "device", s->o->device);
+		if (token != NULL)
+			cJSON_AddStringToObject(out, "token", token);
+		submit_json(out);
+	} else if (token != NULL)
+		printf("%s %s\n", sid, token);
+	else
+		printf("%s\n", sid);
+}
+
 /* An invite code: the scanner starts a session with the invite's device. */
 static int
 submit_invite(struct submit *s, const struct payload *p, const char *payload)
 {
-	const char *name = s->o->name ? s->o->name : s->o->device, *sid, *token;
-	cJSON *req = cJSON_CreateObject(), *resp = NULL, *out;
+	const char *name = s->o->name ? s->o->name : s->o->device, *sid = NULL, *token = NULL;
+	cJSON *req = cJSON_CreateObject(), *resp = NULL;
 	char *path = xprintf("/v1/invites/%s/scan", p->id), *cause = NULL;
-	int rc = 0;
+	int rc = 0, lost = 0;
 
 	cJSON_AddStringToObject(req, "payload", payload);
 	cJSON_AddStringToObject(req, "name", name);
@@ -86,16 +106,14 @@ submit_invite(struct submit *s, const struct payload *p, const char *payload)
 	    (token = json_str(resp, "token")) == NULL)
 		rc = submit_error(s, EXIT_PROTOCOL, "%s: rtcs-serve returned no session or token", p->id);
 	else if (keys_put(s->keys, s->o->device, "token", sid, token, &cause) != 0) {
-		rc = submit_error(s, EXIT_IOERR, "cannot store the token of %s: %s", s->o->device, cause);
+		/* The server hands the token out once: printed rather than lost. */
+		rc = submit_error(s, EXIT_IOERR, "cannot store the token of %s: %s; it is printed "
+		    "once on standard output instead, keep it", s->o->device, cause);
 		free(cause);
-	} else if (s->o->json) {
-		out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "invite", p->id);
-		cJSON_AddStringToObject(out, "session", sid);
-		cJSON_AddStringToObject(out, "device", s->o->device);
-		submit_json(out);
-	} else
-		printf("%s\n", sid);
+		lost = 1;
+	}
+	if (rc == 0 || lost)
+		submit_invite_print(s, p->id, sid, lost ? token : NULL);
 	free(path);
 	cJSON_Delete(req);
 	cJSON_Delete(resp);

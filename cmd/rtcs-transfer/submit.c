@@ -68,15 +68,22 @@ submit_json(cJSON *o)
 	cJSON_Delete(o);
 }
 
-/* The session an invite started; token only when it could not be stored. */
+/*
+ * The session the device now speaks in, after an invite or a transfer (what
+ * names which, state for a transfer); the token only when it could not be
+ * stored: it is not handed out again, so it is printed whatever -q says.
+ */
 static void
-submit_invite_print(struct submit *s, const char *id, const char *sid, const char *token)
+submit_session(struct submit *s, const char *what, const char *id, const char *state,
+    const char *sid, const char *token)
 {
 	cJSON *out;
 
 	if (s->o->json) {
 		out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "invite", id);
+		cJSON_AddStringToObject(out, what, id);
+		if (state != NULL)
+			cJSON_AddStringToObject(out, "state", state);
 		cJSON_AddStringToObject(out, "session", sid);
 		cJSON_AddStringToObject(out, "device", s->o->device);
 		if (token != NULL)
@@ -84,8 +91,10 @@ submit_invite_print(struct submit *s, const char *id, const char *sid, const cha
 		submit_json(out);
 	} else if (token != NULL)
 		printf("%s %s\n", sid, token);
-	else
+	else if (state == NULL)
 		printf("%s\n", sid);
+	else if (s->o->verbose >= 0)
+		printf("%s now speaks in session %s\n", s->o->device, sid);
 }
 
 /* An invite code: the scanner starts a session with the invite's device. */
@@ -113,7 +122,7 @@ submit_invite(struct submit *s, const struct payload *p, const char *payload)
 		lost = 1;
 	}
 	if (rc == 0 || lost)
-		submit_invite_print(s, p->id, sid, lost ? token : NULL);
+		submit_session(s, "invite", p->id, NULL, sid, lost ? token : NULL);
 	free(path);
 	cJSON_Delete(req);
 	cJSON_Delete(resp);
@@ -188,19 +197,7 @@ submit_wait(struct submit *s, const char *id)
 		if (token == NULL)
 			return rc;
 	}
-	if (s->o->json) {
-		cJSON *out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "transfer", id);
-		cJSON_AddStringToObject(out, "state", "completed");
-		cJSON_AddStringToObject(out, "session", sid);
-		cJSON_AddStringToObject(out, "device", s->o->device);
-		if (token != NULL)
-			cJSON_AddStringToObject(out, "token", token);
-		submit_json(out);
-	} else if (token != NULL)
-		printf("%s %s\n", sid, token);	/* not stored: printed once, whatever -q says */
-	else if (s->o->verbose >= 0)
-		printf("%s now speaks in session %s\n", s->o->device, sid);
+	submit_session(s, "transfer", id, "completed", sid, token);
 	free(sid);
 	free(token);
 	return rc;

@@ -251,10 +251,10 @@ cli_device_key(const struct cli *cli, const char *device, const char *ext,
     const char *key, char **value, char **key_out)
 {
 	char *dir = cli_keys_dir(cli), *cause = NULL;
-	int missing = 0, rc = 0;
+	int why = 0, rc = 0;
 
-	if (keys_get(dir, device, ext, key, value, key_out, &missing, &cause) != 0) {
-		rc = cli_error(cli, missing ? EXIT_NOINPUT : EXIT_IOERR, "%s", cause);
+	if (keys_get(dir, device, ext, key, value, key_out, &why, &cause) != 0) {
+		rc = cli_error(cli, keys_exit_code(why), "%s", cause);
 		free(cause);
 	}
 	free(dir);
@@ -265,7 +265,14 @@ int
 cli_device_put(const struct cli *cli, const char *device, const char *ext,
     const char *key, const char *value)
 {
-	char *dir = cli_keys_dir(cli), *cause = NULL;
+	return cli_device_put_in(cli, NULL, device, ext, key, value);
+}
+
+int
+cli_device_put_in(const struct cli *cli, const char *keydir, const char *device,
+    const char *ext, const char *key, const char *value)
+{
+	char *dir = keydir != NULL ? xstrdup(keydir) : cli_keys_dir(cli), *cause = NULL;
 	int rc = 0;
 
 	if (keys_put(dir, device, ext, key, value, &cause) != 0) {

@@ -70,4 +70,7 @@ int	cli_device_key(const struct cli *, const char *device, const char *ext,
 /* Writes (value) or removes (NULL) a key: 0, or an exit code after printing why. */
 int	cli_device_put(const struct cli *, const char *device, const char *ext,
 	    const char *key, const char *value);
+/* The same in the key directory keydir (NULL: the one of --keys). */
+int	cli_device_put_in(const struct cli *, const char *keydir, const char *device,
+	    const char *ext, const char *key, const char *value);
 #endif

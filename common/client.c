@@ -190,10 +190,12 @@ sink_lines(struct client_sink *s, int final)
 		}
 		start = nl < end ? nl + 1 : end;
 	}
+	/* An empty body never allocated buf: memmove must not see NULL. */
+	if (s->buf == NULL)
+		return 0;
 	s->len = (size_t)(end - start);
 	memmove(s->buf, start, s->len);
-	if (s->buf != NULL)
-		s->buf[s->len] = '\0';
+	s->buf[s->len] = '\0';
 	return 0;
 }
 

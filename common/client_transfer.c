@@ -74,17 +74,17 @@ transfer_key(const char *dir, const char *device, const char *ext, const char *k
     char **value, struct client_err *err)
 {
 	char *cause = NULL;
-	int missing = 0;
+	int why = 0;
 
 	*value = NULL;
-	if (keys_get(dir, device, ext, key, value, NULL, &missing, &cause) == 0)
+	if (keys_get(dir, device, ext, key, value, NULL, &why, &cause) == 0)
 		return 0;
-	if (missing) {
+	if (why == KEYS_MISSING) {
 		free(cause);
 		return 0;
 	}
 	/* With no key, several entries: the caller must name the session. */
-	client_err_set(err, key == NULL ? EXIT_DATAERR : EXIT_IOERR, "%s", cause);
+	client_err_set(err, why == 0 && key == NULL ? EXIT_DATAERR : keys_exit_code(why), "%s", cause);
 	free(cause);
 	return -1;
 }
@@ -256,7 +256,7 @@ transfer_wait(struct client *c, struct transfer_wait *w, struct client_err *err)
 
 int
 transfer_collect_token(struct client *c, const char *keys_dir, const char *device,
-    const char *id, char **session_out, struct client_err *err)
+    const char *id, char **session_out, char **lost, struct client_err *err)
 {
 	char *claim = NULL, *path, *cause = NULL;
 	cJSON *resp = NULL;
@@ -277,15 +277,19 @@ transfer_collect_token(struct client *c, const char *keys_dir, const char *devic
 		client_err_set(err, EXIT_PROTOCOL, "rtcs-serve returned no token");
 		goto out;
 	}
-	if (keys_put(keys_dir, device, "token", sid, token, &cause) != 0 ||
-	    keys_put(keys_dir, device, "claim", id, NULL, &cause) != 0) {
-		client_err_set(err, EXIT_IOERR, "cannot store the token of %s: %s", device, cause);
-		free(cause);
-		goto out;
-	}
-	if (session_out != NULL)
+	*lost = NULL;
+	if (keys_put(keys_dir, device, "token", sid, token, &cause) != 0) {
+		client_err_set(err, EXIT_IOERR, "cannot store the token of %s: %s; "
+		    "it is printed once on standard output instead, keep it", device, cause);
+		*lost = xstrdup(token);
+	} else if (keys_put(keys_dir, device, "claim", id, NULL, &cause) != 0)
+		client_err_set(err, EXIT_IOERR, "token of %s stored, but its claim stays: %s",
+		    device, cause);
+	else
+		rc = 0;
+	free(cause);
+	if (session_out != NULL && (rc == 0 || *lost != NULL))
 		*session_out = xstrdup(sid);
-	rc = 0;
 out:
 	free(path);
 	free(claim);

@@ -65,7 +65,9 @@ int	 transfer_wait(struct client *, struct transfer_wait *w, struct client_err *
  * For the claimant of a completed transfer: fetches the new channel's token
  * with the claim secret kept in DEVICE.claim, stores it in DEVICE.token for
  * the session and forgets the claim. *session_out (if asked) gets the session.
+ * The server hands the token out once: if it cannot be stored, *lost gets it
+ * (and *session_out the session) for the caller to print, and -1 is returned.
  */
 int	 transfer_collect_token(struct client *, const char *keys_dir, const char *device,
-	    const char *id, char **session_out, struct client_err *);
+	    const char *id, char **session_out, char **lost, struct client_err *);
 #endif

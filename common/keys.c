@@ -1,10 +1,15 @@
 /* The client-side key directory: per-device token and claim files. */
+#include <sys/file.h>
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "fsutil.h"
 #include "keys.h"
 #include "names.h"
@@ -18,30 +23,71 @@ keys_path(const char *dir, const char *device, const char *ext)
 	return xprintf("%s/%s.%s", dir, device, ext);
 }
 
+/* Whether st (a key file or the directory) is ours and closed to group and others. */
+static int
+keys_private(const struct stat *st, const char *path, const char *what, char **cause)
+{
+	if (st->st_uid == getuid() && (st->st_mode & 077) == 0)
+		return 0;
+	*cause = xprintf("%s %s is open to others (mode %04o%s): chmod %s it", what, path,
+	    (unsigned)(st->st_mode & 07777), st->st_uid == getuid() ? "" : ", not ours",
+	    S_ISDIR(st->st_mode) ? "0700" : "0600");
+	return -1;
+}
+
+/* Reads DIR/DEVICE.EXT after checking that both are private (design.md 8). */
+static int
+keys_read(const char *dir, const char *device, const char *ext, char **data, int *why,
+    char **cause)
+{
+	struct stat st;
+	char *path;
+	size_t len;
+	int fd, rc = -1;
+
+	if (stat(dir, &st) == 0 && keys_private(&st, dir, "key directory", cause) != 0) {
+		*why = KEYS_UNSAFE;
+		return -1;
+	}
+	path = keys_path(dir, device, ext);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		if (errno == ENOENT) {
+			*why = KEYS_MISSING;
+			*cause = xprintf("no %s for device %s in %s", ext, device, dir);
+		} else
+			*cause = xprintf("cannot read %s: %s", path, strerror(errno));
+	} else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		*cause = xprintf("cannot read %s: not a regular file", path);
+	else if (keys_private(&st, path, "key file", cause) != 0)
+		*why = KEYS_UNSAFE;
+	else if (fs_read_fd(fd, KEYS_FILE_MAX, data, &len, cause) != 0) {
+		/* fs_read_fd's cause names no file. */
+		char *c = *cause;
+
+		*cause = xprintf("cannot read %s: %s", path, c);
+		free(c);
+	} else
+		rc = 0;
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return rc;
+}
+
 int
 keys_get(const char *dir, const char *device, const char *ext, const char *key,
-    char **value, char **key_out, int *missing, char **cause)
+    char **value, char **key_out, int *why, char **cause)
 {
-	char *path, *data, *line, *save = NULL, *sp, *found = NULL, *fkey = NULL;
-	size_t len;
+	char *data, *line, *save = NULL, *sp, *found = NULL, *fkey = NULL;
 	int n = 0;
 
-	*missing = 0;
+	*why = 0;
 	if (!name_valid(device)) {
 		*cause = xprintf("invalid device name '%s'", device);
 		return -1;
 	}
-	path = keys_path(dir, device, ext);
-	if (fs_read_file(path, KEYS_FILE_MAX, &data, &len, cause) != 0) {
-		if (errno == ENOENT) {
-			free(*cause);
-			*cause = xprintf("no %s for device %s in %s", ext, device, dir);
-			*missing = 1;
-		}
-		free(path);
+	if (keys_read(dir, device, ext, &data, why, cause) != 0)
 		return -1;
-	}
-	free(path);
 	for (line = strtok_r(data, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		if ((sp = strchr(line, ' ')) == NULL)
 			continue;
@@ -66,7 +112,7 @@ keys_get(const char *dir, const char *device, const char *ext, const char *key,
 	free(found);
 	free(fkey);
 	if (n == 0) {
-		*missing = 1;
+		*why = KEYS_MISSING;
 		*cause = key ? xprintf("no %s for device %s and %s in %s", ext, device, key, dir)
 		    : xprintf("no %s for device %s in %s", ext, device, dir);
 	} else
@@ -74,55 +120,102 @@ keys_get(const char *dir, const char *device, const char *ext, const char *key,
 	return -1;
 }
 
+/*
+ * Holds DIR/.lock exclusively: keys_put reads, edits and renames the file, so
+ * two writers at once would each drop the other's entry. Readers need no lock,
+ * the rename is atomic. Returns the fd to close, or -1.
+ */
+static int
+keys_lock(const char *dir, char **cause)
+{
+	char *path = xprintf("%s/.lock", dir);
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		*cause = xprintf("cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno == EINTR)
+			continue;
+		*cause = xprintf("cannot lock %s: %s", path, strerror(errno));
+		close(fd);
+		fd = -1;
+		break;
+	}
+	free(path);
+	return fd;
+}
+
+/* The file's entries but key's, then "key value" (value non-NULL); *olen its length. */
+static char *
+keys_edit(char *data, size_t len, const char *key, const char *value, size_t *olen)
+{
+	size_t klen = strlen(key), cap;
+	char *out, *line, *save = NULL;
+
+	/* A last line without its newline gains one: len + 1, then the entry and the NUL. */
+	cap = len + 1 + klen + 1 + (value ? strlen(value) : 0) + 1 + 1;
+	out = xmalloc(cap);
+	out[0] = '\0';
+	*olen = 0;
+	for (line = strtok_r(data, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
+			continue;
+		*olen += (size_t)snprintf(out + *olen, cap - *olen, "%s\n", line);
+	}
+	if (value != NULL)
+		*olen += (size_t)snprintf(out + *olen, cap - *olen, "%s %s\n", key, value);
+	return out;
+}
+
 int
 keys_put(const char *dir, const char *device, const char *ext, const char *key,
     const char *value, char **cause)
 {
-	char *path, *data = NULL, *line, *save = NULL, *out, *name;
-	size_t len = 0, klen = strlen(key), olen = 0, cap;
-	int rc;
+	char *path, *data = NULL, *out, *name;
+	size_t len = 0, olen;
+	int rc = -1, lock;
 
 	if (!name_valid(device)) {
 		*cause = xprintf("invalid device name '%s'", device);
 		return -1;
 	}
-	if (fs_mkdir_private(dir, cause) != 0)
+	if (fs_mkdir_private(dir, cause) != 0 || (lock = keys_lock(dir, cause)) < 0)
 		return -1;
 	path = keys_path(dir, device, ext);
 	if (fs_read_file(path, KEYS_FILE_MAX, &data, &len, cause) != 0) {
-		if (errno != ENOENT) {
-			free(path);
-			return -1;
-		}
+		if (errno != ENOENT)
+			goto out;
 		free(*cause);
+		*cause = NULL;
 		data = xstrdup("");
 		len = 0;
 	}
-	free(path);
-	cap = len + klen + (value ? strlen(value) : 0) + 3;
-	out = xmalloc(cap);
-	out[0] = '\0';
-	for (line = strtok_r(data, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
-			continue;
-		olen += (size_t)snprintf(out + olen, cap - olen, "%s\n", line);
-	}
-	if (value != NULL)
-		olen += (size_t)snprintf(out + olen, cap - olen, "%s %s\n", key, value);
-	free(data);
+	out = keys_edit(data, len, key, value, &olen);
 	if (olen == 0) {
 		/* The last entry gone: no empty file is left behind. */
-		free(out);
-		path = keys_path(dir, device, ext);
 		rc = unlink(path) == 0 || errno == ENOENT ? 0 : -1;
 		if (rc != 0)
 			*cause = xprintf("cannot remove %s: %s", path, strerror(errno));
-		free(path);
-		return rc;
+	} else {
+		name = xprintf("%s.%s", device, ext);
+		rc = fs_write_atomic(dir, name, NULL, out, olen, 1, cause);
+		free(name);
 	}
-	name = xprintf("%s.%s", device, ext);
-	rc = fs_write_atomic(dir, name, NULL, out, olen, 1, cause);
-	free(name);
 	free(out);
+out:
+	free(data);
+	free(path);
+	close(lock);
 	return rc;
+}
+
+int
+keys_exit_code(int why)
+{
+	if (why == KEYS_MISSING)
+		return EXIT_NOINPUT;
+	return why == KEYS_UNSAFE ? EXIT_NOPERM : EXIT_IOERR;
 }

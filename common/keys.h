@@ -6,14 +6,23 @@
 #ifndef RTCS_KEYS_H
 #define RTCS_KEYS_H
 
+/* Why keys_get failed, besides a plain error (0). */
+#define KEYS_MISSING	1	/* no such file or entry */
+#define KEYS_UNSAFE	2	/* the file or directory is open to others or not ours */
+
 /*
  * Looks up key (a session or transfer id) in DIR/DEVICE.EXT. With key NULL the
  * file must hold exactly one entry; its key is returned in *key_out if asked.
- * Returns 0, or -1 with *cause and *missing set to 1 when there is no entry.
+ * Returns 0, or -1 with *cause and *why (0, KEYS_MISSING or KEYS_UNSAFE).
  */
 int	keys_get(const char *dir, const char *device, const char *ext, const char *key,
-	    char **value, char **key_out, int *missing, char **cause);
-/* Sets (value non-NULL) or deletes (value NULL) the entry for key, atomically. */
+	    char **value, char **key_out, int *why, char **cause);
+/*
+ * Sets (value non-NULL) or deletes (value NULL) the entry for key, atomically,
+ * under an exclusive flock on DIR/.lock so that parallel writers lose nothing.
+ */
 int	keys_put(const char *dir, const char *device, const char *ext, const char *key,
 	    const char *value, char **cause);
+/* The exit code for keys_get's why: 66 missing, 77 unsafe, else 74. */
+int	keys_exit_code(int why);
 #endif

@@ -1,4 +1,4 @@
-/* What a device or participant name may be. */
+/* What a device or participant name, or a session kind, may be. */
 #include <string.h>
 
 #include "names.h"
@@ -18,5 +18,19 @@ name_valid(const char *name)
 			continue;
 		return 0;
 	}
+	return 1;
+}
+
+int
+name_kind_valid(const char *k)
+{
+	size_t i;
+
+	if (k == NULL || *k < 'a' || *k > 'z' || strlen(k) > 32)
+		return 0;
+	for (i = 0; k[i] != '\0'; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') ||
+		    k[i] == '-' || k[i] == '_'))
+			return 0;
 	return 1;
 }

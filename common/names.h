@@ -1,7 +1,12 @@
-/* What a device or participant name may be. */
+/* What a device or participant name, or a session kind, may be. */
 #ifndef RTCS_NAMES_H
 #define RTCS_NAMES_H
 #define NAME_MAX_LEN 64
 /* [a-z0-9][a-z0-9._-]{0,63}: safe as a file name in a key directory. */
 int	name_valid(const char *name);
+/*
+ * A session kind: one lower-case word, [a-z][a-z0-9_-]{0,31} (no '.'), the
+ * rule rtcs-serve applies (its own kind_valid, to be replaced by this one).
+ */
+int	name_kind_valid(const char *kind);
 #endif

@@ -106,6 +106,46 @@ new_session() {
 	assert_output --partial "state:    live"
 }
 
+@test "new --kind takes the server's rule: a kind with a dot is a usage error" {
+	run rtcs-session new --kind tele.phony alice@alice-phone
+	assert_failure 64
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output --partial "invalid kind 'tele.phony'"
+	new_session --kind tele-phony_2 alice@alice-phone
+}
+
+@test "parallel new sharing one key directory keeps every token" {
+	local i pids=() rc=0
+	for i in $(seq 1 20); do
+		rtcs-session new alice@alice-phone "bob@bob-pc$i" >"$T/new.$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || rc=$?
+	done
+	[ "$rc" -eq 0 ]
+	[ "$(wc -l <"$RTCS_KEYS/alice-phone.token")" -eq 20 ]
+	[ "$(cut -d' ' -f1 "$RTCS_KEYS/alice-phone.token" | sort -u | wc -l)" -eq 20 ]
+	[ "$(cat "$T"/new.* | sort | cut -d' ' -f1)" = "$(cut -d' ' -f1 "$RTCS_KEYS/alice-phone.token" | sort)" ]
+}
+
+@test "a token file or key directory open to others is refused: 77 with one line" {
+	new_session alice@alice-phone
+	chmod 0644 "$RTCS_KEYS/alice-phone.token"
+	run rtcs-session send "$SID" --as alice-phone "hi"
+	assert_failure 77
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output --partial "alice-phone.token is open to others"
+	chmod 0600 "$RTCS_KEYS/alice-phone.token"
+	chmod 0750 "$RTCS_KEYS"
+	run rtcs-session send "$SID" --as alice-phone "hi"
+	assert_failure 77
+	[ "${#lines[@]}" -eq 1 ]
+	chmod 0700 "$RTCS_KEYS"
+	run rtcs-session send "$SID" --as alice-phone "hi"
+	assert_success
+}
+
 @test "new with NAME@DEVICE:KEYDIR keeps each device's token in its own directory" {
 	new_session --kind video alice@alice-phone:"$T/k-alice" bob@bob-pc:"$T/k-bob"
 	assert_file_exist "$T/k-alice/alice-phone.token"
@@ -331,6 +371,15 @@ new_session() {
 	assert_failure 124
 	assert_output --partial "session created"
 	assert_output --partial "timed out"
+}
+
+@test "attach: a message the server refuses sets the exit code" {
+	new_session alice@alice-phone bob@bob-pc
+	head -c 70000 /dev/zero | tr '\0' x >"$T/big"
+	echo >>"$T/big"
+	run rtcs-session attach "$SID" --as alice-phone --timeout 1 <"$T/big"
+	assert_failure 65
+	assert_output --partial "text over"
 }
 
 @test "attach exits 69 when the server goes away" {

@@ -19,6 +19,16 @@ request_push() {
 	[[ $TID =~ ^T[A-Z2-7]{16}$ ]]
 }
 
+# push_scanned: a push both the phone and the tablet scanned; the match code in $match.
+push_scanned() {
+	request_push
+	rtcs-code -t png -o "$T/code.png" "$P"
+	rtcs-scan --keys "$T/kp" --submit --as alice-phone "$T/code.png"
+	run rtcs-scan --json --keys "$T/kt" --submit --as alice-tablet "$T/code.png"
+	assert_success
+	match=$(jq -r .match <<<"$output")
+}
+
 @test "request prints a payload; --json has id, payload, expires_at and the policies" {
 	run rtcs-transfer --keys "$T/kp" request "$SID" --as alice-phone --json --confirm origin --proof scanner
 	assert_success
@@ -62,6 +72,23 @@ request_push() {
 	assert_failure 124
 }
 
+@test "a collected token that cannot be stored is printed once, exit 74" {
+	push_scanned
+	run rtcs-transfer --keys "$T/kp" confirm "$TID" --as alice-phone --match "$match"
+	assert_success
+	mkdir "$T/kt/alice-tablet.token"	# the token cannot be written
+	run rtcs-transfer --keys "$T/kt" wait "$TID" --as alice-tablet --json
+	assert_failure 74
+	assert_output --partial "cannot store the token of alice-tablet"
+	tok=$(grep '^{' <<<"$output" | jq -r --arg s "$SID" 'select(.session == $s) | .token')
+	[[ $tok =~ ^[A-Z2-7]{26}$ ]]
+	rmdir "$T/kt/alice-tablet.token"
+	printf '%s %s\n' "$SID" "$tok" >"$T/kt/alice-tablet.token"
+	chmod 600 "$T/kt/alice-tablet.token"
+	run rtcs-session --keys "$T/kt" send "$SID" --as alice-tablet "kept"
+	assert_success
+}
+
 @test "watch ID prints the transfer's events until it ends" {
 	request_push
 	rtcs-transfer cancel "$TID"
@@ -75,12 +102,7 @@ request_push() {
 	attach_start phone "$SID" alice-phone --keys "$T/kp"
 	attach_start bob "$SID" bob-pc --keys "$T/kb"
 	expect_line phone 'session created'
-	request_push
-	rtcs-code -t png -o "$T/code.png" "$P"
-	rtcs-scan --keys "$T/kp" --submit --as alice-phone "$T/code.png"
-	run rtcs-scan --json --keys "$T/kt" --submit --as alice-tablet "$T/code.png"
-	assert_success
-	match=$(jq -r .match <<<"$output")
+	push_scanned
 	[[ $match =~ ^[0-9]{6}$ ]]
 	[ "$(stat -c %a "$T/kt/alice-tablet.claim")" = 600 ]
 	run rtcs-transfer --keys "$T/kp" confirm "$TID" --as alice-phone --match 000000

@@ -13,6 +13,20 @@ teardown() {
 	stop_server
 }
 
+@test "invite: a scanner token that cannot be stored is printed once, exit 74" {
+	run rtcs-transfer --keys "$(keys carol-desk)" invite --to carol-desk -o "$K/invite.png"
+	assert_success
+	mkdir -p -m 700 "$(keys dave-phone)"
+	mkdir "$(keys dave-phone)/dave-phone.token"	# the token cannot be written
+	run rtcs-scan --keys "$(keys dave-phone)" --submit --as dave-phone "$K/invite.png"
+	assert_failure 74
+	assert_output --partial "cannot store the token of dave-phone"
+	read -r SID tok < <(grep '^S' <<<"$output")
+	[[ $tok =~ ^[A-Z2-7]{26}$ ]]
+	run api POST "/v1/sessions/$SID/messages" '{"body":"kept"}' "$tok"
+	assert_success
+}
+
 @test "invite: create, render, scan; the new session has both devices and both tokens work" {
 	run rtcs-transfer --keys "$(keys carol-desk)" invite --to carol-desk --name carol --kind chat -o "$K/invite.png"
 	assert_success

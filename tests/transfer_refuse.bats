@@ -154,7 +154,7 @@ attempts() {
 	run api_code POST "/v1/transfers/$TID/image" "{\"device\":\"bob-pc\",\"payload\":\"$P\"}" \
 	    "$(dev_token alice-phone)"
 	assert_output --regexp '^403 .*"forbidden"'
-	mkdir -p "$(keys bob-pc)-forged"
+	mkdir -p -m 700 "$(keys bob-pc)-forged"
 	cp "$(keys alice-phone)/alice-phone.token" "$(keys bob-pc)-forged/bob-pc.token"
 	run rtcs-scan --keys "$(keys bob-pc)-forged" --submit --as bob-pc "$K/code.png"
 	assert_failure 77

@@ -34,6 +34,8 @@ struct attach {
 	char		*buf;		/* stdin bytes not yet a whole line */
 	size_t		 len, cap;
 	int		 skipping;	/* inside a line too long to send */
+	int		 send_rc;	/* the first failed send's exit code */
+	int		 unauthorized;	/* a send got 401: the token is dead, send no more */
 };
 
 static void *
@@ -53,16 +55,22 @@ attach_send(struct attach *a, char *line, size_t n)
 {
 	struct client_err err = { 0 };
 	long long seq;
+	int rc;
 
 	while (n > 0 && line[n - 1] == '\r')
 		n--;
 	line[n] = '\0';
-	if (n == 0)
+	if (n == 0 || a->unauthorized)
 		return;
-	if (session_send_text(a->send, a->sid, sopts.as, a->token, line, &seq, &err) != 0)
-		cli_fail(a->cli, a->sid, &err);
-	else
+	if (session_send_text(a->send, a->sid, sopts.as, a->token, line, &seq, &err) == 0) {
 		log_debug("sent as %lld", seq);
+		return;
+	}
+	if (err.status == 401)
+		a->unauthorized = 1;
+	rc = cli_fail(a->cli, a->sid, &err);
+	if (a->send_rc == 0)
+		a->send_rc = rc;
 }
 
 /* Reads what stdin has; 0 at its end. Whole lines are sent at once. */
@@ -148,8 +156,7 @@ cmd_attach(struct cli *cli, int argc, char **argv)
 	a.sid = argv[0];
 	a.timeout_ms = cli->timeout_ms;
 	a.st.json = cli->json;
-	a.path = sopts.since >= 0 ? xprintf("/v1/sessions/%s/stream?since=%lld", a.sid, sopts.since)
-	    : xprintf("/v1/sessions/%s/stream", a.sid);
+	a.path = session_stream_path(a.sid);
 	if ((a.stream = cli_client(cli)) == NULL || (a.send = cli_client(cli)) == NULL) {
 		rc = EXIT_SOFTWARE;
 		goto out;
@@ -165,6 +172,9 @@ cmd_attach(struct cli *cli, int argc, char **argv)
 	attach_loop(&a);
 	pthread_join(t, NULL);
 	rc = stream_exit(cli, a.sid, &a.st, a.rc, &a.err);
+	/* A lost message fails attach, unless the channel then closed for good. */
+	if (a.send_rc != 0 && !(a.st.closed && rc == 0))
+		rc = a.send_rc;
 out:
 	if (a.wake[0] > 0) {
 		close(a.wake[0]);

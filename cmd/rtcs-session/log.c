@@ -74,8 +74,7 @@ cmd_log(struct cli *cli, int argc, char **argv)
 	st.json = cli->json;
 	st.stop_on_end = sopts.follow;
 	if (token != NULL)	/* a device follows its own stream */
-		path = sopts.since >= 0 ? xprintf("/v1/sessions/%s/stream?since=%lld", argv[0], sopts.since)
-		    : xprintf("/v1/sessions/%s/stream", argv[0]);
+		path = session_stream_path(argv[0]);
 	else
 		path = xprintf("/v1/sessions/%s/log?since=%lld%s", argv[0],
 		    sopts.since >= 0 ? sopts.since : 0, sopts.follow ? "&follow=1" : "");

@@ -22,7 +22,7 @@ new_save_tokens(struct cli *cli, const char *sid, const cJSON *tokens, int n, ch
 	for (i = 0; i < n; i++) {
 		if ((token = json_str(tokens, devices[i])) == NULL)
 			return cli_error(cli, EXIT_PROTOCOL, "rtcs-serve returned no token for %s", devices[i]);
-		if ((rc = session_save_token(cli, dirs[i], devices[i], sid, token)) != 0)
+		if ((rc = cli_device_put_in(cli, dirs[i], devices[i], "token", sid, token)) != 0)
 			return rc;
 		log_info("%s@%s: token saved", names[i], devices[i]);
 	}
@@ -53,7 +53,7 @@ cmd_new(struct cli *cli, int argc, char **argv)
 
 	if (argc < 1)
 		return cli_usage_error(cli, "give at least one NAME@DEVICE");
-	if (sopts.kind != NULL && !name_valid(sopts.kind))
+	if (sopts.kind != NULL && !name_kind_valid(sopts.kind))
 		return cli_usage_error(cli, "invalid kind '%s'", sopts.kind);
 	names = xcalloc((size_t)argc, sizeof *names);
 	devices = xcalloc((size_t)argc, sizeof *devices);
@@ -115,7 +115,7 @@ cmd_join(struct cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, argv[0], &err);
 	else if ((token = json_str(resp, "token")) == NULL)
 		rc = cli_error(cli, EXIT_PROTOCOL, "join: rtcs-serve returned no token");
-	else if ((rc = session_save_token(cli, dir, device, argv[0], token)) == 0) {
+	else if ((rc = cli_device_put_in(cli, dir, device, "token", argv[0], token)) == 0) {
 		if (cli->json)
 			new_print(cli, resp, argv[0]);
 		log_info("%s@%s joined %s: token saved", name, device, argv[0]);

@@ -38,9 +38,8 @@ int	cmd_attach(struct cli *, int, char **);
 int	session_spec(struct cli *, char *spec, char **name, char **device, char **keydir);
 /* 0 if id is a session id, else 65 after printing why. */
 int	session_check_id(struct cli *, const char *id);
-/* Saves DEVICE's token for the session in keydir (NULL: --keys): 0 or an exit code. */
-int	session_save_token(struct cli *, const char *keydir, const char *device,
-	    const char *sid, const char *token);
+/* The path of a device's stream of session sid, from --since if given. */
+char	*session_stream_path(const char *sid);
 
 /* What a stream or log printer saw; its callback is print_stream_line. */
 struct stream_state {

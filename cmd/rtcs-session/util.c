@@ -1,9 +1,8 @@
-/* rtcs-session: argument checks and saving a device's token. */
+/* rtcs-session: argument checks and the path of a device's stream. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "exitcode.h"
-#include "keys.h"
 #include "names.h"
 #include "payload.h"
 #include "session.h"
@@ -41,19 +40,10 @@ session_check_id(struct cli *cli, const char *id)
 	return 0;
 }
 
-int
-session_save_token(struct cli *cli, const char *keydir, const char *device,
-    const char *sid, const char *token)
+char *
+session_stream_path(const char *sid)
 {
-	char *cause = NULL;
-	int rc;
-
-	if (keydir == NULL)
-		return cli_device_put(cli, device, "token", sid, token);
-	if ((rc = keys_put(keydir, device, "token", sid, token, &cause)) != 0) {
-		cli_error(cli, EXIT_IOERR, "cannot write %s/%s.token: %s", keydir, device, cause);
-		free(cause);
-		return EXIT_IOERR;
-	}
-	return 0;
+	if (sopts.since >= 0)
+		return xprintf("/v1/sessions/%s/stream?since=%lld", sid, sopts.since);
+	return xprintf("/v1/sessions/%s/stream", sid);
 }

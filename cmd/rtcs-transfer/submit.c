@@ -68,14 +68,43 @@ submit_json(cJSON *o)
 	cJSON_Delete(o);
 }
 
+/*
+ * The session the device now speaks in, after an invite or a transfer (what
+ * names which, state for a transfer); the token only when it could not be
+ * stored: it is not handed out again, so it is printed whatever -q says.
+ */
+static void
+submit_session(struct submit *s, const char *what, const char *id, const char *state,
+    const char *sid, const char *token)
+{
+	cJSON *out;
+
+	if (s->o->json) {
+		out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, what, id);
+		if (state != NULL)
+			cJSON_AddStringToObject(out, "state", state);
+		cJSON_AddStringToObject(out, "session", sid);
+		cJSON_AddStringToObject(out, "device", s->o->device);
+		if (token != NULL)
+			cJSON_AddStringToObject(out, "token", token);
+		submit_json(out);
+	} else if (token != NULL)
+		printf("%s %s\n", sid, token);
+	else if (state == NULL)
+		printf("%s\n", sid);
+	else if (s->o->verbose >= 0)
+		printf("%s now speaks in session %s\n", s->o->device, sid);
+}
+
 /* An invite code: the scanner starts a session with the invite's device. */
 static int
 submit_invite(struct submit *s, const struct payload *p, const char *payload)
 {
-	const char *name = s->o->name ? s->o->name : s->o->device, *sid, *token;
-	cJSON *req = cJSON_CreateObject(), *resp = NULL, *out;
+	const char *name = s->o->name ? s->o->name : s->o->device, *sid = NULL, *token = NULL;
+	cJSON *req = cJSON_CreateObject(), *resp = NULL;
 	char *path = xprintf("/v1/invites/%s/scan", p->id), *cause = NULL;
-	int rc = 0;
+	int rc = 0, lost = 0;
 
 	cJSON_AddStringToObject(req, "payload", payload);
 	cJSON_AddStringToObject(req, "name", name);
@@ -86,16 +115,14 @@ submit_invite(struct submit *s, const struct payload *p, const char *payload)
 	    (token = json_str(resp, "token")) == NULL)
 		rc = submit_error(s, EXIT_PROTOCOL, "%s: rtcs-serve returned no session or token", p->id);
 	else if (keys_put(s->keys, s->o->device, "token", sid, token, &cause) != 0) {
-		rc = submit_error(s, EXIT_IOERR, "cannot store the token of %s: %s", s->o->device, cause);
+		/* The server hands the token out once: printed rather than lost. */
+		rc = submit_error(s, EXIT_IOERR, "cannot store the token of %s: %s; it is printed "
+		    "once on standard output instead, keep it", s->o->device, cause);
 		free(cause);
-	} else if (s->o->json) {
-		out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "invite", p->id);
-		cJSON_AddStringToObject(out, "session", sid);
-		cJSON_AddStringToObject(out, "device", s->o->device);
-		submit_json(out);
-	} else
-		printf("%s\n", sid);
+		lost = 1;
+	}
+	if (rc == 0 || lost)
+		submit_session(s, "invite", p->id, NULL, sid, lost ? token : NULL);
 	free(path);
 	cJSON_Delete(req);
 	cJSON_Delete(resp);
@@ -145,8 +172,8 @@ static int
 submit_wait(struct submit *s, const char *id)
 {
 	struct transfer_wait w;
-	char *claim = NULL, *sid = NULL, *cause = NULL;
-	int missing, rc;
+	char *claim = NULL, *sid = NULL, *cause = NULL, *token = NULL;
+	int why, rc;
 
 	memset(&w, 0, sizeof w);
 	w.id = id;
@@ -159,24 +186,21 @@ submit_wait(struct submit *s, const char *id)
 	if (rc == 1)
 		return submit_error(s, EXIT_NO, "transfer %s %s%s%s", id, w.state,
 		    w.reason[0] ? ": " : "", w.reason);
-	if (keys_get(s->keys, s->o->device, "claim", id, &claim, NULL, &missing, &cause) != 0) {
+	if (keys_get(s->keys, s->o->device, "claim", id, &claim, NULL, &why, &cause) != 0) {
 		free(cause);
-		return EXIT_OK;	/* not the claimant: nothing to collect */
+		if (why == KEYS_MISSING)
+			return EXIT_OK;	/* not the claimant: nothing to collect */
 	}
 	free(claim);
-	if (transfer_collect_token(s->client, s->keys, s->o->device, id, &sid, &s->err) != 0)
-		return submit_fail(s, id);
-	if (s->o->json) {
-		cJSON *out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "transfer", id);
-		cJSON_AddStringToObject(out, "state", "completed");
-		cJSON_AddStringToObject(out, "session", sid);
-		cJSON_AddStringToObject(out, "device", s->o->device);
-		submit_json(out);
-	} else if (s->o->verbose >= 0)
-		printf("%s now speaks in session %s\n", s->o->device, sid);
+	if (transfer_collect_token(s->client, s->keys, s->o->device, id, &sid, &token, &s->err) != 0) {
+		rc = submit_fail(s, id);
+		if (token == NULL)
+			return rc;
+	}
+	submit_session(s, "transfer", id, "completed", sid, token);
 	free(sid);
-	return EXIT_OK;
+	free(token);
+	return rc;
 }
 
 static int

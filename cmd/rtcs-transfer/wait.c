@@ -54,16 +54,19 @@ transfer_wait_for(struct cli *cli, struct client *c, const char *id, const char 
 	return EXIT_OK;
 }
 
-/* Whether device is the claimant here: it keeps a claim for the transfer. */
+/*
+ * Whether device may be the claimant here: it keeps a claim for the transfer,
+ * or its claim file cannot be read, which collecting the token then reports.
+ */
 static int
 wait_holds_claim(const char *dir, const char *device, const char *id)
 {
 	char *claim = NULL, *cause = NULL;
-	int missing = 0;
+	int why = 0;
 
-	if (keys_get(dir, device, "claim", id, &claim, NULL, &missing, &cause) != 0) {
+	if (keys_get(dir, device, "claim", id, &claim, NULL, &why, &cause) != 0) {
 		free(cause);
-		return 0;
+		return why != KEYS_MISSING;
 	}
 	free(claim);
 	return 1;
@@ -74,7 +77,7 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 {
 	struct client *c;
 	struct client_err err = { 0 };
-	char state[16] = "", *claim = NULL, *sid = NULL, *dir;
+	char state[16] = "", *token = NULL, *sid = NULL, *dir;
 	const char *want = topts.want ? topts.want : "completed";
 	cJSON *out;
 	int rc;
@@ -92,21 +95,27 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 		if (!wait_holds_claim(dir, topts.as, argv[0]))
 			log_info("%s holds no claim on %s in %s: no token to collect", topts.as,
 			    argv[0], dir);
-		else if (transfer_collect_token(c, dir, topts.as, argv[0], &sid, &err) != 0)
+		else if (transfer_collect_token(c, dir, topts.as, argv[0], &sid, &token,
+		    &err) != 0)
 			rc = cli_fail(cli, argv[0], &err);
 		free(dir);
 	}
-	if (rc == 0 && cli->json) {
+	/* A token that could not be stored is printed, whatever -q says: it is not handed out again. */
+	if ((rc == 0 || token != NULL) && cli->json) {
 		out = cJSON_CreateObject();
 		cJSON_AddStringToObject(out, "transfer", argv[0]);
 		cJSON_AddStringToObject(out, "state", state);
 		if (sid != NULL)
 			cJSON_AddStringToObject(out, "session", sid);
+		if (token != NULL)
+			cJSON_AddStringToObject(out, "token", token);
 		print_json(out);
 		cJSON_Delete(out);
-	} else if (rc == 0 && cli->level >= 0)
+	} else if (token != NULL)
+		printf("%s %s\n", sid, token);
+	else if (rc == 0 && cli->level >= 0)
 		printf("%s\n", state);
-	free(claim);
+	free(token);
 	free(sid);
 	client_free(c);
 	return rc;

@@ -161,7 +161,7 @@ main(int argc, char **argv)
 	char *sock, *dir, *token = NULL, *cause = NULL, *path;
 	long k, last, stop_at = -1;
 	long long t0, due, late, worst_late = 0;
-	int missing = 0, rc = 0;
+	int why = 0, rc = 0;
 
 	parse(&p, argc, argv);
 	sock = paths_socket(p.socket);
@@ -170,9 +170,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "pacer: no socket or key directory\n");
 		return EXIT_USAGE;
 	}
-	if (keys_get(dir, p.device, "token", p.session, &token, NULL, &missing, &cause) != 0) {
+	if (keys_get(dir, p.device, "token", p.session, &token, NULL, &why, &cause) != 0) {
 		fprintf(stderr, "pacer: %s\n", cause);
-		return missing ? EXIT_NOINPUT : EXIT_IOERR;
+		return keys_exit_code(why);
 	}
 	if ((c = client_new(sock, 10000)) == NULL) {
 		fprintf(stderr, "pacer: cannot start libcurl\n");

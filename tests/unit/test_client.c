@@ -1,4 +1,9 @@
 /* Unit tests for the client side: the exit-code table, transfer states, and scan_submit without a server. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +12,7 @@
 #include "client.h"
 #include "client_transfer.h"
 #include "exitcode.h"
+#include "keys.h"
 
 /* submit.c belongs to rtcs-transfer (rtcs-scan --submit runs it); compiled in here. */
 #include "../../cmd/rtcs-transfer/submit.c"
@@ -101,9 +107,114 @@ test_submit(void)
 	rmdir(dir);
 }
 
+/* Removes a test key directory: its key file path (freed), the lock, itself. */
+static void
+keys_dir_remove(const char *dir, char *path)
+{
+	unlink(path);
+	free(path);
+	path = xprintf("%s/.lock", dir);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+}
+
+/* A file whose last line lacks its newline: the rewrite adds it and no NUL. */
+static void
+test_keys_put_no_newline(void)
+{
+	char dir[] = "/tmp/rtcs-unit.XXXXXX", *path, *cause = NULL, buf[128];
+	FILE *f;
+	size_t n;
+
+	CHECK(mkdtemp(dir) != NULL);
+	path = xprintf("%s/d.token", dir);
+	CHECK((f = fopen(path, "w")) != NULL);
+	fputs("S1 aaaa", f);
+	fclose(f);
+	CHECK(keys_put(dir, "d", "token", "S2", "bbbb", &cause) == 0);
+	CHECK((f = fopen(path, "r")) != NULL);
+	n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	CHECK(n == 16 && memcmp(buf, "S1 aaaa\nS2 bbbb\n", 16) == 0);
+	keys_dir_remove(dir, path);
+}
+
+/* design.md 8: a key file or directory open to others is refused (77). */
+static void
+test_keys_get_private(void)
+{
+	char dir[] = "/tmp/rtcs-unit.XXXXXX", *path, *cause = NULL, *v = NULL;
+	int why;
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(keys_put(dir, "d", "token", "S1", "aaaa", &cause) == 0);
+	CHECK(keys_get(dir, "d", "token", "S1", &v, NULL, &why, &cause) == 0 && strcmp(v, "aaaa") == 0);
+	free(v);
+	path = xprintf("%s/d.token", dir);
+	chmod(path, 0644);
+	CHECK(keys_get(dir, "d", "token", "S1", &v, NULL, &why, &cause) == -1 && why == KEYS_UNSAFE);
+	CHECK(keys_exit_code(why) == EXIT_NOPERM);
+	free(cause);
+	chmod(path, 0600);
+	chmod(dir, 0750);
+	CHECK(keys_get(dir, "d", "token", "S1", &v, NULL, &why, &cause) == -1 && why == KEYS_UNSAFE);
+	free(cause);
+	chmod(dir, 0700);
+	CHECK(keys_get(dir, "d", "token", "S9", &v, NULL, &why, &cause) == -1 && why == KEYS_MISSING);
+	free(cause);
+	keys_dir_remove(dir, path);
+}
+
+static int
+test_stream_cb(cJSON *ev, void *arg)
+{
+	(void)ev;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A stream whose body is empty: no line, no read of a buffer never allocated (make sanitize). */
+static void
+test_stream_empty(void)
+{
+	char dir[] = "/tmp/rtcs-unit.XXXXXX", *sock, req[4096];
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct client_err err = { 0 };
+	struct client *c;
+	int fd, conn, lines = 0, status;
+	pid_t pid;
+
+	CHECK(mkdtemp(dir) != NULL);
+	sock = xprintf("%s/s", dir);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock);
+	CHECK((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	CHECK(bind(fd, (struct sockaddr *)&sun, sizeof sun) == 0 && listen(fd, 1) == 0);
+	if ((pid = fork()) == 0) {
+		if ((conn = accept(fd, NULL, NULL)) >= 0 && read(conn, req, sizeof req) > 0 &&
+		    write(conn, resp, strlen(resp)) > 0)
+			close(conn);
+		_exit(0);
+	}
+	close(fd);
+	c = client_new(sock, 5000);
+	CHECK(client_stream(c, "/v1/events", NULL, 5000, test_stream_cb, &lines, &err) == 0);
+	CHECK(lines == 0);
+	client_err_clear(&err);
+	client_free(c);
+	waitpid(pid, &status, 0);
+	unlink(sock);
+	free(sock);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
+	test_stream_empty();
+	test_keys_put_no_newline();
+	test_keys_get_private();
 	test_exit_table();
 	test_states();
 	test_no_server();

@@ -6,7 +6,7 @@
 int	name_valid(const char *name);
 /*
  * A session kind: one lower-case word, [a-z][a-z0-9_-]{0,31} (no '.'), the
- * rule rtcs-serve applies (its own kind_valid, to be replaced by this one).
+ * rule rtcs-serve applies.
  */
 int	name_kind_valid(const char *kind);
 #endif

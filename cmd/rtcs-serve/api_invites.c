@@ -253,7 +253,7 @@ api_invite_create(struct req *rq)
 	cJSON *o, *x;
 
 	if (to == NULL || !name_valid(to) || (name != NULL && !name_valid(name)) ||
-	    (kind != NULL && !kind_valid(kind))) {
+	    (kind != NULL && !name_kind_valid(kind))) {
 		http_error(rq, 400, "bad_field",
 		    "an invite is {\"to\":DEVICE, \"name\":PARTICIPANT?, \"kind\":WORD?}");
 		return;

@@ -44,21 +44,6 @@ api_health(struct req *rq)
 	http_reply(rq, 200, o);
 }
 
-/* A session kind: one lower-case word. */
-int
-kind_valid(const char *k)
-{
-	size_t i;
-
-	if (k == NULL || *k < 'a' || *k > 'z' || strlen(k) > 32)
-		return 0;
-	for (i = 0; k[i] != '\0'; i++)
-		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') ||
-		    k[i] == '-' || k[i] == '_'))
-			return 0;
-	return 1;
-}
-
 /* Checks {name, device} of a participant; 0 or an error reply sent. */
 static int
 participant_fields(struct req *rq, const cJSON *o, const char **name, const char **device)
@@ -85,7 +70,7 @@ create_check(struct req *rq, const char **kind, const cJSON **parts)
 	int count;
 
 	*kind = "chat";
-	if (k != NULL && !(cJSON_IsString(k) && kind_valid(k->valuestring))) {
+	if (k != NULL && !(cJSON_IsString(k) && name_kind_valid(k->valuestring))) {
 		http_error(rq, 400, "bad_field", "kind must be one lower-case word");
 		return -1;
 	}
@@ -402,7 +387,7 @@ message_fields(struct req *rq, cJSON *e)
 	if (strcmp(type, "media") == 0) {
 		media = json_str(rq->body, "media");
 		data = json_str(rq->body, "data");
-		if (media == NULL || !kind_valid(media) || data == NULL || !base64_valid(data)) {
+		if (media == NULL || !name_kind_valid(media) || data == NULL || !base64_valid(data)) {
 			http_error(rq, 400, "bad_field",
 			    "a media message needs media (a word) and data (base64)");
 			return -1;

@@ -247,7 +247,6 @@ void	 model_free(struct server *);
 /* api_sessions.c */
 struct session *session_create(struct server *, const char *kind, size_t n,
 	    const char *const names[], const char *const devices[], char *tokens[], char **cause);
-int	 kind_valid(const char *);
 void	 api_version(struct req *);
 void	 api_health(struct req *);
 void	 api_session_create(struct req *);

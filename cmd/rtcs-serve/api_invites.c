@@ -325,20 +325,6 @@ invite_code_ok(const struct invite *inv, const char *payload)
 	    hash_secret_matches(p.secret, inv->secret_hash);
 }
 
-static int
-invite_rate_limited(struct req *rq)
-{
-	char buf[16];
-	int retry;
-
-	if (ratelimit_check(rq->srv, rq->uid, &retry) == 0)
-		return 0;
-	snprintf(buf, sizeof buf, "%d", retry);
-	evhttp_add_header(evhttp_request_get_output_headers(rq->r), "Retry-After", buf);
-	http_error(rq, 429, "rate_limited", "too many failed attempts: try again in %d s", retry);
-	return 1;
-}
-
 /* The scanner starts a session with the invite's device; it gets its token now. */
 void
 api_invite_scan(struct req *rq)
@@ -367,7 +353,7 @@ api_invite_scan(struct req *rq)
 		    "a scan is {\"payload\":..., \"device\":DEVICE, \"name\":PARTICIPANT?}");
 		return;
 	}
-	if (invite_rate_limited(rq))
+	if (http_rate_limited(rq))
 		return;
 	if (!invite_code_ok(inv, json_str(rq->body, "payload"))) {
 		ratelimit_fail(srv, rq->uid);

@@ -388,20 +388,6 @@ attempt_failed(enum transfer_err e)
 	    e == TE_BURNT;
 }
 
-static int
-rate_limited(struct req *rq)
-{
-	char buf[16];
-	int retry;
-
-	if (ratelimit_check(rq->srv, rq->uid, &retry) == 0)
-		return 0;
-	snprintf(buf, sizeof buf, "%d", retry);
-	evhttp_add_header(evhttp_request_get_output_headers(rq->r), "Retry-After", buf);
-	http_error(rq, 429, "rate_limited", "too many failed attempts: try again in %d s", retry);
-	return 1;
-}
-
 /* Decodes a base64 PNG on the server; the first transfer code in it, or NULL with an error sent. */
 static char *
 image_payload(struct req *rq, const char *b64)
@@ -571,7 +557,7 @@ api_transfer_image(struct req *rq)
 		    "image data is {\"device\":..., \"payload\":...} or {\"device\":..., \"image\":BASE64-PNG}");
 		return;
 	}
-	if (image_caller(rq, x, device) != 0 || rate_limited(rq))
+	if (image_caller(rq, x, device) != 0 || http_rate_limited(rq))
 		return;
 	if ((decoded = payload != NULL ? xstrdup(payload) : image_payload(rq, image)) == NULL)
 		return;
@@ -615,7 +601,7 @@ api_transfer_confirm(struct req *rq)
 		http_error(rq, 400, "bad_field", "match is a string of 6 digits");
 		return;
 	}
-	if (rate_limited(rq))
+	if (http_rate_limited(rq))
 		return;
 	req_actor(rq, &a, NULL);
 	prev = (int)x->t->state;

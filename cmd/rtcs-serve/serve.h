@@ -301,6 +301,7 @@ int	 xfer_check(struct server *, void (*problem)(void *, const char *, const cha
 int	 xfer_recover(struct server *, char **cause);
 void	 xfer_free_all(struct server *);
 int	 ratelimit_check(struct server *, unsigned int uid, int *retry_after);
+int	 http_rate_limited(struct req *);
 void	 ratelimit_fail(struct server *, unsigned int uid);
 
 /* api_transfers.c */

@@ -559,6 +559,21 @@ ratelimit_check(struct server *srv, unsigned int uid, int *retry_after)
 	return -1;
 }
 
+/* 0 if uid may try again, else 1 after answering 429 with Retry-After. */
+int
+http_rate_limited(struct req *rq)
+{
+	char buf[16];
+	int retry;
+
+	if (ratelimit_check(rq->srv, rq->uid, &retry) == 0)
+		return 0;
+	snprintf(buf, sizeof buf, "%d", retry);
+	evhttp_add_header(evhttp_request_get_output_headers(rq->r), "Retry-After", buf);
+	http_error(rq, 429, "rate_limited", "too many failed attempts: try again in %d s", retry);
+	return 1;
+}
+
 void
 ratelimit_fail(struct server *srv, unsigned int uid)
 {

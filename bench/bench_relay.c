@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "fsutil.h"
 #include "xmalloc.h"
 
 #define RELAY_BUF 65536
@@ -48,22 +49,14 @@ unix_connect(const char *path, char **cause)
 	return fd;
 }
 
+/* fs_write_all with the error as a cause string. */
 static int
 write_all(int fd, const char *p, size_t len, char **cause)
 {
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			*cause = xprintf("write: %s", strerror(errno));
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	if (fs_write_all(fd, p, len) == 0)
+		return 0;
+	*cause = xprintf("write: %s", strerror(errno));
+	return -1;
 }
 
 /* Reads from fd into buf (at len) until needle appears; the new length, or -1. */

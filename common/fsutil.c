@@ -68,7 +68,7 @@ fs_fsync_dir(const char *dir, char **cause)
 	return 0;
 }
 
-static int
+int
 fs_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Writes all of data, retrying short writes and EINTR: 0, or -1 with errno. */
+int	fs_write_all(int fd, const void *data, size_t len);
 int	fs_mkdir_private(const char *path, char **cause);
 int	fs_fsync_dir(const char *dir, char **cause);
 /*

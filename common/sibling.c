@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "sibling.h"
 #include "xmalloc.h"
 
@@ -32,24 +33,6 @@ sibling_program(const char *name)
 		}
 	}
 	return xstrdup(name);
-}
-
-/* Writes all of data to fd, ignoring SIGPIPE's default so a dead child is an error. */
-static int
-sibling_feed(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, data, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 int
@@ -84,7 +67,7 @@ sibling_run(char *const argv[], const void *stdin_data, size_t len, char **cause
 	}
 	if (stdin_data != NULL) {
 		oldpipe = signal(SIGPIPE, SIG_IGN);
-		sibling_feed(pfd[1], stdin_data, len);	/* a child that stops reading says why itself */
+		(void)fs_write_all(pfd[1], stdin_data, len);	/* a child that stops reading says why itself */
 		close(pfd[1]);
 		signal(SIGPIPE, oldpipe);
 	}

@@ -351,13 +351,28 @@ api_transfer_show(struct req *rq)
 	reply_transfer(rq, 200, x, NULL);
 }
 
+/* Persists and announces what a call changed, then answers with the transfer or the refusal. */
+static void
+settle_and_reply(struct req *rq, struct xfer *x, int prev, int prev_att, enum transfer_err e)
+{
+	char *cause = NULL;
+
+	if (xfer_settle(rq->srv, x, prev, prev_att, &cause) != 0) {
+		reply_internal(rq, cause);
+		return;
+	}
+	if (e != TE_OK)
+		reply_err(rq, e, x->t->id);
+	else
+		reply_transfer(rq, 200, x, NULL);
+}
+
 void
 api_transfer_cancel(struct req *rq)
 {
 	struct xfer *x;
 	enum transfer_err e;
 	int prev, prev_att;
-	char *cause = NULL;
 
 	if ((x = path_xfer(rq)) == NULL)
 		return;
@@ -370,14 +385,7 @@ api_transfer_cancel(struct req *rq)
 	prev = (int)x->t->state;
 	prev_att = x->t->attempts_left;
 	e = transfer_cancel(x->t, now_ms());
-	if (xfer_settle(rq->srv, x, prev, prev_att, &cause) != 0) {
-		reply_internal(rq, cause);
-		return;
-	}
-	if (e != TE_OK)
-		reply_err(rq, e, x->t->id);
-	else
-		reply_transfer(rq, 200, x, NULL);
+	settle_and_reply(rq, x, prev, prev_att, e);
 }
 
 /* Whether a refusal is a failed attempt (counted per uid for the rate limit). */
@@ -617,7 +625,6 @@ api_transfer_reject(struct req *rq)
 	struct xfer *x;
 	enum transfer_err e;
 	int prev, prev_att;
-	char *cause = NULL;
 
 	if ((x = path_xfer(rq)) == NULL)
 		return;
@@ -632,14 +639,7 @@ api_transfer_reject(struct req *rq)
 	prev = (int)x->t->state;
 	prev_att = x->t->attempts_left;
 	e = transfer_reject(x->t, &a, now_ms());
-	if (xfer_settle(rq->srv, x, prev, prev_att, &cause) != 0) {
-		reply_internal(rq, cause);
-		return;
-	}
-	if (e != TE_OK)
-		reply_err(rq, e, x->t->id);
-	else
-		reply_transfer(rq, 200, x, NULL);
+	settle_and_reply(rq, x, prev, prev_att, e);
 }
 
 void

@@ -93,3 +93,16 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(70);
 }
+
+void
+log_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", log_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}

@@ -15,4 +15,6 @@ void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	 fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* "prog: message" on stderr whatever the level, then exit(code): for main.c only. */
+void	 log_die(int code, const char *, ...) __attribute__((format(printf, 2, 3), noreturn));
 #endif

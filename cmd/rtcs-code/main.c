@@ -11,6 +11,7 @@
 
 #include "exitcode.h"
 #include "json.h"
+#include "getopt_std.h"
 #include "log.h"
 #include "opt.h"
 #include "qr_encode.h"
@@ -49,23 +50,10 @@ usage(FILE *fp)
 	    "  -V, --version         print the version\n");
 }
 
-static __attribute__((noreturn, format(printf, 2, 3))) void
-die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "rtcs-code: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(code);
-}
-
 static __attribute__((noreturn)) void
 die_cause(int code, char *cause)
 {
-	die(code, "%s", cause);
+	log_die(code, "%s", cause);
 }
 
 /*
@@ -85,13 +73,13 @@ read_payload_stdin(size_t *len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			die(EXIT_IOERR, "cannot read standard input: %s", strerror(errno));
+			log_die(EXIT_IOERR, "cannot read standard input: %s", strerror(errno));
 		if (n == 0)
 			break;
 		off += (size_t)n;
 	}
 	if (off == CODE_MAX_INPUT)
-		die(EXIT_DATAERR, "payload too long (over %d bytes)", CODE_MAX_INPUT);
+		log_die(EXIT_DATAERR, "payload too long (over %d bytes)", CODE_MAX_INPUT);
 	if (off > 0 && buf[off - 1] == '\n')
 		off--;
 	if (off > 0 && buf[off - 1] == '\r')
@@ -159,15 +147,15 @@ render_to_file(const struct code_opts *o, const struct qr_code *qr, const char *
 	FILE *fp;
 
 	if ((fp = fopen(o->output, "wb")) == NULL)
-		die(EXIT_IOERR, "cannot write %s: %s", o->output, strerror(errno));
+		log_die(EXIT_IOERR, "cannot write %s: %s", o->output, strerror(errno));
 	if (render(o, qr, payload, len, fp, &cause) != 0) {
 		fclose(fp);
 		unlink(o->output);
-		die(EXIT_IOERR, "%s: %s", o->output, cause);
+		log_die(EXIT_IOERR, "%s: %s", o->output, cause);
 	}
 	if (fclose(fp) != 0) {
 		unlink(o->output);
-		die(EXIT_IOERR, "cannot write %s: %s", o->output, strerror(errno));
+		log_die(EXIT_IOERR, "cannot write %s: %s", o->output, strerror(errno));
 	}
 }
 
@@ -192,7 +180,7 @@ print_json(const struct code_opts *o, const struct qr_code *qr, const char *payl
 	free(s);
 	cJSON_Delete(obj);
 	if (fflush(stdout) != 0)
-		die(EXIT_IOERR, "cannot write: %s", strerror(errno));
+		log_die(EXIT_IOERR, "cannot write: %s", strerror(errno));
 }
 
 static long long
@@ -202,7 +190,7 @@ number_arg(const char *opt, const char *s, long long min, long long max)
 	char *cause = NULL;
 
 	if (opt_number(s, min, max, &v, &cause) != 0)
-		die(EXIT_USAGE, "%s: %s", opt, cause);
+		log_die(EXIT_USAGE, "%s: %s", opt, cause);
 	return v;
 }
 
@@ -231,7 +219,7 @@ parse_options(int argc, char **argv, struct code_opts *o)
 		switch (c) {
 		case 't':
 			if ((o->type = opt_choice(optarg, code_types, &cause)) < 0)
-				die(EXIT_USAGE, "-t: %s", cause);
+				log_die(EXIT_USAGE, "-t: %s", cause);
 			break;
 		case 'o':
 			o->output = optarg;
@@ -244,35 +232,19 @@ parse_options(int argc, char **argv, struct code_opts *o)
 			break;
 		case 'l':
 			if ((ec = qr_ec_parse(optarg)) < 0)
-				die(EXIT_USAGE, "-l: '%s' is not one of L, M, Q, H", optarg);
+				log_die(EXIT_USAGE, "-l: '%s' is not one of L, M, Q, H", optarg);
 			o->ec = (enum qr_ec)ec;
 			break;
 		case 'D':
 			o->depth = (int)number_arg("--depth", optarg, 1, 8);
 			if (o->depth != 1 && o->depth != 8)
-				die(EXIT_USAGE, "--depth: '%s' is not 1 or 8", optarg);
+				log_die(EXIT_USAGE, "--depth: '%s' is not 1 or 8", optarg);
 			break;
 		case 'J':
 			o->json = 1;
 			break;
-		case 'q':
-			log_set_level(LOG_LEVEL_QUIET);
-			break;
-		case 'v':
-			log_set_level(log_get_level() + 1);
-			break;
-		case 'h':
-			usage(stdout);
-			exit(EXIT_OK);
-		case 'V':
-			printf("rtcs-code %s\n", RTCS_VERSION);
-			exit(EXIT_OK);
-		case ':':
-			die(EXIT_USAGE, "option %s needs an argument (see --help)", argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				die(EXIT_USAGE, "unknown option -%c (see --help)", optopt);
-			die(EXIT_USAGE, "unknown option %s (see --help)", argv[optind - 1]);
+			getopt_std(c, argv, usage);
 		}
 	}
 }
@@ -288,15 +260,15 @@ main(int argc, char **argv)
 	log_init("rtcs-code", LOG_LEVEL_WARN);
 	parse_options(argc, argv, &o);
 	if (argc - optind > 1)
-		die(EXIT_USAGE, "one payload only (see --help)");
+		log_die(EXIT_USAGE, "one payload only (see --help)");
 	if (o.type < 0)
 		o.type = default_type(o.output);
 	if (o.json && o.output != NULL && strcmp(o.output, "-") == 0)
-		die(EXIT_USAGE, "--json prints on standard output: write the code with -o FILE");
+		log_die(EXIT_USAGE, "--json prints on standard output: write the code with -o FILE");
 	if (o.output != NULL && strcmp(o.output, "-") == 0)
 		o.output = NULL;
 	if (!o.json && o.output == NULL && o.type == T_PNG && isatty(STDOUT_FILENO))
-		die(EXIT_USAGE, "not writing a PNG to a terminal: use -o FILE or -t utf8");
+		log_die(EXIT_USAGE, "not writing a PNG to a terminal: use -o FILE or -t utf8");
 
 	if (optind == argc || strcmp(argv[optind], "-") == 0)
 		payload = read_payload_stdin(&len);

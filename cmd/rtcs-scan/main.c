@@ -11,6 +11,7 @@
 
 #include "exitcode.h"
 #include "json.h"
+#include "getopt_std.h"
 #include "log.h"
 #include "opt.h"
 #include "scan.h"
@@ -55,19 +56,6 @@ usage(FILE *fp)
 	    "  -h, --help            this help\n"
 	    "  -V, --version         print the version\n"
 	    "Exit: 0 found, 1 none found, 64 usage, 65 bad image, 66 missing file, 74 I/O error.\n");
-}
-
-static __attribute__((noreturn, format(printf, 2, 3))) void
-die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "rtcs-scan: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(code);
 }
 
 static int
@@ -157,7 +145,7 @@ print_input(const struct scan_opts *o, const struct scan_input *in)
 		}
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
-		die(EXIT_IOERR, "cannot write: %s", strerror(errno));
+		log_die(EXIT_IOERR, "cannot write: %s", strerror(errno));
 	if (in->status == EXIT_NO)
 		log_warnx("%s", in->cause);
 	else if (in->status != EXIT_OK)
@@ -200,7 +188,7 @@ parse_options(int argc, char **argv, struct scan_opts *o)
 			else if (strcmp(optarg, "all") == 0)
 				o->which = QR_DECODE_ALL;
 			else
-				die(EXIT_USAGE, "--symbols: '%s' is not one of: qr, all", optarg);
+				log_die(EXIT_USAGE, "--symbols: '%s' is not one of: qr, all", optarg);
 			break;
 		case 'J':
 			o->json = 1;
@@ -232,34 +220,18 @@ parse_options(int argc, char **argv, struct scan_opts *o)
 			break;
 		case 'T':
 			if (opt_seconds_ms(optarg, 1, 86400000, &ms, &cause) != 0)
-				die(EXIT_USAGE, "--timeout: %s", cause);
+				log_die(EXIT_USAGE, "--timeout: %s", cause);
 			o->sub.timeout = optarg;
 			break;
-		case 'q':
-			log_set_level(LOG_LEVEL_QUIET);
-			break;
-		case 'v':
-			log_set_level(log_get_level() + 1);
-			break;
-		case 'h':
-			usage(stdout);
-			exit(EXIT_OK);
-		case 'V':
-			printf("rtcs-scan %s\n", RTCS_VERSION);
-			exit(EXIT_OK);
-		case ':':
-			die(EXIT_USAGE, "option %s needs an argument (see --help)", argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				die(EXIT_USAGE, "unknown option -%c (see --help)", optopt);
-			die(EXIT_USAGE, "unknown option %s (see --help)", argv[optind - 1]);
+			getopt_std(c, argv, usage);
 		}
 	}
 	if (o->submit && o->sub.device == NULL)
-		die(EXIT_USAGE, "--submit needs --as DEVICE (see --help)");
+		log_die(EXIT_USAGE, "--submit needs --as DEVICE (see --help)");
 	if (!o->submit && (o->sub.device || o->sub.upload || o->sub.wait || o->sub.socket ||
 	    o->sub.keys || o->sub.session || o->sub.name || o->sub.timeout))
-		die(EXIT_USAGE, "--as, --upload, --wait, --socket, --keys, --session, --name and --timeout go with --submit");
+		log_die(EXIT_USAGE, "--as, --upload, --wait, --socket, --keys, --session, --name and --timeout go with --submit");
 }
 
 /* Runs "rtcs-transfer submit" for one payload; its exit code is ours. */
@@ -340,7 +312,7 @@ main(int argc, char **argv)
 	nfiles = argc - optind;
 	if (nfiles == 0) {
 		if (isatty(STDIN_FILENO))
-			die(EXIT_USAGE, "no input: name an image FILE or pipe one in (see --help)");
+			log_die(EXIT_USAGE, "no input: name an image FILE or pipe one in (see --help)");
 		files = stdin_only;
 		nfiles = 1;
 	}

@@ -4,6 +4,9 @@
 # Output goes to $(O) (default build/); binaries to $(O)/bin.
 # The first build writes $(O)/config.mk (tools/configure.sh): it installs
 # missing Debian packages when run as root, else prints the apt line and stops.
+# Packages come in tiers, each installed by the goals that need it:
+# tools/packages (make, make demo), tools/packages-check (make check),
+# tools/packages-clang (make fuzz, make sanitize), tools/packages-bench (make bench).
 
 # The first rule below is $(O)/config.mk; a bare "make" means "make all".
 .DEFAULT_GOAL := all
@@ -36,10 +39,13 @@ endif
 
 $(O)/config.mk: tools/configure.sh tools/packages
 	@mkdir -p $(O)
-	@sh tools/configure.sh > $@.tmp && mv $@.tmp $@
+	@sh tools/configure.sh --log $(O)/apt.log > $@.tmp && mv $@.tmp $@
 
 deps:
-	@sh tools/configure.sh > /dev/null
+	@sh tools/configure.sh --log $(O)/apt.log > /dev/null
+# The other tiers (apt-get's output in $(O)/apt.log, one line a step on the terminal).
+deps-check deps-clang deps-bench:
+	@sh tools/configure.sh --log $(O)/apt.log --install $(@:deps-%=%)
 
 COMMON_SRC = $(sort $(wildcard common/*.c))
 COMMON_OBJ = $(COMMON_SRC:%.c=$(O)/%.o)
@@ -75,12 +81,12 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "unit: $$t"; $$t; done
 
 BATS_JOBS ?= 1
-check: all unit
+check: all unit deps-check
 	RTCS_BIN=$(abspath $(O)/bin) RTCS_TOP=$(CURDIR) RTCS_O=$(O) PATH=$(abspath $(O)/bin):$$PATH \
 	  bats $(BATS_FLAGS) tests/
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
-sanitize:
+sanitize: deps-clang
 	$(MAKE) O=build/san OPT='-O1 -g -fno-omit-frame-pointer' \
 	  SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -116,5 +122,5 @@ clean:
 -include $(sort $(wildcard mk/*.mk))
 -include $(COMMON_OBJ:.o=.d) $(foreach p,$(PROGRAMS),$($(p)_OBJ:.o=.d))
 
-.PHONY: all check unit sanitize install uninstall clean deps
+.PHONY: all check unit sanitize install uninstall clean deps deps-check deps-clang deps-bench
 .DELETE_ON_ERROR:

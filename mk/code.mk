@@ -29,7 +29,7 @@ FUZZ_BIN = $(FUZZ_NAMES:%=$(O)/fuzz/%)
 FUZZ_COMMON = common/xmalloc.c common/log.c common/fsutil.c common/rand.c common/base32.c common/payload.c \
 	common/image.c common/image_png.c common/image_pnm.c common/qr_decode.c
 
-$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_COMMON) | $(O)/config.mk
+$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_COMMON) | $(O)/config.mk deps-clang
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_COMMON) $(PKG_LIBS) -lm
 

@@ -14,3 +14,22 @@ export NO_COLOR=1
 rtcs_tmpdir() {
 	mktemp -d /tmp/rtcs.XXXXXX
 }
+
+# require_cmd CMD PACKAGE: skips the test, saying why in one line, when CMD
+# is not installed (PACKAGE is the Debian package of tools/packages* that has it).
+require_cmd() {
+	command -v "$1" >/dev/null 2>&1 ||
+		skip "$1 not installed (Debian package $2, $(grep -lx -- "- $2" "$RTCS_TOP"/tools/packages* 2>/dev/null | head -n 1 | sed "s|^$RTCS_TOP/||"))"
+}
+
+# require_tier TIER: skips unless every package of tools/packages-TIER is installed.
+require_tier() {
+	local pkg missing=
+	while read -r pkg; do
+		case $pkg in ''|'#'*) continue ;; esac
+		pkg=${pkg#- }
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+			missing="$missing $pkg"
+	done <"$RTCS_TOP/tools/packages-$1"
+	[ -z "$missing" ] || skip "needs the $1 tier (make deps-$1):$missing not installed"
+}

@@ -1,8 +1,10 @@
 /* The command table of the client programs: common options, dispatch, help. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "client.h"
@@ -93,6 +95,22 @@ cli_options(const struct cli_cmd *cmd, char **shortopts)
 	return o;
 }
 
+/*
+ * getopt_long's '?': an unknown option, or a value given to one that takes
+ * none ("--json=1": optopt then holds the option's code, not a character).
+ */
+static int
+cli_bad_option(struct cli *cli, const char *word)
+{
+	const char *eq = strchr(word, '=');
+
+	if (optopt > 0 && optopt < 128 && isalnum(optopt))
+		return cli_usage_error(cli, "unknown option '-%c'", optopt);
+	if (strncmp(word, "--", 2) == 0 && eq != NULL)
+		return cli_usage_error(cli, "option '%.*s' takes no value", (int)(eq - word), word);
+	return cli_usage_error(cli, "unknown option '%s'", word);
+}
+
 /* One option: 0 to go on, -1 to stop with success (help, version), else an exit code. */
 static int
 cli_option(struct cli *cli, int c, const char *arg, char **argv)
@@ -132,9 +150,7 @@ cli_option(struct cli *cli, int c, const char *arg, char **argv)
 	case ':':
 		return cli_usage_error(cli, "option '%s' needs a value", argv[optind - 1]);
 	case '?':
-		if (optopt != 0)
-			return cli_usage_error(cli, "unknown option '-%c'", optopt);
-		return cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+		return cli_bad_option(cli, argv[optind - 1]);
 	}
 	if (cli->opt != NULL && cli->cmd != NULL)
 		return cli->opt(cli, c, arg);
@@ -198,16 +214,46 @@ cli_main(struct cli *cli, int argc, char **argv)
 	return c->exec(cli, n, argv);
 }
 
+static char *cli_unrepeat(const char *msg, const char *id);
+
+/* "cmd" or "cmd ID": what an error line is about. */
+static char *
+cli_what(const struct cli *cli, const char *id)
+{
+	const char *cmd = cli->cmd != NULL ? cli->cmd->name : NULL;
+
+	if (id == NULL)
+		id = cli->object;
+	if (cmd == NULL)
+		return id != NULL ? xstrdup(id) : NULL;
+	return id != NULL ? xprintf("%s %s", cmd, id) : xstrdup(cmd);
+}
+
+void
+cli_print(const char *prog, const char *what, const char *msg)
+{
+	if (what != NULL)
+		fprintf(stderr, "%s: %s: %s\n", prog, what, msg);
+	else
+		fprintf(stderr, "%s: %s\n", prog, msg);
+}
+
 int
 cli_error(const struct cli *cli, int exit, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
+	char *msg, *what = cli_what(cli, NULL);
 
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", cli->prog, msg);
+	if (cli->object != NULL) {	/* WHAT names it already */
+		char *m = cli_unrepeat(msg, cli->object);
+		free(msg);
+		msg = m;
+	}
+	cli_print(cli->prog, what, msg);
+	free(what);
 	free(msg);
 	return exit;
 }
@@ -225,19 +271,140 @@ cli_client(struct cli *cli)
 	return c;
 }
 
+/* Our words for the server's codes whose own message is only the code and the id. */
+static const struct {
+	const char	*code;
+	const char	*why;
+} cli_whys[] = {
+	{ "bad_state", "the transfer is not at that step" },
+	{ "transfer_ended", "the transfer is over" },
+	{ "expired", "the code has expired" },
+	{ "already_claimed", "another device scanned the code first" },
+	{ "code_mismatch", "the image data does not match the code (a failed attempt)" },
+	{ "wrong_device", "the code was issued for another device (a failed attempt)" },
+	{ "match_mismatch", "wrong match code (a failed attempt)" },
+	{ "too_many_attempts", "too many failed attempts: the code is burnt" },
+	{ "rejected", "the transfer was rejected" },
+	{ "cancelled", "the transfer was cancelled" },
+};
+
+/* Appends s[0..n) to *out. */
+static void
+cli_cat(char **out, size_t *len, const char *s, size_t n)
+{
+	*out = xrealloc(*out, *len + n + 1);
+	memcpy(*out + *len, s, n);
+	*len += n;
+	(*out)[*len] = '\0';
+}
+
+/*
+ * msg without id: "transfer ID: x" is "x", "no transfer ID" is "no such
+ * transfer", "session ID" is "the session", a bare ID is "it".
+ */
+static char *
+cli_unrepeat(const char *msg, const char *id)
+{
+	static const char *const objs[] = { "transfer", "session", "invite", NULL };
+	const char *p = msg, *hit, *obj = NULL;
+	size_t idlen = strlen(id), len = 0, k, olen = 0;
+	char *out = xstrdup("");
+	int i;
+
+	while ((hit = strstr(p, id)) != NULL) {
+		obj = NULL;
+		for (i = 0; objs[i] != NULL && obj == NULL; i++) {
+			olen = strlen(objs[i]);
+			if ((size_t)(hit - p) >= olen + 1 && hit[-1] == ' ' &&
+			    strncmp(hit - olen - 1, objs[i], olen) == 0)
+				obj = objs[i];
+		}
+		k = (size_t)(hit - p) - (obj != NULL ? olen + 1 : 0);
+		if (obj != NULL && hit - olen - 1 == msg && strncmp(hit + idlen, ": ", 2) == 0) {
+			p = hit + idlen + 2;	/* a leading "transfer ID: " */
+			continue;
+		}
+		if (obj != NULL && k >= 3 && strncmp(p + k - 3, "no ", 3) == 0) {
+			cli_cat(&out, &len, p, k);
+			cli_cat(&out, &len, "such ", 5);
+			cli_cat(&out, &len, obj, olen);
+		} else if (obj != NULL) {
+			cli_cat(&out, &len, p, k);
+			cli_cat(&out, &len, "the ", 4);
+			cli_cat(&out, &len, obj, olen);
+		} else {
+			cli_cat(&out, &len, p, k);
+			cli_cat(&out, &len, "it", 2);
+		}
+		p = hit + idlen;
+	}
+	cli_cat(&out, &len, p, strlen(p));
+	return out;
+}
+
+char *
+cli_why(const struct client_err *err, const char *id)
+{
+	size_t i;
+
+	for (i = 0; err->status != 0 && i < sizeof cli_whys / sizeof cli_whys[0]; i++)
+		if (strcmp(err->code, cli_whys[i].code) == 0)
+			return xstrdup(cli_whys[i].why);
+	if (err->msg == NULL)
+		return xstrdup("failed");
+	if (id == NULL || *id == '\0')
+		return xstrdup(err->msg);
+	return cli_unrepeat(err->msg, id);
+}
+
 int
-cli_fail(const struct cli *cli, const char *what, struct client_err *err)
+cli_fail_as(const char *prog, const char *what, const char *id, struct client_err *err)
 {
 	int exit = err->exit ? err->exit : EXIT_SOFTWARE;
+	char *why = cli_why(err, id);
 
-	if (what != NULL && err->status != 0)	/* the server answered about what */
-		cli_error(cli, exit, "%s: %s", what, err->msg ? err->msg : "failed");
-	else
-		cli_error(cli, exit, "%s", err->msg ? err->msg : "failed");
+	cli_print(prog, what, why);
 	if (err->code[0] != '\0')
 		log_debug("HTTP %ld, error code %s", err->status, err->code);
+	free(why);
 	client_err_clear(err);
 	return exit;
+}
+
+int
+cli_fail(struct cli *cli, const char *id, struct client_err *err)
+{
+	char *what = cli_what(cli, id);
+	int rc;
+
+	rc = cli_fail_as(cli->prog, what, id != NULL ? id : cli->object, err);
+	free(what);
+	return rc;
+}
+
+/* path made absolute (the directory need not exist); newly allocated. */
+static char *
+cli_absolute(const char *path)
+{
+	char *cwd, *p;
+
+	if (path[0] == '/' || (cwd = getcwd(NULL, 0)) == NULL)
+		return xstrdup(path);
+	p = xprintf("%s/%s", cwd, strncmp(path, "./", 2) == 0 ? path + 2 : path);
+	free(cwd);
+	return p;
+}
+
+char *
+cli_hint_prefix(const char *prog, const char *socket, const char *keys)
+{
+	char *sock = socket ? cli_absolute(socket) : NULL, *dir = keys ? cli_absolute(keys) : NULL;
+	char *p = xprintf("%s%s%s%s%s", prog, sock ? " -S " : "", sock ? sock : "",
+	    dir ? " --keys " : "", dir ? dir : "");
+
+	free(sock);
+	free(dir);
+	return p;
 }
 
 char *

@@ -40,6 +40,7 @@ struct cli {
 	int		 level;		/* log level: -q / -v */
 	long long	 timeout_ms;	/* 0 if not given */
 	const struct cli_cmd *cmd;
+	const char	*object;	/* the id the command acts on, for messages */
 };
 
 struct client;
@@ -53,11 +54,27 @@ int	cli_usage_error(const struct cli *, const char *fmt, ...)
 
 /* The client for -S / $RTCS_SOCKET with --timeout; NULL after printing why. */
 struct client *cli_client(struct cli *);
-/* Prints "prog: what: message" for a failed call and returns its exit code. */
-int	cli_fail(const struct cli *, const char *what, struct client_err *);
-/* Prints "prog: message" on stderr and returns exit. */
+/*
+ * Every error is one line "prog: WHAT: WHY" on stderr. WHAT is the command
+ * and the id it acts on ("confirm T..."; cli->object, or id if not NULL);
+ * WHY never repeats that id and never shows a raw server code.
+ */
+/* A failed call: prints it and returns its exit code (err is cleared). */
+int	cli_fail(struct cli *, const char *id, struct client_err *);
+/* The same for a program without a command table (rtcs-scan's submit mode). */
+int	cli_fail_as(const char *prog, const char *what, const char *id, struct client_err *);
+/* Prints "prog: what: msg" (what NULL: "prog: msg") on stderr. */
+void	cli_print(const char *prog, const char *what, const char *msg);
+/* Prints "prog: WHAT: message" on stderr and returns exit. */
 int	cli_error(const struct cli *, int exit, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* Why a call failed, for people: the server's words without the id, or ours for its code. */
+char	*cli_why(const struct client_err *, const char *id);
+/*
+ * "PROG [-S SOCKET] [--keys DIR]" for a hint line that pastes in another
+ * terminal: the socket and key directory given on our command line, made absolute.
+ */
+char	*cli_hint_prefix(const char *prog, const char *socket, const char *keys);
 /* The key directory (--keys, $RTCS_KEYS, default), newly allocated. */
 char	*cli_keys_dir(const struct cli *);
 /*

@@ -1,9 +1,15 @@
 /* The HTTP client of rtcs-serve: libcurl on the UNIX socket, JSON, and the exit-code mapping. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -18,6 +24,9 @@ struct client {
 	CURL		*curl;
 	char		*socket;
 	long long	 timeout_ms;
+	int		 checked;	/* the socket's directory was found safe */
+	volatile int	 fd;		/* the connection's socket, -1 if none (client_interrupt) */
+	volatile sig_atomic_t stop;	/* client_interrupt was called */
 	char		 errbuf[CURL_ERROR_SIZE];
 };
 
@@ -132,6 +141,7 @@ client_new(const char *socket_path, long long timeout_ms)
 	}
 	c->socket = xstrdup(socket_path);
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : CLIENT_DEFAULT_TIMEOUT_MS;
+	c->fd = -1;
 	return c;
 }
 
@@ -237,8 +247,10 @@ client_curl_err(struct client *c, CURLcode rc, long long timeout_ms, struct clie
 	switch (rc) {
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
-		client_err_set(err, EXIT_UNAVAILABLE, "cannot reach rtcs-serve at %s: %s",
-		    c->socket, oserr ? strerror((int)oserr) : detail);
+		/* A socket we may not open is a refusal, not an absent server. */
+		client_err_set(err, oserr == EACCES || oserr == EPERM ? EXIT_NOPERM : EXIT_UNAVAILABLE,
+		    "cannot reach rtcs-serve at %s: %s", c->socket,
+		    oserr ? strerror((int)oserr) : detail);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
 		client_err_set(err, EXIT_TIMEOUT, "timed out after %lld.%03lld s",
@@ -306,6 +318,82 @@ client_headers(const char *token, int has_body, int stream)
 	return h;
 }
 
+/*
+ * Before a request: a socket that is another user's is refused (its server
+ * would close the connection unanswered), and a token is sent only through a
+ * socket whose directory is ours, 0700 and not a symlink, as tmux's client
+ * checks (design.md 8.1). A missing socket or directory is left to connect().
+ */
+static int
+client_check_socket(struct client *c, int with_token, struct client_err *err)
+{
+	char *copy, *dir;
+	struct stat st;
+	int rc = 0;
+
+	if (stat(c->socket, &st) == 0 && st.st_uid != getuid()) {
+		client_err_set(err, EXIT_NOPERM, "cannot use %s: the socket belongs to uid %u, not to us",
+		    c->socket, (unsigned)st.st_uid);
+		return -1;
+	}
+	if (!with_token || c->checked)
+		return 0;
+	copy = xstrdup(c->socket);
+	dir = dirname(copy);
+	if (lstat(dir, &st) != 0) {
+		free(copy);
+		return 0;
+	}
+	if (S_ISLNK(st.st_mode))
+		client_err_set(err, EXIT_NOPERM, "will not send a token through %s: its directory %s "
+		    "is a symbolic link", c->socket, dir);
+	else if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077) != 0)
+		client_err_set(err, EXIT_NOPERM, "will not send a token through %s: its directory %s "
+		    "is not ours with mode 0700 (mode %04o, uid %u)", c->socket, dir,
+		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+	else
+		c->checked = 1;
+	rc = c->checked ? 0 : -1;
+	free(copy);
+	return rc;
+}
+
+/* Keeps the connection's socket, for client_interrupt; refuses a new one once stopped. */
+static int
+client_sockopt(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	struct client *c = arg;
+
+	(void)purpose;
+	c->fd = fd;
+	return c->stop ? CURL_SOCKOPT_ERROR : CURL_SOCKOPT_OK;
+}
+
+/* curl closes the connection: its number may be reused, forget it first. */
+static int
+client_closesocket(void *arg, curl_socket_t fd)
+{
+	struct client *c = arg;
+
+	if (c->fd == fd)
+		c->fd = -1;
+	return close(fd);
+}
+
+void
+client_interrupt(struct client *c)
+{
+	c->stop = 1;
+	if (c->fd >= 0)
+		shutdown(c->fd, SHUT_RDWR);
+}
+
+int
+client_interrupted(const struct client *c)
+{
+	return c->stop != 0;
+}
+
 /* Runs one request on the reused handle; fills err on a transport error. */
 static int
 client_perform(struct client *c, const char *method, const char *path, const char *token,
@@ -315,6 +403,10 @@ client_perform(struct client *c, const char *method, const char *path, const cha
 	char *url = xprintf("http://rtcs%s", path);
 	CURLcode rc;
 
+	if (client_check_socket(c, token != NULL, err) != 0) {
+		free(url);
+		return -1;
+	}
 	h = client_headers(token, body != NULL, s->cb != NULL);
 	s->curl = c->curl;
 	c->errbuf[0] = '\0';
@@ -327,6 +419,10 @@ client_perform(struct client *c, const char *method, const char *path, const cha
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, client_write);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)CLIENT_DEFAULT_TIMEOUT_MS);
+	curl_easy_setopt(c->curl, CURLOPT_SOCKOPTFUNCTION, client_sockopt);
+	curl_easy_setopt(c->curl, CURLOPT_SOCKOPTDATA, c);
+	curl_easy_setopt(c->curl, CURLOPT_CLOSESOCKETFUNCTION, client_closesocket);
+	curl_easy_setopt(c->curl, CURLOPT_CLOSESOCKETDATA, c);
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	if (body != NULL) {
 		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);

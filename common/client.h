@@ -44,6 +44,13 @@ int	 client_call(struct client *, const char *method, const char *path,
 int	 client_stream(struct client *, const char *path, const char *token,
 	    long long timeout_ms, client_line_cb cb, void *arg, struct client_err *err);
 
+/*
+ * From another thread: ends the request c is running (a stream) at once, by
+ * shutting its socket down, and every later one. client_interrupted then says so.
+ */
+void	 client_interrupt(struct client *);
+int	 client_interrupted(const struct client *);
+
 /* The exit code for an HTTP status and the server's error code (may be NULL). */
 int	 client_exit_for(long status, const char *code);
 /* Fills err with a local failure (exit code and message). */

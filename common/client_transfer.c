@@ -46,6 +46,29 @@ transfer_state_reached(const char *state, const char *want)
 	return transfer_state_rank(state) >= transfer_state_rank(want) && transfer_state_rank(want) >= 0;
 }
 
+const char *
+transfer_reason_text(const char *reason)
+{
+	static const struct { const char *code, *text; } reasons[] = {
+		{ "expired", "its code expired" },
+		{ "cancelled", "it was cancelled" },
+		{ "rejected_by_origin", "the origin device rejected it" },
+		{ "rejected_by_peer", "a peer rejected it" },
+		{ "code_mismatch", "the image data did not match the code" },
+		{ "too_many_attempts", "too many failed attempts burnt its code" },
+		{ "session_ended", "the session ended" },
+		{ "origin_gone", "the origin device left the session" },
+		{ "interrupted", "rtcs-serve stopped before the switch" },
+		{ "internal", "rtcs-serve had an internal error" },
+	};
+	size_t i;
+
+	for (i = 0; reason != NULL && i < sizeof reasons / sizeof reasons[0]; i++)
+		if (strcmp(reason, reasons[i].code) == 0)
+			return reasons[i].text;
+	return reason != NULL ? reason : "";
+}
+
 int
 transfer_get(struct client *c, const char *id, cJSON **out, struct client_err *err)
 {

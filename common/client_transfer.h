@@ -17,6 +17,8 @@ int	 transfer_state_rank(const char *state);	/* -1 if unknown */
 int	 transfer_state_terminal(const char *state);
 /* Whether state satisfies "--for want" (want "failed" only by failing). */
 int	 transfer_state_reached(const char *state, const char *want);
+/* A failed transfer's reason code in words ("" for ""; an unknown code as it is). */
+const char *transfer_reason_text(const char *reason);
 
 /*
  * The secret DEVICE presents for transfer id: its channel token for session

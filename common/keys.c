@@ -45,7 +45,13 @@ keys_read(const char *dir, const char *device, const char *ext, char **data, int
 	size_t len;
 	int fd, rc = -1;
 
-	if (stat(dir, &st) == 0 && keys_private(&st, dir, "key directory", cause) != 0) {
+	if (stat(dir, &st) != 0) {
+		*why = errno == ENOENT ? KEYS_MISSING : 0;
+		*cause = errno == ENOENT ? xprintf("no key directory %s (give --keys DIR or set "
+		    "RTCS_KEYS)", dir) : xprintf("cannot read %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (keys_private(&st, dir, "key directory", cause) != 0) {
 		*why = KEYS_UNSAFE;
 		return -1;
 	}
@@ -53,7 +59,7 @@ keys_read(const char *dir, const char *device, const char *ext, char **data, int
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
 		if (errno == ENOENT) {
 			*why = KEYS_MISSING;
-			*cause = xprintf("no %s for device %s in %s", ext, device, dir);
+			*cause = xprintf("%s has no %s in %s (no file %s)", device, ext, dir, path);
 		} else
 			*cause = xprintf("cannot read %s: %s", path, strerror(errno));
 	} else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
@@ -74,12 +80,27 @@ keys_read(const char *dir, const char *device, const char *ext, char **data, int
 	return rc;
 }
 
+/* Whether line is "KEY SECRET": two words of printable characters, one space between. */
+static int
+keys_line_valid(const char *line, const char **sp)
+{
+	const char *p;
+
+	if ((*sp = strchr(line, ' ')) == NULL || *sp == line || (*sp)[1] == '\0')
+		return 0;
+	for (p = line; *p != '\0'; p++)
+		if ((p != *sp && (unsigned char)*p <= ' ') || (unsigned char)*p >= 0x7f)
+			return 0;
+	return 1;
+}
+
 int
 keys_get(const char *dir, const char *device, const char *ext, const char *key,
     char **value, char **key_out, int *why, char **cause)
 {
-	char *data, *line, *save = NULL, *sp, *found = NULL, *fkey = NULL;
-	int n = 0;
+	char *data, *line, *save = NULL, *found = NULL, *fkey = NULL;
+	const char *sp;
+	int n = 0, lineno = 0;
 
 	*why = 0;
 	if (!name_valid(device)) {
@@ -89,16 +110,24 @@ keys_get(const char *dir, const char *device, const char *ext, const char *key,
 	if (keys_read(dir, device, ext, &data, why, cause) != 0)
 		return -1;
 	for (line = strtok_r(data, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		if ((sp = strchr(line, ' ')) == NULL)
-			continue;
-		*sp = '\0';
-		if (key != NULL && strcmp(line, key) != 0)
+		lineno++;
+		if (!keys_line_valid(line, &sp)) {
+			*why = KEYS_BAD;
+			*cause = xprintf("%s/%s.%s: line %d is not \"%s SECRET\"", dir, device, ext,
+			    lineno, strcmp(ext, "claim") == 0 ? "TRANSFER-ID" : "ID");
+			free(data);
+			free(found);
+			free(fkey);
+			return -1;
+		}
+		if (key != NULL && (strncmp(line, key, (size_t)(sp - line)) != 0 ||
+		    key[sp - line] != '\0'))
 			continue;
 		n++;
 		free(found);
 		free(fkey);
 		found = xstrdup(sp + 1);
-		fkey = xstrdup(line);
+		fkey = xstrndup(line, (size_t)(sp - line));
 	}
 	free(data);
 	if (n == 1) {
@@ -113,10 +142,12 @@ keys_get(const char *dir, const char *device, const char *ext, const char *key,
 	free(fkey);
 	if (n == 0) {
 		*why = KEYS_MISSING;
-		*cause = key ? xprintf("no %s for device %s and %s in %s", ext, device, key, dir)
-		    : xprintf("no %s for device %s in %s", ext, device, dir);
+		*cause = key ? xprintf("%s/%s.%s has no %s for %s %s", dir, device, ext, ext,
+		    key[0] == 'S' ? "session" : key[0] == 'T' ? "transfer" : "invite", key)
+		    : xprintf("%s/%s.%s holds no %s", dir, device, ext, ext);
 	} else
-		*cause = xprintf("device %s has %d %s entries in %s: name the session", device, n, ext, dir);
+		*cause = xprintf("%s/%s.%s holds %d %ss: say which session (--session)", dir,
+		    device, ext, n, ext);
 	return -1;
 }
 
@@ -215,7 +246,13 @@ out:
 int
 keys_exit_code(int why)
 {
-	if (why == KEYS_MISSING)
+	switch (why) {
+	case KEYS_MISSING:
 		return EXIT_NOINPUT;
-	return why == KEYS_UNSAFE ? EXIT_NOPERM : EXIT_IOERR;
+	case KEYS_UNSAFE:
+		return EXIT_NOPERM;
+	case KEYS_BAD:
+		return EXIT_DATAERR;
+	}
+	return EXIT_IOERR;
 }

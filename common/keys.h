@@ -9,11 +9,12 @@
 /* Why keys_get failed, besides a plain error (0). */
 #define KEYS_MISSING	1	/* no such file or entry */
 #define KEYS_UNSAFE	2	/* the file or directory is open to others or not ours */
+#define KEYS_BAD	3	/* a line of the file is not "KEY SECRET" */
 
 /*
  * Looks up key (a session or transfer id) in DIR/DEVICE.EXT. With key NULL the
  * file must hold exactly one entry; its key is returned in *key_out if asked.
- * Returns 0, or -1 with *cause and *why (0, KEYS_MISSING or KEYS_UNSAFE).
+ * Returns 0, or -1 with *cause and *why (0, KEYS_MISSING, KEYS_UNSAFE or KEYS_BAD).
  */
 int	keys_get(const char *dir, const char *device, const char *ext, const char *key,
 	    char **value, char **key_out, int *why, char **cause);
@@ -23,6 +24,6 @@ int	keys_get(const char *dir, const char *device, const char *ext, const char *k
  */
 int	keys_put(const char *dir, const char *device, const char *ext, const char *key,
 	    const char *value, char **cause);
-/* The exit code for keys_get's why: 66 missing, 77 unsafe, else 74. */
+/* The exit code for keys_get's why: 66 missing, 77 unsafe, 65 bad, else 74. */
 int	keys_exit_code(int why);
 #endif

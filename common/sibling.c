@@ -38,7 +38,14 @@ sibling_program(const char *name)
 int
 sibling_run(char *const argv[], const void *stdin_data, size_t len, char **cause)
 {
-	char *prog = sibling_program(argv[0]);
+	return sibling_run_as(argv[0], argv, stdin_data, len, cause);
+}
+
+int
+sibling_run_as(const char *name, char *const argv[], const void *stdin_data, size_t len,
+    char **cause)
+{
+	char *prog = sibling_program(name);
 	posix_spawn_file_actions_t fa;
 	void (*oldpipe)(int);
 	int pfd[2] = { -1, -1 }, status, rc;

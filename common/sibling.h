@@ -11,4 +11,7 @@ char	*sibling_program(const char *name);
  * or -1 with *cause if it could not be started or died of a signal.
  */
 int	sibling_run(char *const argv[], const void *stdin_data, size_t len, char **cause);
+/* The same for program name, with argv[0] as the caller chose it (the name it says it runs under). */
+int	sibling_run_as(const char *name, char *const argv[], const void *stdin_data, size_t len,
+	    char **cause);
 #endif

@@ -70,7 +70,7 @@ new_session() {
 	run rtcs-session -S "$T/nothing/sock" list
 	assert_failure 69
 	[ "${#lines[@]}" -eq 1 ]
-	assert_output "rtcs-session: cannot reach rtcs-serve at $T/nothing/sock: No such file or directory"
+	assert_output "rtcs-session: list: cannot reach rtcs-serve at $T/nothing/sock: No such file or directory"
 	RTCS_SOCKET=$T/nothing/sock run rtcs-session new alice@alice-phone --keys "$T/keys"
 	assert_failure 69
 }
@@ -313,7 +313,7 @@ new_session() {
 	run rtcs-session send "$SID" --as nobody-here hi
 	assert_failure 66
 	[ "${#lines[@]}" -eq 1 ]
-	assert_output --partial "no token for device nobody-here"
+	assert_output "rtcs-session: send $SID: nobody-here has no token in $RTCS_KEYS (no file $RTCS_KEYS/nobody-here.token)"
 	run rtcs-session attach "$SID" --as nobody-here </dev/null
 	assert_failure 66
 }

@@ -57,15 +57,27 @@ teardown() {
 @test "the token is handed out exactly once: the second fetch is 410 gone" {
 	two_devices
 	push_code --proof scanner --confirm none
-	run scan alice-tablet --json
+	claim=ABCDEFGHIJKLMNOPQRSTUVWXYZ	# what a scanner chooses and keeps before it asks
+	run api POST "/v1/transfers/$TID/image" "{\"device\":\"alice-tablet\",\"payload\":\"$P\",\"claim\":\"$claim\"}"
 	assert_success
-	claim=$(awk -v t="$TID" '$1 == t { print $2 }' "$(keys alice-tablet)/alice-tablet.claim")
 	run api_code GET "/v1/transfers/$TID/token" - "$claim"
 	assert_output --regexp '^200 .*"token":"[A-Z2-7]{26}"'
 	run api_code GET "/v1/transfers/$TID/token" - "$claim"
 	assert_output --regexp '^410 .*"code":"gone"'
 	run rtcs-transfer --keys "$(keys alice-tablet)" wait "$TID" --as alice-tablet
-	assert_failure 1
+	assert_success	# it holds no claim: nothing to collect
+}
+
+@test "a scan that moves the session stores the new device's token in the same command" {
+	two_devices
+	push_code --proof scanner --confirm none
+	run scan alice-tablet
+	assert_success
+	assert_line --index 0 "$TID completed claimant"
+	assert_line "alice-tablet now speaks in session $SID"
+	[ -n "$(dev_token alice-tablet)" ]
+	assert_file_not_exist "$(keys alice-tablet)/alice-tablet.claim"
+	rtcs-session --keys "$(keys alice-tablet)" send "$SID" --as alice-tablet "at once"
 }
 
 @test "push, proof scanner, confirm none: one scan moves the session" {
@@ -101,7 +113,7 @@ teardown() {
 	assert_success
 	run scan alice-tablet --upload --json
 	assert_success
-	[ "$(jq -r .state <<<"$output")" = completed ]
+	[ "$(jq -r .state <<<"${lines[0]}")" = completed ]
 	run rtcs-transfer --keys "$(keys alice-tablet)" wait "$TID" --as alice-tablet
 	assert_success
 	assert_session_on alice-tablet

@@ -27,7 +27,7 @@ attempts() {
 	forged_code
 	run scan alice-tablet
 	assert_failure 1
-	assert_output --partial code_mismatch
+	assert_output "rtcs-scan: submit $TID: the image data does not match the code (a failed attempt)"
 	[ "$(attempts)" = 4 ]
 	[ "$(tstate)" = issued ]
 	assert_session_on alice-phone
@@ -40,7 +40,7 @@ attempts() {
 	wrong=$(printf '%06d' $(( (10#$match + 1) % 1000000 )))
 	run rtcs-transfer --keys "$(keys alice-phone)" confirm "$TID" --as alice-phone --match "$wrong"
 	assert_failure 1
-	assert_output --partial match_mismatch
+	assert_output "rtcs-transfer: confirm $TID: wrong match code (a failed attempt)"
 	[ "$(attempts)" = 4 ]
 	[ "$(tstate)" = verified ]
 	assert_session_on alice-phone
@@ -59,7 +59,7 @@ attempts() {
 	done
 	run scan alice-tablet
 	assert_failure 1
-	assert_output --partial too_many_attempts
+	assert_output "rtcs-scan: submit $TID: too many failed attempts: the code is burnt"
 	[ "$(tstate)" = "failed too_many_attempts" ]
 	# even the right code is refused now
 	rtcs-code -t png -o "$K/code.png" "$P_GOOD"
@@ -86,7 +86,7 @@ attempts() {
 	assert_success
 	run scan mallory-phone
 	assert_failure 1
-	assert_output --partial already_claimed
+	assert_output "rtcs-scan: submit $TID: another device scanned the code first"
 	wait_grep "$RTCS_TEST_DIR/phone.out" '"event":"transfer.alert".*"reason":"already_claimed".*"device":"mallory-phone"'
 	run api GET /v1/events
 	assert_output --partial '"event":"transfer.alert"'
@@ -134,7 +134,7 @@ attempts() {
 	[ "$(tstate)" = "failed rejected_by_peer" ]
 	run rtcs-transfer --keys "$(keys alice-tablet)" wait "$TID" --as alice-tablet
 	assert_failure 1
-	assert_output --partial rejected_by_peer
+	assert_output --partial "rtcs-transfer: wait $TID: the transfer failed: a peer rejected it"
 	assert_session_on alice-phone
 }
 
@@ -146,7 +146,7 @@ attempts() {
 	[ "$(tstate)" = "failed session_ended" ]
 	run rtcs-transfer wait "$TID"
 	assert_failure 1
-	assert_output --partial session_ended
+	assert_output "rtcs-transfer: wait $TID: the transfer failed: the session ended"
 }
 
 @test "a device token naming another device: 403 (exit 77)" {

@@ -243,7 +243,7 @@ submit_payload(const struct scan_opts *o, const char *payload, const void *png, 
 	int n = 0, rc;
 
 #define ARG(flag, v) do { if (v) { argv[n++] = (char *)(flag); argv[n++] = (char *)(v); } } while (0)
-	argv[n++] = "rtcs-transfer";
+	argv[n++] = "rtcs-scan";	/* its messages then say rtcs-scan */
 	argv[n++] = "submit";
 	ARG("--as", so->device);
 	ARG("--socket", so->socket);
@@ -266,7 +266,7 @@ submit_payload(const struct scan_opts *o, const char *payload, const void *png, 
 	argv[n++] = (char *)payload;
 	argv[n] = NULL;
 	fflush(stdout);
-	if ((rc = sibling_run(argv, png, len, &cause)) < 0) {
+	if ((rc = sibling_run_as("rtcs-transfer", argv, png, len, &cause)) < 0) {
 		fprintf(stderr, "rtcs-scan: %s\n", cause);
 		free(cause);
 		return EXIT_SOFTWARE;

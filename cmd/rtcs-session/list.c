@@ -56,7 +56,7 @@ list_print(struct cli *cli, const cJSON *resp)
 	const cJSON *s, *list = cJSON_GetObjectItemCaseSensitive(resp, "sessions");
 
 	if (!cJSON_IsArray(list))
-		return cli_error(cli, EXIT_PROTOCOL, "list: rtcs-serve returned no session list");
+		return cli_error(cli, EXIT_PROTOCOL, "rtcs-serve returned no session list");
 	if (cli->json)
 		print_json(resp);
 	else
@@ -85,7 +85,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	else {
 		path = xprintf("/v1/sessions?state=%s", state);
 		if (client_call(c, "GET", path, NULL, NULL, &resp, &err) != 0)
-			rc = cli_fail(cli, "list", &err);
+			rc = cli_fail(cli, NULL, &err);
 		free(path);
 	}
 	if (rc == 0)
@@ -105,7 +105,7 @@ show_from_store(struct cli *cli, const char *id, cJSON **resp)
 	if ((rc = session_store_load(cli, NULL, &all, &log)) != 0)
 		return rc;
 	if ((s = cJSON_DetachItemFromObjectCaseSensitive(all, id)) == NULL)
-		rc = cli_error(cli, EXIT_NOINPUT, "%s: no such session in %s", id, sopts.store);
+		rc = cli_error(cli, EXIT_NOINPUT, "no such session in %s", sopts.store);
 	else {
 		*resp = cJSON_CreateObject();
 		cJSON_AddItemToObject(*resp, "session", s);
@@ -142,7 +142,7 @@ session_one(struct cli *cli, int argc, char **argv, const char *method)
 		free(path);
 	}
 	if (rc == 0 && !cJSON_IsObject(s = cJSON_GetObjectItemCaseSensitive(resp, "session")))
-		rc = cli_error(cli, EXIT_PROTOCOL, "%s: rtcs-serve returned no session", argv[0]);
+		rc = cli_error(cli, EXIT_PROTOCOL, "rtcs-serve returned no session");
 	else if (rc == 0 && cli->json)
 		print_json(resp);
 	else if (rc == 0 && show)

@@ -35,7 +35,7 @@ log_from_store(struct cli *cli, const char *sid)
 	if ((rc = session_store_load(cli, sid, &all, &log)) != 0)
 		return rc;
 	if (cJSON_GetObjectItemCaseSensitive(all, sid) == NULL)
-		rc = cli_error(cli, EXIT_NOINPUT, "%s: no such session in %s", sid, sopts.store);
+		rc = cli_error(cli, EXIT_NOINPUT, "no such session in %s", sopts.store);
 	else {
 		memset(&st, 0, sizeof st);
 		st.json = cli->json;
@@ -51,9 +51,9 @@ int
 cmd_log(struct cli *cli, int argc, char **argv)
 {
 	struct stream_state st;
-	struct client *c;
+	struct client *c, *lookup = NULL;
 	struct client_err err = { 0 };
-	char *path, *token = NULL;
+	char *path, *token = NULL, *hint = NULL;
 	int rc;
 
 	if (argc != 1)
@@ -73,9 +73,12 @@ cmd_log(struct cli *cli, int argc, char **argv)
 	memset(&st, 0, sizeof st);
 	st.json = cli->json;
 	st.stop_on_end = sopts.follow;
-	if (token != NULL)	/* a device follows its own stream */
+	if (token != NULL) {	/* a device follows its own stream; its hints as attach's */
 		path = session_stream_path(argv[0]);
-	else
+		st.token = token;
+		st.lookup = lookup = cli_client(cli);
+		st.hint = hint = cli_hint_prefix("rtcs-transfer", cli->socket, cli->keys);
+	} else
 		path = xprintf("/v1/sessions/%s/log?since=%lld%s", argv[0],
 		    sopts.since >= 0 ? sopts.since : 0, sopts.follow ? "&follow=1" : "");
 	rc = client_stream(c, path, token, cli->timeout_ms, print_stream_line, &st, &err);
@@ -84,12 +87,14 @@ cmd_log(struct cli *cli, int argc, char **argv)
 	else if (rc < 0)
 		rc = cli_fail(cli, argv[0], &err);
 	else if (rc == 0 && sopts.follow)	/* ended before the session did */
-		rc = cli_error(cli, EXIT_PROTOCOL, "%s: rtcs-serve ended the log instead of "
-		    "following it (it needs log?follow=1); try --follow --as DEVICE", argv[0]);
+		rc = cli_error(cli, EXIT_PROTOCOL, "rtcs-serve ended the log instead of "
+		    "following it (it needs log?follow=1); try --follow --as DEVICE");
 	else
 		rc = EXIT_OK;
 	free(path);
 	free(token);
+	free(hint);
+	client_free(lookup);
 	client_free(c);
 	return rc;
 }

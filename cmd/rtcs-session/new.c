@@ -74,9 +74,9 @@ cmd_new(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (client_call(c, "POST", "/v1/sessions", NULL, req, &resp, &err) != 0)
-		rc = cli_fail(cli, "new", &err);
+		rc = cli_fail(cli, NULL, &err);
 	else if ((sid = json_str(cJSON_GetObjectItemCaseSensitive(resp, "session"), "id")) == NULL)
-		rc = cli_error(cli, EXIT_PROTOCOL, "new: rtcs-serve returned no session id");
+		rc = cli_error(cli, EXIT_PROTOCOL, "rtcs-serve returned no session id");
 	else if ((rc = new_save_tokens(cli, sid, cJSON_GetObjectItemCaseSensitive(resp, "tokens"),
 	    argc, names, devices, dirs)) == 0)
 		new_print(cli, resp, sid);
@@ -114,7 +114,7 @@ cmd_join(struct cli *cli, int argc, char **argv)
 	if (client_call(c, "POST", path, NULL, req, &resp, &err) != 0)
 		rc = cli_fail(cli, argv[0], &err);
 	else if ((token = json_str(resp, "token")) == NULL)
-		rc = cli_error(cli, EXIT_PROTOCOL, "join: rtcs-serve returned no token");
+		rc = cli_error(cli, EXIT_PROTOCOL, "rtcs-serve returned no token");
 	else if ((rc = cli_device_put_in(cli, dir, device, "token", argv[0], token)) == 0) {
 		if (cli->json)
 			new_print(cli, resp, argv[0]);

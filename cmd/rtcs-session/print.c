@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "json.h"
 #include "session.h"
 #include "xmalloc.h"
@@ -53,8 +54,53 @@ print_participants(const cJSON *list)
 	}
 }
 
+/*
+ * Whether the device attached is the origin of a push transfer (it types the
+ * match code) rather than a peer (it consents); asked with the device's token.
+ */
+static int
+print_is_origin(const struct stream_state *st, const char *id)
+{
+	struct client_err err = { 0 };
+	cJSON *resp = NULL;
+	char *path;
+	const char *origin;
+	int yes = 1;	/* not known: the fuller hint */
+
+	if (st == NULL || st->lookup == NULL || id == NULL)
+		return yes;
+	path = xprintf("/v1/transfers/%s", id);
+	if (client_call(st->lookup, "GET", path, st->token, NULL, &resp, &err) == 0) {
+		origin = json_str(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+		    resp, "transfer"), "origin"), "device");
+		yes = origin != NULL && sopts.as != NULL && strcmp(origin, sopts.as) == 0;
+	}
+	client_err_clear(&err);
+	cJSON_Delete(resp);
+	free(path);
+	return yes;
+}
+
+/* A confirmation request, with the command that answers it as it pastes. */
 static void
-print_event(const cJSON *e)
+print_confirm(const cJSON *e, const struct stream_state *st)
+{
+	const char *id = str_or(e, "transfer", "?"), *claimant = str_or(e, "claimant", "?");
+	const char *hint = st != NULL && st->hint != NULL ? st->hint : "rtcs-transfer";
+	const char *as = sopts.as ? sopts.as : "DEVICE";
+	int push = strcmp(str_or(e, "direction", "push"), "push") == 0;
+
+	printf("transfer %s: %s asks to take over %s; ", id, claimant, str_or(e, "participant", "?"));
+	if (push && print_is_origin(st, id))
+		printf("type the match code %s shows after: %s confirm %s --as %s --match -", claimant,
+		    hint, id, as);
+	else
+		printf("consent: %s confirm %s --as %s; refuse: %s reject %s --as %s", hint, id, as,
+		    hint, id, as);
+}
+
+static void
+print_event(const cJSON *e, const struct stream_state *st)
 {
 	const char *ev = str_or(e, "event", "?");
 
@@ -70,10 +116,7 @@ print_event(const cJSON *e)
 	else if (strcmp(ev, "session.ended") == 0)
 		printf("session ended");
 	else if (strcmp(ev, "transfer.confirm") == 0)
-		printf("transfer %s: %s asks to take over %s; confirm with the match code it shows: "
-		    "rtcs-transfer confirm %s --as %s --match NNNNNN", str_or(e, "transfer", "?"),
-		    str_or(e, "claimant", "?"), str_or(e, "participant", "?"), str_or(e, "transfer", "?"),
-		    sopts.as ? sopts.as : "DEVICE");
+		print_confirm(e, st);
 	else if (strcmp(ev, "transfer.alert") == 0)
 		printf("ALERT: transfer %s: %s (device %s)", str_or(e, "transfer", "?"),
 		    str_or(e, "reason", "?"), str_or(e, "device", "?"));
@@ -94,6 +137,12 @@ print_event(const cJSON *e)
 void
 print_entry(const cJSON *entry)
 {
+	print_entry_in(entry, NULL);
+}
+
+void
+print_entry_in(const cJSON *entry, const struct stream_state *st)
+{
 	const char *type = str_or(entry, "type", "");
 
 	print_seq(entry);
@@ -104,7 +153,7 @@ print_entry(const cJSON *entry)
 		else
 			printf("<%s %s>", str_or(entry, "kind", "media"), str_or(entry, "media", ""));
 	} else if (strcmp(type, "event") == 0)
-		print_event(entry);
+		print_event(entry, st);
 	else
 		print_text(type);
 	putchar('\n');
@@ -164,7 +213,7 @@ print_stream_line(cJSON *line, void *arg)
 	if (st->json)
 		print_json(line);
 	else
-		print_entry(line);
+		print_entry_in(line, st);
 	fflush(stdout);
 	if (ev != NULL && strcmp(ev, "channel.closed") == 0) {
 		st->closed = 1;

@@ -41,6 +41,9 @@ int	session_check_id(struct cli *, const char *id);
 /* The path of a device's stream of session sid, from --since if given. */
 char	*session_stream_path(const char *sid);
 
+struct client;
+struct client_err;
+
 /* What a stream or log printer saw; its callback is print_stream_line. */
 struct stream_state {
 	int		 json;
@@ -48,13 +51,18 @@ struct stream_state {
 	int		 closed;	/* channel.closed seen: the stream's last line */
 	char		 reason[32];
 	long long	 last_seq;
+	/*
+	 * attach: the device's own client, token and the command prefix of its
+	 * hints, to tell a confirmation request's origin from a peer.
+	 */
+	struct client	*lookup;
+	const char	*token;
+	const char	*hint;		/* "rtcs-transfer [-S SOCK] [--keys DIR]" */
 };
 int	print_stream_line(cJSON *line, void *arg);
 /* The exit code for a stream that ended: 0 when it closed for good. */
 int	stream_exit(struct cli *, const char *what, const struct stream_state *, int rc,
 	    struct client_err *);
-struct client;
-struct client_err;
 /* Sends one text message as the device; 0 with *seq, or -1 with *err. */
 int	session_send_text(struct client *, const char *sid, const char *device,
 	    const char *token, const char *text, long long *seq, struct client_err *);
@@ -68,6 +76,8 @@ int	session_store_load(struct cli *, const char *log_sid, cJSON **sessions, cJSO
 /* Printing, whatever the object came from (server or store). */
 void	print_json(const cJSON *);
 void	print_entry(const cJSON *entry);
+/* The same with what a stream knows (hints that paste; NULL: none). */
+void	print_entry_in(const cJSON *entry, const struct stream_state *);
 void	print_session(const cJSON *session);
 void	print_session_line(const cJSON *session);
 #endif

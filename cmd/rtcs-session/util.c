@@ -37,6 +37,8 @@ session_check_id(struct cli *cli, const char *id)
 {
 	if (!payload_id_valid(id, 'S'))
 		return cli_error(cli, EXIT_DATAERR, "'%s' is not a session id", id);
+	if (cli->object == NULL)
+		cli->object = id;
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 /* rtcs-transfer show, list, confirm, reject and cancel: one call each. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "client_transfer.h"
@@ -20,9 +22,48 @@ transfer_secret(struct cli *cli, struct client *c, const char *device, const cha
 	if (transfer_device_secret(c, dir, device, NULL, id, secret, &kind, &err) != 0)
 		rc = cli_fail(cli, id, &err);
 	else if (*secret == NULL)
-		rc = cli_error(cli, EXIT_NOINPUT, "device %s has no token or claim for transfer %s in %s",
-		    device, id, dir);
+		rc = cli_error(cli, EXIT_NOINPUT, "%s has no token for the transfer's session and "
+		    "no claim on it in %s", device, dir);
 	free(dir);
+	return rc;
+}
+
+/*
+ * A refused call: for "not at that step", where the transfer stands and what
+ * it waits for, rather than the bare refusal.
+ */
+static int
+transfer_act_fail(struct cli *cli, struct client *c, const char *id, struct client_err *err)
+{
+	struct client_err e2 = { 0 };
+	const char *state, *reason, *why;
+	cJSON *t = NULL;
+	int rc;
+
+	if (strcmp(err->code, "bad_state") != 0 || transfer_get(c, id, &t, &e2) != 0) {
+		client_err_clear(&e2);
+		return cli_fail(cli, id, err);
+	}
+	state = json_str(t, "state") ? json_str(t, "state") : "?";
+	reason = json_str(t, "reason");
+	if (strcmp(state, "issued") == 0)
+		why = ": nobody has scanned its code yet";
+	else if (strcmp(state, "scanned") == 0)
+		why = ": it waits for the other device's image data (proof both)";
+	else if (strcmp(state, "verified") == 0)
+		why = ": it waits for the other confirmations";
+	else if (strcmp(state, "failed") == 0 && reason != NULL)
+		why = transfer_reason_text(reason);
+	else
+		why = "";
+	if (strcmp(state, "failed") == 0)
+		rc = cli_error(cli, err->exit ? err->exit : EXIT_SOFTWARE, "the transfer failed%s%s",
+		    *why ? ": " : "", why);
+	else
+		rc = cli_error(cli, err->exit ? err->exit : EXIT_SOFTWARE, "the transfer is %s%s",
+		    state, why);
+	client_err_clear(err);
+	cJSON_Delete(t);
 	return rc;
 }
 
@@ -44,9 +85,9 @@ transfer_act(struct cli *cli, const char *id, const char *method, const char *pa
 	if (device != NULL && (rc = transfer_secret(cli, c, device, id, &secret)) != 0)
 		goto out;
 	if (client_call(c, method, path, secret, body, &resp, &err) != 0)
-		rc = cli_fail(cli, id, &err);
+		rc = transfer_act_fail(cli, c, id, &err);
 	else if (!cJSON_IsObject(t = cJSON_GetObjectItemCaseSensitive(resp, "transfer")))
-		rc = cli_error(cli, EXIT_PROTOCOL, "%s: rtcs-serve returned no transfer", id);
+		rc = cli_error(cli, EXIT_PROTOCOL, "rtcs-serve returned no transfer");
 	else if (cli->json)
 		print_json(resp);
 	else if (show)
@@ -93,9 +134,9 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	path = xprintf("/v1/transfers?state=%s%s%s", topts.state ? topts.state : "all",
 	    topts.session ? "&session=" : "", topts.session ? topts.session : "");
 	if (client_call(c, "GET", path, NULL, NULL, &resp, &err) != 0)
-		rc = cli_fail(cli, "list", &err);
+		rc = cli_fail(cli, NULL, &err);
 	else if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(resp, "transfers")))
-		rc = cli_error(cli, EXIT_PROTOCOL, "list: rtcs-serve returned no transfer list");
+		rc = cli_error(cli, EXIT_PROTOCOL, "rtcs-serve returned no transfer list");
 	else if (cli->json)
 		print_json(resp);
 	else
@@ -130,9 +171,31 @@ transfer_answer(struct cli *cli, int argc, char **argv, const char *verb, const 
 	return rc;
 }
 
+/* --match -: the code from stdin, or typed on the terminal when stdin is one. */
+static int
+confirm_match(struct cli *cli, const char *id, char *buf, size_t len)
+{
+	if (isatty(STDIN_FILENO)) {
+		fprintf(stderr, "match code shown on the new device for %s: ", id);
+		fflush(stderr);
+	}
+	if (transfer_read_match(STDIN_FILENO, -1, buf, len) != 0)
+		return cli_error(cli, EXIT_NOINPUT, "no 6-digit match code on standard input");
+	return 0;
+}
+
 int
 cmd_confirm(struct cli *cli, int argc, char **argv)
 {
+	char buf[16];
+	int rc;
+
+	if (topts.match != NULL && strcmp(topts.match, "-") == 0 && argc == 1 && topts.as != NULL) {
+		if ((rc = transfer_check_id(cli, argv[0], 'T', "transfer")) != 0 ||
+		    (rc = confirm_match(cli, argv[0], buf, sizeof buf)) != 0)
+			return rc;
+		return transfer_answer(cli, argc, argv, "confirm", buf);
+	}
 	return transfer_answer(cli, argc, argv, "confirm", topts.match);
 }
 

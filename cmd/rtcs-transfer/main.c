@@ -158,8 +158,8 @@ transfer_opt(struct cli *cli, int val, const char *arg)
 		topts.output = arg;
 		return 0;
 	case OPT_MATCH:
-		if (strlen(arg) != 6 || strspn(arg, "0123456789") != 6)
-			return cli_usage_error(cli, "--match: '%s' is not a 6-digit code", arg);
+		if (strcmp(arg, "-") != 0 && (strlen(arg) != 6 || strspn(arg, "0123456789") != 6))
+			return cli_usage_error(cli, "--match: '%s' is not a 6-digit code or -", arg);
 		topts.match = arg;
 		return 0;
 	case OPT_TTL:
@@ -183,8 +183,11 @@ main(int argc, char **argv)
 {
 	struct cli cli;
 
+	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
 	memset(&cli, 0, sizeof cli);
-	cli.prog = "rtcs-transfer";
+	/* rtcs-scan --submit runs "rtcs-transfer submit" under its own name, as it reports. */
+	cli.prog = strcmp(base, "rtcs-scan") == 0 ? "rtcs-scan" : "rtcs-transfer";
 	cli.cmds = transfer_cmds;
 	cli.options_help = transfer_options_help;
 	cli.opt = transfer_opt;

@@ -16,6 +16,8 @@ transfer_check_id(struct cli *cli, const char *id, char prefix, const char *what
 {
 	if (!payload_id_valid(id, prefix))
 		return cli_error(cli, EXIT_DATAERR, "'%s' is not a %s id", id, what);
+	if (cli->object == NULL)
+		cli->object = id;
 	return 0;
 }
 
@@ -127,10 +129,10 @@ cmd_offer(struct cli *cli, int argc, char **argv)
 		cJSON_AddStringToObject(req, "session", topts.session);
 	request_ttl(req);
 	if (client_call(c, "POST", "/v1/transfers", NULL, req, &resp, &err) != 0)
-		rc = cli_fail(cli, "offer", &err);
+		rc = cli_fail(cli, NULL, &err);
 	else if ((id = json_str(cJSON_GetObjectItemCaseSensitive(resp, "transfer"), "id")) == NULL ||
 	    (claim = json_str(resp, "claim")) == NULL)
-		rc = cli_error(cli, EXIT_PROTOCOL, "offer: rtcs-serve returned no transfer or claim");
+		rc = cli_error(cli, EXIT_PROTOCOL, "rtcs-serve returned no transfer or claim");
 	else if ((rc = cli_device_put(cli, topts.as, "claim", id, claim)) == 0)
 		rc = request_print(cli, resp);
 	cJSON_Delete(req);
@@ -162,10 +164,10 @@ cmd_invite(struct cli *cli, int argc, char **argv)
 	if (topts.kind != NULL)
 		cJSON_AddStringToObject(req, "kind", topts.kind);
 	if (client_call(c, "POST", "/v1/invites", NULL, req, &resp, &err) != 0)
-		rc = cli_fail(cli, "invite", &err);
+		rc = cli_fail(cli, NULL, &err);
 	else if ((payload = json_str(resp, "payload")) == NULL ||
 	    (id = json_str(cJSON_GetObjectItemCaseSensitive(resp, "invite"), "id")) == NULL)
-		rc = cli_error(cli, EXIT_PROTOCOL, "invite: rtcs-serve returned no payload");
+		rc = cli_error(cli, EXIT_PROTOCOL, "rtcs-serve returned no payload");
 	else {
 		/* The owner secret lets the target device collect its sessions later. */
 		if ((owner = json_str(resp, "owner")) != NULL)

@@ -23,6 +23,7 @@ struct submit {
 	const struct scan_submit_opts *o;
 	struct client	*client;
 	char		*keys;
+	const char	*id;		/* the transfer or invite the code names */
 	struct client_err err;
 };
 
@@ -30,31 +31,37 @@ static int
 submit_error(const struct submit *s, int exit, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+static const char *
+submit_prog(const struct submit *s)
+{
+	return s->o->prog ? s->o->prog : "rtcs-scan";
+}
+
+/* "prog: submit ID: message", as cli_error words it. */
 static int
 submit_error(const struct submit *s, int exit, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
+	char *msg, *what = s->id ? xprintf("submit %s", s->id) : xstrdup("submit");
 
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", s->o->prog ? s->o->prog : "rtcs-scan", msg);
+	cli_print(submit_prog(s), what, msg);
+	free(what);
 	free(msg);
 	return exit;
 }
 
 static int
-submit_fail(struct submit *s, const char *what)
+submit_fail(struct submit *s)
 {
-	int exit = s->err.exit ? s->err.exit : EXIT_SOFTWARE;
+	char *what = s->id ? xprintf("submit %s", s->id) : xstrdup("submit");
+	int rc;
 
-	if (what != NULL && s->err.status != 0)
-		submit_error(s, exit, "%s: %s", what, s->err.msg ? s->err.msg : "failed");
-	else
-		submit_error(s, exit, "%s", s->err.msg ? s->err.msg : "failed");
-	client_err_clear(&s->err);
-	return exit;
+	rc = cli_fail_as(submit_prog(s), what, s->id, &s->err);
+	free(what);
+	return rc;
 }
 
 static void
@@ -110,10 +117,10 @@ submit_invite(struct submit *s, const struct payload *p, const char *payload)
 	cJSON_AddStringToObject(req, "name", name);
 	cJSON_AddStringToObject(req, "device", s->o->device);
 	if (client_call(s->client, "POST", path, NULL, req, &resp, &s->err) != 0)
-		rc = submit_fail(s, p->id);
+		rc = submit_fail(s);
 	else if ((sid = json_str(cJSON_GetObjectItemCaseSensitive(resp, "session"), "id")) == NULL ||
 	    (token = json_str(resp, "token")) == NULL)
-		rc = submit_error(s, EXIT_PROTOCOL, "%s: rtcs-serve returned no session or token", p->id);
+		rc = submit_error(s, EXIT_PROTOCOL, "rtcs-serve returned no session or token");
 	else if (keys_put(s->keys, s->o->device, "token", sid, token, &cause) != 0) {
 		/* The server hands the token out once: printed rather than lost. */
 		rc = submit_error(s, EXIT_IOERR, "cannot store the token of %s: %s; it is printed "
@@ -163,8 +170,27 @@ submit_event(const cJSON *ev, void *arg)
 	if (s->o->json)
 		submit_json(cJSON_Duplicate(ev, 1));
 	else if (s->o->verbose >= 0 && isatty(STDERR_FILENO))
-		fprintf(stderr, "%s: %s is %s\n", s->o->prog ? s->o->prog : "rtcs-scan",
-		    json_str(ev, "transfer"), json_str(ev, "state"));
+		fprintf(stderr, "%s: %s is %s\n", submit_prog(s), json_str(ev, "transfer"),
+		    json_str(ev, "state"));
+}
+
+static int submit_collect(struct submit *, const char *);
+
+/*
+ * A claimant that does not wait is told the one command that stores its token
+ * once the transfer completes, as it would paste it (key directory made absolute).
+ */
+static void
+submit_token_hint(const struct submit *s, const char *id)
+{
+	char *prefix;
+
+	if (s->o->verbose < 0 || s->o->json)
+		return;
+	prefix = cli_hint_prefix("rtcs-transfer", s->o->socket, s->o->keys);
+	fprintf(stderr, "%s: %s gets its token once the transfer completes: %s wait %s --as %s\n",
+	    submit_prog(s), s->o->device, prefix, id, s->o->device);
+	free(prefix);
 }
 
 /* --wait: until the transfer ends; the claimant then collects its token. */
@@ -172,7 +198,7 @@ static int
 submit_wait(struct submit *s, const char *id)
 {
 	struct transfer_wait w;
-	char *claim = NULL, *sid = NULL, *cause = NULL, *token = NULL;
+	char *claim = NULL, *cause = NULL;
 	int why, rc;
 
 	memset(&w, 0, sizeof w);
@@ -182,18 +208,28 @@ submit_wait(struct submit *s, const char *id)
 	w.on_event = submit_event;
 	w.arg = s;
 	if ((rc = transfer_wait(s->client, &w, &s->err)) < 0)
-		return submit_fail(s, id);
+		return submit_fail(s);
 	if (rc == 1)
-		return submit_error(s, EXIT_NO, "transfer %s %s%s%s", id, w.state,
-		    w.reason[0] ? ": " : "", w.reason);
+		return submit_error(s, EXIT_NO, "the transfer %s%s%s", w.state,
+		    w.reason[0] ? ": " : "", transfer_reason_text(w.reason));
 	if (keys_get(s->keys, s->o->device, "claim", id, &claim, NULL, &why, &cause) != 0) {
 		free(cause);
 		if (why == KEYS_MISSING)
 			return EXIT_OK;	/* not the claimant: nothing to collect */
 	}
 	free(claim);
+	return submit_collect(s, id);
+}
+
+/* The claimant of a completed transfer stores its new token, and says where it speaks. */
+static int
+submit_collect(struct submit *s, const char *id)
+{
+	char *sid = NULL, *token = NULL;
+	int rc = EXIT_OK;
+
 	if (transfer_collect_token(s->client, s->keys, s->o->device, id, &sid, &token, &s->err) != 0) {
-		rc = submit_fail(s, id);
+		rc = submit_fail(s);
 		if (token == NULL)
 			return rc;
 	}
@@ -209,24 +245,36 @@ submit_transfer(struct submit *s, const struct payload *p, const char *payload,
 {
 	const char *session = p->session[0] ? p->session : s->o->session, *kind;
 	char *secret = NULL;
-	cJSON *resp = NULL;
-	int rc;
+	cJSON *resp = NULL, *t;
+	int rc, claimant;
 
 	if (transfer_device_secret(s->client, s->keys, s->o->device, session, p->id,
 	    &secret, &kind, &s->err) != 0)
-		return submit_fail(s, p->id);
+		return submit_fail(s);
 	if (s->o->verbose > 0)
-		fprintf(stderr, "%s: %s submits for %s with %s\n", s->o->prog ? s->o->prog : "rtcs-scan",
-		    s->o->device, p->id, kind);
+		fprintf(stderr, "%s: %s submits for %s with %s\n", submit_prog(s), s->o->device,
+		    p->id, kind);
 	if (transfer_submit_image(s->client, s->keys, s->o->device, p->id, secret, payload,
 	    s->o->upload ? png : NULL, pnglen, &resp, &s->err) != 0) {
 		free(secret);
-		return submit_fail(s, p->id);
+		return submit_fail(s);
 	}
 	free(secret);
 	submit_report(s, p->id, resp);
+	t = cJSON_GetObjectItemCaseSensitive(resp, "transfer");
+	/* Without a token of the session, the device holds a claim now: it takes the new channel. */
+	claimant = strcmp(kind, "token") != 0;
+	if (s->o->wait)
+		rc = submit_wait(s, p->id);
+	else if (claimant && json_str(t, "state") != NULL &&
+	    strcmp(json_str(t, "state"), "completed") == 0)
+		rc = submit_collect(s, p->id);	/* one scan moved it: the token comes now */
+	else if (claimant && strcmp(json_str(t, "state") ? json_str(t, "state") : "", "failed") != 0) {
+		submit_token_hint(s, p->id);
+		rc = EXIT_OK;
+	} else
+		rc = EXIT_OK;
 	cJSON_Delete(resp);
-	rc = s->o->wait ? submit_wait(s, p->id) : EXIT_OK;
 	return rc;
 }
 
@@ -255,6 +303,7 @@ scan_submit(const struct scan_submit_opts *o, const char *payload, const void *p
 	if (s.client == NULL)
 		return submit_error(&s, EXIT_SOFTWARE, "cannot initialise libcurl");
 	s.keys = paths_keys(o->keys);
+	s.id = p.id;
 	if (p.kind == PAYLOAD_INVITE)
 		rc = submit_invite(&s, &p, payload);
 	else

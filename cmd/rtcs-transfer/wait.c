@@ -49,8 +49,8 @@ transfer_wait_for(struct cli *cli, struct client *c, const char *id, const char 
 	if (state != NULL)
 		snprintf(state, statelen, "%s", w.state);
 	if (rc == 1)
-		return cli_error(cli, EXIT_NO, "transfer %s %s%s%s", id, w.state,
-		    w.reason[0] ? ": " : "", w.reason);
+		return cli_error(cli, EXIT_NO, "the transfer %s%s%s", w.state,
+		    w.reason[0] ? ": " : "", transfer_reason_text(w.reason));
 	return EXIT_OK;
 }
 
@@ -170,7 +170,7 @@ cmd_watch(struct cli *cli, int argc, char **argv)
 	path = xprintf("/v1/events?follow=1&since=%lld", topts.since >= 0 ? topts.since : 0);
 	rc = client_stream(c, path, NULL, cli->timeout_ms, watch_line, &w, &err);
 	if (rc < 0)
-		rc = cli_fail(cli, "watch", &err);
+		rc = cli_fail(cli, NULL, &err);
 	else if (rc == 0)
 		rc = cli_error(cli, EXIT_UNAVAILABLE, "the event stream of rtcs-serve ended");
 	else

@@ -61,6 +61,12 @@ int	transfer_check_id(struct cli *, const char *id, char prefix, const char *wha
 /* POST /v1/transfers (push) as the origin: the answer in *resp, or an exit code. */
 int	transfer_push(struct cli *, struct client *, const char *sid, const char *origin,
 	    cJSON **resp);
+/*
+ * Reads lines of fd until one carries a 6-digit match code ("123456", "match
+ * code: 123456", or a JSON object's "match"): 0, -1 at the end of fd, -2 when
+ * wake (-1: none) becomes readable.
+ */
+int	transfer_read_match(int fd, int wake, char *out, size_t len);
 /* Renders payload with rtcs-code: "-t png -o FILE", or on the terminal. */
 int	transfer_render(struct cli *, const char *payload, const char *png_file, int terminal);
 /* --as DEVICE's secret for transfer id (token for its session, or claim): 0 or an exit code. */

@@ -10,6 +10,7 @@
 #include "client.h"
 #include "keys.h"
 #include "paths.h"
+#include "version.h"
 #include "exitcode.h"
 #include "log.h"
 #include "opt.h"
@@ -123,7 +124,7 @@ cli_option(struct cli *cli, int c, const char *arg, char **argv)
 		cli_help(cli, cli->cmd);
 		return -1;
 	case 'V':
-		printf("%s %s\n", cli->prog, RTCS_VERSION);
+		version_print(cli->prog, version_program_libs);
 		return -1;
 	case 'S':
 		cli->socket = arg;

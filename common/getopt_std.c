@@ -6,6 +6,7 @@
 #include "exitcode.h"
 #include "getopt_std.h"
 #include "log.h"
+#include "version.h"
 
 void
 getopt_std(int c, char **argv, void (*usage)(FILE *))
@@ -21,7 +22,7 @@ getopt_std(int c, char **argv, void (*usage)(FILE *))
 		usage(stdout);
 		exit(EXIT_OK);
 	case 'V':
-		printf("%s %s\n", log_progname(), RTCS_VERSION);
+		version_print(log_progname(), version_program_libs);
 		exit(EXIT_OK);
 	case ':':
 		log_die(EXIT_USAGE, "option %s needs an argument (see --help)", argv[optind - 1]);

@@ -9,6 +9,7 @@
 #include "opt.h"
 #include "paths.h"
 #include "serve.h"
+#include "version.h"
 #include "xmalloc.h"
 
 const char *const confirm_names[] = { "none", "origin", "peers", "all", NULL };
@@ -90,7 +91,7 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 		case 'q': *level = LOG_LEVEL_QUIET; break;
 		case 'v': (*level)++; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
-		case 'V': printf("rtcs-serve %s\n", RTCS_VERSION); exit(EXIT_OK);
+		case 'V': version_print("rtcs-serve", version_program_libs); exit(EXIT_OK);
 		case OPT_READY_FD:
 			if (opt_number(optarg, 0, 1 << 20, &n, &cause) != 0)
 				die_usage("--ready-fd", cause);

@@ -27,6 +27,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "serve.h"
+#include "systemd.h"
 #include "xmalloc.h"
 
 #define SERVE_HARD_MAX_BODY	(4 * 1024 * 1024)	/* beyond: libevent's own 413 */
@@ -190,10 +191,12 @@ server_stop(struct server *srv)
 		return;
 	srv->stopping = 1;
 	log_info("stopping");
+	systemd_notify_stopping();
 	if (srv->bound != NULL) {
 		evhttp_del_accept_socket(srv->http, srv->bound);
 		srv->bound = NULL;
-		unlink(srv->cfg->socket_path);
+		if (!systemd_socket_inherited())	/* systemd's socket stays for the next start */
+			unlink(srv->cfg->socket_path);
 	}
 	server_commit(-1, 0, srv);
 	stream_shutdown_all(srv);
@@ -234,6 +237,14 @@ server_ready(struct server *srv)
 	if (write(fd, "ready\n", 6) != 6)
 		log_warn("ready-fd %d", fd);
 	close(fd);
+}
+
+/* Ready: --ready-fd and systemd both told. */
+static void
+server_ready_all(struct server *srv)
+{
+	server_ready(srv);
+	systemd_notify_ready(srv->cfg);
 }
 
 static void
@@ -315,7 +326,7 @@ server_free(struct server *srv)
 int
 server_run(struct server *srv, char **cause, int *exitcode)
 {
-	int fd, busy, rv = -1;
+	int fd, busy = 0, rv = -1;
 
 	srv->lockfd = -1;
 	srv->started_ms = now_ms();
@@ -330,7 +341,8 @@ server_run(struct server *srv, char **cause, int *exitcode)
 	signal(SIGPIPE, SIG_IGN);
 	if (server_open_store(srv, cause, exitcode) != 0)
 		goto out;
-	if ((fd = server_listen(srv, &busy, cause)) < 0) {
+	if ((fd = systemd_socket(srv->cfg, cause)) < 0 && (*cause != NULL ||
+	    (fd = server_listen(srv, &busy, cause)) < 0)) {
 		*exitcode = busy == STORE_BUSY ? EXIT_UNAVAILABLE :
 		    busy == STORE_BADFORMAT ? EXIT_DATAERR : EXIT_IOERR;
 		goto out;
@@ -353,7 +365,7 @@ server_run(struct server *srv, char **cause, int *exitcode)
 	evsignal_add(srv->sig_int, NULL);
 	evsignal_add(srv->sig_hup, NULL);
 	log_info("listening on %s", srv->cfg->socket_path);
-	server_ready(srv);
+	server_ready_all(srv);
 	event_base_dispatch(srv->base);
 	if (!srv->stopping)
 		server_stop(srv);

@@ -1,0 +1,17 @@
+/* The libraries rtcs-transfer runs with, for --version (each as it reports itself at run time). */
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <cjson/cJSON.h>
+
+#include "version.h"
+
+char *
+version_program_libs(void)
+{
+	char *l = NULL;
+
+	version_add(&l, "libcurl", curl_version_info(CURLVERSION_NOW)->version);
+	version_add(&l, "cJSON", cJSON_Version());
+	version_add(&l, "OpenSSL", OpenSSL_version(OPENSSL_VERSION_STRING));
+	return l;
+}

@@ -3,7 +3,15 @@
 UNITDIR    = $(PREFIX)/lib/systemd/user
 BATSLIBDIR = $(PREFIX)/lib/bats
 
-install: install-units install-testing
+install: install-units install-testing install-completions
+
+# What every program's completion file sources, beside it.
+install-completions:
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0644 completions/bash/rtcs-common $(DESTDIR)$(PREFIX)/share/bash-completion/completions/rtcs-common
+	install -m 0644 completions/zsh/_rtcs_common $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_rtcs_common
+	install -m 0644 completions/fish/rtcs-common.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/rtcs-common.fish
 
 install-units:
 	install -d $(DESTDIR)$(UNITDIR)
@@ -18,7 +26,10 @@ install-testing:
 uninstall: uninstall-extras
 uninstall-extras:
 	rm -f $(DESTDIR)$(UNITDIR)/rtcs-serve.service $(DESTDIR)$(UNITDIR)/rtcs-serve.socket \
-	  $(DESTDIR)$(BATSLIBDIR)/rtcs-testing/load.bash $(DESTDIR)$(MANDIR)/man7/rtcs-testing.7
+	  $(DESTDIR)$(BATSLIBDIR)/rtcs-testing/load.bash $(DESTDIR)$(MANDIR)/man7/rtcs-testing.7 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/rtcs-common \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_rtcs_common \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/rtcs-common.fish
 	-rmdir $(DESTDIR)$(BATSLIBDIR)/rtcs-testing 2>/dev/null
 
-.PHONY: install-units install-testing uninstall-extras
+.PHONY: install-units install-testing install-completions uninstall-extras

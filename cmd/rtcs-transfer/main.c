@@ -52,7 +52,7 @@ static const struct cli_cmd transfer_cmds[] = {
 	  "pull: a new DEVICE asks for a code to show; print the payload", "", opt_offer, cmd_offer },
 	{ "show", "ID", "show a transfer", "", NULL, cmd_show },
 	{ "list", "[--session SESSION] [--state open|all]", "list transfers", "", opt_list, cmd_list },
-	{ "confirm", "ID --as DEVICE [--match N]",
+	{ "confirm", "ID --as DEVICE [--match N|-]",
 	  "consent to a transfer (the origin types the claimant's match code)", "", opt_confirm,
 	  cmd_confirm },
 	{ "reject", "ID --as DEVICE", "refuse a transfer", "", opt_as, cmd_reject },
@@ -62,7 +62,7 @@ static const struct cli_cmd transfer_cmds[] = {
 	  "", opt_wait, cmd_wait },
 	{ "watch", "[ID | --session SESSION] [--since N]",
 	  "print transfer events as they happen", "", opt_watch, cmd_watch },
-	{ "run", "SESSION --from DEVICE --to DEVICE [-o FILE] [--match N] [--ttl S] "
+	{ "run", "SESSION --from DEVICE --to DEVICE [-o FILE] [--match -|N] [--ttl S] "
 	  "[--confirm P] [--proof P]", "the whole push flow: request, show the code, wait for "
 	  "the scan, confirm, report", "o:", opt_run, cmd_run },
 	{ "invite", "--to DEVICE [--name NAME] [--kind KIND] [-o FILE]",
@@ -81,7 +81,8 @@ static const char transfer_options_help[] =
     "      --confirm POLICY  none, origin, peers or all\n"
     "      --proof POLICY    both or scanner\n"
     "      --session SESSION the session (offer: bind the offer to it; list, watch: filter)\n"
-    "      --match N         the 6-digit match code shown by the claimant\n"
+    "      --match N|-       the 6-digit match code shown by the claimant; - reads it\n"
+    "                        from standard input (the first line that holds one)\n"
     "      --for STATE       wait: issued, scanned, verified, committing, completed or failed\n"
     "      --state STATE     list: open or all\n"
     "      --since N         watch: start after server event N\n"

@@ -1,20 +1,7 @@
-# fish completion for rtcs-session
-# Long options (kept the same as in the program's help and man page):
-# --as --follow --help --json --keys --kind --quiet --since --socket --state
-# --store --timeout --verbose --version
+# fish completion for rtcs-session: commands, each command's options, and
+# live values (sessions, devices of the key directory on the line).
+source (status dirname)/rtcs-common.fish
 set -l cmds new list show end join attach send log
-
-function __rtcs_session_ids
-    rtcs-session list --state live 2>/dev/null | string split -f1 ' '
-end
-
-function __rtcs_session_devices
-    set -l dir $RTCS_KEYS
-    test -n "$dir"; or set dir (set -q XDG_STATE_HOME; and echo $XDG_STATE_HOME; or echo $HOME/.local/state)/rtcs/keys
-    for f in $dir/*.token
-        basename $f .token
-    end
-end
 
 complete -c rtcs-session -f
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a new -d 'create a session'
@@ -25,8 +12,9 @@ complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a join -d '
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a attach -d 'chat as a device'
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a send -d 'send a message'
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a log -d 'print the session log'
-complete -c rtcs-session -n "__fish_seen_subcommand_from show end join attach send log" -a '(__rtcs_session_ids)'
+complete -c rtcs-session -n "__fish_seen_subcommand_from show end join attach send log" -a '(__rtcs_sessions)'
 
+# every command
 complete -c rtcs-session -s h -l help -d 'print the usage'
 complete -c rtcs-session -s V -l version -d 'print the version'
 complete -c rtcs-session -s S -l socket -r -F -d 'the server socket'
@@ -35,9 +23,10 @@ complete -c rtcs-session -l json -d 'machine output'
 complete -c rtcs-session -s q -l quiet -d 'only errors'
 complete -c rtcs-session -s v -l verbose -d 'more on stderr'
 complete -c rtcs-session -l timeout -x -d 'give up after SECONDS'
-complete -c rtcs-session -l kind -x -a 'chat telephony video' -d 'session kind'
-complete -c rtcs-session -l as -x -a '(__rtcs_session_devices)' -d 'the device acting'
-complete -c rtcs-session -l since -x -d 'start after this sequence number'
-complete -c rtcs-session -l follow -d 'keep printing until the session ends'
-complete -c rtcs-session -l state -x -a 'live ended all' -d 'which sessions'
-complete -c rtcs-session -l store -r -a '(__fish_complete_directories)' -d 'read a store offline'
+# each command's own
+complete -c rtcs-session -n "__fish_seen_subcommand_from new" -l kind -x -a 'chat telephony video' -d 'session kind'
+complete -c rtcs-session -n "__fish_seen_subcommand_from attach send log" -l as -x -a '(__rtcs_devices)' -d 'the device acting'
+complete -c rtcs-session -n "__fish_seen_subcommand_from attach log" -l since -x -d 'start after this sequence number'
+complete -c rtcs-session -n "__fish_seen_subcommand_from log" -l follow -d 'keep printing until the session ends'
+complete -c rtcs-session -n "__fish_seen_subcommand_from list" -l state -x -a 'live ended all' -d 'which sessions'
+complete -c rtcs-session -n "__fish_seen_subcommand_from list show log" -l store -r -a '(__fish_complete_directories)' -d 'read a store offline'

@@ -137,14 +137,14 @@ tstate() {
 }
 
 @test "README: the operator script moves a user to a new device unattended" {
-	sed -n '/^#!\/bin\/bash$/,/^```$/p' "$RTCS_TOP/README.md" | sed '$d' >"$T/move-device"
+	sed -n '/^#!\/bin\/bash$/,/^EOF$/p' "$RTCS_TOP/README.md" | sed '$d' >"$T/move-device"
 	grep -q '^# move-device SESSION FROM TO' "$T/move-device"
-	[ "$(wc -l <"$T/move-device")" -le 30 ]
+	[ "$(wc -l <"$T/move-device")" -le 25 ]
 	cd "$T"
-	mv kp keys-alice-phone
+	mkdir -m 700 keys && mv kp keys/alice-phone
 	run setsid bash "$T/move-device" "$SID" alice-phone alice-tablet </dev/null
 	assert_success
-	rtcs-session --keys keys-alice-tablet send "$SID" --as alice-tablet "hello from the script"
+	rtcs-session --keys keys/alice-tablet send "$SID" --as alice-tablet "hello from the script"
 	run rtcs-session log "$SID"
 	assert_output --partial "alice moved from alice-phone to alice-tablet"
 	assert_output --partial "alice: hello from the script"

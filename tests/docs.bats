@@ -42,8 +42,11 @@ load docs_helper
 	refute_line -- -t
 }
 
-@test "docs: every man page has an EXIT STATUS section" {
-	for m in "$RTCS_TOP"/man/*.1; do
-		grep -q '^\.Sh EXIT STATUS' "$m" || fail "$m: no EXIT STATUS section"
+@test "docs: every man page has EXAMPLES, ENVIRONMENT, FILES and EXIT STATUS sections" {
+	local m s
+	for m in "$RTCS_TOP"/man/*.[1-9]; do
+		for s in EXAMPLES ENVIRONMENT FILES 'EXIT STATUS'; do
+			grep -q "^\.Sh $s\$" "$m" || fail "$m: no $s section"
+		done
 	done
 }

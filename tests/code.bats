@@ -204,7 +204,7 @@ roundtrip() {
 	assert_success
 	assert_output --partial 'usage: rtcs-code'
 	run rtcs-code --version
-	assert_output --regexp '^rtcs-code [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_line --index 0 --regexp '^rtcs-code [0-9]+\.[0-9]+\.[0-9]+ \(git [^)]+\)$'
 	run rtcs-code -v -t txt "$PAYLOAD"
 	assert_success
 }

@@ -154,7 +154,7 @@ refused() {
 	assert_success
 	assert_output --partial 'usage: rtcs-scan'
 	run rtcs-scan -V
-	assert_output --regexp '^rtcs-scan [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_line --index 0 --regexp '^rtcs-scan [0-9]+\.[0-9]+\.[0-9]+ \(git [^)]+\)$'
 	run --separate-stderr rtcs-scan -v "$T/good.png"
 	assert_success
 	assert_equal "$stderr" "rtcs-scan: $T/good.png: 1 code"

@@ -208,5 +208,5 @@ send() {	# send DEVICE TEXT
 	assert_success
 	assert_output --partial "--ready-fd"
 	run rtcs-serve -V
-	assert_output "rtcs-serve 0.1.0"
+	assert_line --index 0 --regexp "^rtcs-serve 0\.1\.0 \\(git [^)]+\\)\$"
 }

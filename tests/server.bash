@@ -41,19 +41,12 @@
 : "${RTCS_BIN:?load lib first}"
 : "${RTCS_SERVE:=$RTCS_BIN/rtcs-serve}"
 
+# The launch itself is the installed helper's (rtcs-testing(7)).
+. "$RTCS_TOP/tests/rtcs-testing/load.bash"
 _server_launch() {
-	local fifo="$RTCS_TEST_DIR/ready" line=""
-	rm -f "$fifo"
-	mkfifo "$fifo"
-	"$RTCS_SERVE" -S "$RTCS_SOCKET" -D "$RTCS_STORE" --ready-fd 3 "$@" \
-	    3>"$fifo" 2>>"$RTCS_TEST_DIR/server.log" </dev/null &
-	SERVER_PID=$!
-	if ! read -r -t 20 line <"$fifo" || [ "$line" != ready ]; then
-		echo "rtcs-serve did not become ready:" >&2
-		cat "$RTCS_TEST_DIR/server.log" >&2
-		return 1
-	fi
-	rm -f "$fifo"
+	rtcs_server_launch "$@"
+	SERVER_PID=$RTCS_SERVER_PID
+	[ -n "$SERVER_PID" ]
 }
 
 start_server() {

@@ -63,7 +63,7 @@ new_session() {
 	assert_line --index 0 --partial "usage: rtcs-session attach ID --as DEVICE"
 	run rtcs-session -V
 	assert_success
-	assert_output --regexp '^rtcs-session [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_line --index 0 --regexp '^rtcs-session [0-9]+\.[0-9]+\.[0-9]+ \(git [^)]+\)$'
 }
 
 @test "no server: a socket path that does not exist exits 69" {

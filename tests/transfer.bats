@@ -47,7 +47,7 @@ teardown() {
 	run rtcs-transfer wait --help
 	assert_line --index 0 --partial "usage: rtcs-transfer wait ID"
 	run rtcs-transfer -V
-	assert_output --regexp '^rtcs-transfer [0-9.]+$'
+	assert_line --index 0 --regexp '^rtcs-transfer [0-9.]+ \(git [^)]+\)$'
 }
 
 @test "no server: 69" {

@@ -1,10 +1,7 @@
 /* The libraries rtcs-serve runs with, for --version (each as it reports itself at run time). */
-#include <stdio.h>
-
 #include <event2/event.h>
 #include <openssl/crypto.h>
 #include <png.h>
-#include <zbar.h>
 #include <cjson/cJSON.h>
 
 #include "rtcs_build.h"
@@ -13,15 +10,11 @@
 char *
 version_program_libs(void)
 {
-	unsigned int maj = 0, min = 0, patch = 0;
-	char zbar_v[32];
 	char *l = NULL;
 
-	zbar_version(&maj, &min, &patch);
-	snprintf(zbar_v, sizeof zbar_v, "%u.%u.%u", maj, min, patch);
 	version_add(&l, "libevent", event_get_version());
 	version_add(&l, "cJSON", cJSON_Version());
-	version_add(&l, "zbar", zbar_v);
+	version_add_zbar(&l);
 	version_add(&l, "libpng", png_get_libpng_ver(NULL));
 	version_add(&l, "OpenSSL", OpenSSL_version(OPENSSL_VERSION_STRING));
 	version_add(&l, "libsystemd", RTCS_LIBSYSTEMD_VERSION);

@@ -12,6 +12,8 @@
 #     started there with --ready-fd; returns once it is ready (no sleeping),
 #     or fails with its log (the directory removed). Its pid: $RTCS_SERVER_PID, its log:
 #     $RTCS_TEST_DIR/server.log. The program: $RTCS_SERVE, else rtcs-serve on PATH.
+# rtcs_server_launch [RTCS-SERVE-ARGS...]
+#     The same on the directory already made (a restart).
 # rtcs_session N [--kind KIND]
 # rtcs_session NAME@DEVICE... [--kind KIND]
 #     A new session of N devices (user1@device1 ... userN@deviceN) or of the
@@ -31,9 +33,18 @@
 : "${RTCS_SERVE:=rtcs-serve}"
 
 rtcs_server_start() {
-	local line=""
 	RTCS_TEST_DIR=$(mktemp -d /tmp/rtcs.XXXXXX) || return 1
 	export RTCS_TEST_DIR RTCS_SOCKET="$RTCS_TEST_DIR/run/rtcs.sock" RTCS_STORE="$RTCS_TEST_DIR/store"
+	rtcs_server_launch "$@" && return
+	[ "${RTCS_KEEP:-0}" = 1 ] || rm -rf "$RTCS_TEST_DIR"
+	return 1
+}
+
+# rtcs_server_launch [ARGS...]: the server again, on the socket and store of
+# $RTCS_TEST_DIR (after rtcs_server_stop --keep, or a crash).
+rtcs_server_launch() {
+	local line=""
+	rm -f "$RTCS_TEST_DIR/ready"
 	mkfifo "$RTCS_TEST_DIR/ready"
 	"$RTCS_SERVE" -S "$RTCS_SOCKET" -D "$RTCS_STORE" --ready-fd 3 "$@" \
 	    3>"$RTCS_TEST_DIR/ready" 2>>"$RTCS_TEST_DIR/server.log" </dev/null &
@@ -44,7 +55,6 @@ rtcs_server_start() {
 		cat "$RTCS_TEST_DIR/server.log" >&2
 		wait "$RTCS_SERVER_PID" 2>/dev/null
 		RTCS_SERVER_PID=
-		[ "${RTCS_KEEP:-0}" = 1 ] || rm -rf "$RTCS_TEST_DIR"
 		return 1
 	fi
 	rm -f "$RTCS_TEST_DIR/ready"

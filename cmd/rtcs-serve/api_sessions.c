@@ -20,6 +20,7 @@ api_version(struct req *rq)
 	cJSON_AddStringToObject(o, "version", RTCS_VERSION);
 	cJSON_AddNumberToObject(o, "api", 1);
 	cJSON_AddNumberToObject(o, "store_format", STORE_FORMAT);
+	cJSON_AddStringToObject(o, "store", "fs");
 	http_reply(rq, 200, o);
 }
 
@@ -108,9 +109,8 @@ reply_internal(struct req *rq, char *cause)
 }
 
 /*
- * Creates a live session with one channel per participant, durable (the log
- * first: a log without its document is an unacknowledged create) and
- * announced. tokens[i] gets participant i's token (the caller frees).
+ * Creates a live session with one channel per participant, durable (its
+ * document and its first entry together) and announced. tokens[i] gets participant i's token (the caller frees).
  */
 struct session *
 session_create(struct server *srv, const char *kind, size_t n, const char *const names[],
@@ -133,7 +133,8 @@ session_create(struct server *srv, const char *kind, size_t n, const char *const
 		cJSON_AddStringToObject(p, "channel", ch->id);
 		cJSON_AddItemToArray(plist, p);
 	}
-	if (session_append(srv, s, e, NULL, cause) != 0 || session_save(srv, s, cause) != 0) {
+	/* Created with its first entry, or not at all. */
+	if (session_commit(srv, s, NULL, e, cause) != 0) {
 		session_discard(srv, s);
 		for (i = 0; i < n; i++) {
 			free(tokens[i]);
@@ -256,22 +257,17 @@ api_session_end(struct req *rq)
 		http_error(rq, 409, "session_ended", "session %s has already ended", s->id);
 		return;
 	}
-	if (session_save_ended(srv, s, ms, &cause) != 0) {
-		reply_internal(rq, cause);
-		return;
-	}
 	e = entry_new(s, "event");
 	cJSON_AddStringToObject(e, "event", "session.ended");
-	if (session_append(srv, s, e, NULL, &cause) != 0) {
-		after_commit_failed("end of session", s->id, cause);
-		cause = NULL;
+	if (session_commit(srv, s, session_ended_doc(s, ms), e, &cause) != 0) {
+		reply_internal(rq, cause);
+		return;
 	}
 	s->ended = 1;
 	xfer_session_ended(srv, s);	/* before the streams end: they hear of it */
 	session_mark_ended(srv, s, ms);
 	if (server_event(srv, "session.ended", s, NULL, &cause) != 0)
 		after_commit_failed("end of session", s->id, cause);
-	store_retire_log(srv->store, s->id);
 	log_info("session %s ended", s->id);
 	reply_session(rq, 200, s);
 }
@@ -302,21 +298,17 @@ api_participant_add(struct req *rq)
 		http_error(rq, 409, "conflict", "session %s is full", s->id);
 		return;
 	}
-	/* The document is the commit point; the log entry follows it. */
+	/* The document is the commit point; the log entry goes with it. */
 	ch = channel_open(srv, s, name, device, &token);
-	if (session_save(srv, s, &cause) != 0) {
-		channel_unopen(srv, ch);
-		free(token);
-		reply_internal(rq, cause);
-		return;
-	}
 	e = entry_new(s, "event");
 	cJSON_AddStringToObject(e, "event", "participant.joined");
 	cJSON_AddStringToObject(e, "participant", name);
 	cJSON_AddStringToObject(e, "device", device);
-	if (session_append(srv, s, e, NULL, &cause) != 0) {
-		after_commit_failed("join", s->id, cause);
-		cause = NULL;
+	if (session_commit(srv, s, NULL, e, &cause) != 0) {
+		channel_unopen(srv, ch);
+		free(token);
+		reply_internal(rq, cause);
+		return;
 	}
 	x = cJSON_CreateObject();
 	cJSON_AddStringToObject(x, "participant", name);

@@ -158,6 +158,14 @@ store_pending(const struct store *st)
 	return st->ops->pending(st->be);
 }
 
+void
+store_stats(const struct store *st, struct store_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	st->ops->stats(st->be, out);
+	out->backend = st->ops->name;
+}
+
 int
 store_check_files(struct store *st, const struct store_loader *ld)
 {

@@ -168,6 +168,18 @@ struct store_watch *store_watch_kind(struct store *, enum store_kind, store_doc_
 	    void *arg);
 void	 store_unwatch(struct store_watch *);
 
+/* What the store did since it opened (health, the bench). */
+struct store_stats {
+	const char	*backend;
+	uint64_t	 appends;		/* records appended */
+	uint64_t	 puts;			/* documents written */
+	uint64_t	 syncs;			/* fsyncs and fdatasyncs */
+	uint64_t	 checkpoints;		/* checkpoints written */
+	uint64_t	 checkpoint_us;		/* time spent writing them, in all */
+	uint64_t	 checkpoint_logs;	/* logs the last one named */
+};
+void	 store_stats(const struct store *, struct store_stats *);
+
 /*
  * Whether a failed sync or a failed undo left the store where no later
  * write can be trusted: the server must stop.

@@ -24,6 +24,7 @@ struct store_ops {
 	int	(*broken)(void *be);
 	int	(*pending)(void *be);
 	int	(*check_files)(void *be, const struct store_loader *);
+	void	(*stats)(void *be, struct store_stats *);
 	void	(*close)(void *be);
 };
 

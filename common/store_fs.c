@@ -204,6 +204,12 @@ fs_pending(void *be)
 }
 
 static void
+fs_stats(void *be, struct store_stats *out)
+{
+	*out = ((struct fs *)be)->stats;
+}
+
+static void
 fs_close(void *be)
 {
 	struct fs *fs = be;
@@ -244,5 +250,6 @@ const struct store_ops store_fs_ops = {
 	.broken = fs_broken,
 	.pending = fs_pending,
 	.check_files = fs_check_files,
+	.stats = fs_stats,
 	.close = fs_close,
 };

@@ -57,6 +57,7 @@ struct fs {
 	struct fs_pending *pend;
 	size_t		 npend, pendcap;
 	uint64_t	 ckpt_rev;
+	struct store_stats stats;
 };
 
 /* How a scan of a log's records ended (fs_log_scan). */

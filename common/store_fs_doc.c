@@ -184,6 +184,9 @@ fs_put(void *be, enum store_kind kind, const char *id, uint64_t expect_rev, cons
 	}
 	/* Replaced: from here on the change is made, whatever follows. */
 	fs_set_rev(fs, kind, id, rev);
+	fs->stats.puts++;
+	if (fs->opt.sync != STORE_SYNC_NONE)
+		fs->stats.syncs += 2;
 	if (lf != NULL && lf->durable > lf->covered)
 		lf->covered = lf->durable;
 	if (rv == FS_REPLACED_UNSYNCED)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -143,6 +144,7 @@ fs_log_write(struct fs *fs, struct fs_log *lf, const char *json, size_t len,
 	lf->last++;
 	lf->size += (off_t)want;
 	lf->dirty = 1;
+	fs->stats.appends++;
 	return 0;
 }
 
@@ -155,6 +157,7 @@ fs_log_sync(struct fs *fs, struct fs_log *lf, char **cause)
 	if (lf->dirty && fs->opt.sync != STORE_SYNC_NONE) {
 		if ((e = failpoint_errno("store-fsync-log")) == 0 && fdatasync(lf->fd) != 0)
 			e = errno;
+		fs->stats.syncs++;
 		if (e != 0) {
 			/* What reached the disk is unknown after a failed fsync. */
 			fs->broken = 1;
@@ -692,6 +695,8 @@ fs_write_checkpoint(struct fs *fs, char **cause)
 	strmap_each(fs->logs, ckpt_add, &b);
 	cJSON_AddItemToObject(doc, "logs", b.logs);
 	if (b.n > 0 && !fs->opt.readonly && !fs->broken) {
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		json = json_print(doc);
 		text = store_frame_doc(json, strlen(json), fs->ckpt_rev + 1, 0, NULL, 0, NULL, 0,
 		    &len);
@@ -700,6 +705,13 @@ fs_write_checkpoint(struct fs *fs, char **cause)
 		if (rv == 0) {
 			fs->ckpt_rev++;
 			strmap_each(fs->logs, ckpt_mark, b.logs);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			fs->stats.checkpoints++;
+			fs->stats.checkpoint_logs = (uint64_t)b.n;
+			fs->stats.checkpoint_us += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
+			    (t1.tv_nsec - t0.tv_nsec) / 1000);
+			if (fs->opt.sync != STORE_SYNC_NONE)
+				fs->stats.syncs += 2;
 		}
 		free(text);
 		free(json);

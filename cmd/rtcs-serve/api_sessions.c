@@ -20,7 +20,6 @@ api_version(struct req *rq)
 	cJSON_AddStringToObject(o, "version", RTCS_VERSION);
 	cJSON_AddNumberToObject(o, "api", 1);
 	cJSON_AddNumberToObject(o, "store_format", STORE_FORMAT);
-	cJSON_AddStringToObject(o, "store", "fs");
 	http_reply(rq, 200, o);
 }
 
@@ -28,7 +27,8 @@ void
 api_health(struct req *rq)
 {
 	struct server *srv = rq->srv;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *st;
+	struct store_stats ss;
 	size_t i, live = 0;
 
 	for (i = 0; i < srv->nsessions; i++)
@@ -42,6 +42,15 @@ api_health(struct req *rq)
 	cJSON_AddNumberToObject(o, "transfers_open", (double)srv->nopen);
 	cJSON_AddStringToObject(o, "sync", srv->cfg->sync == STORE_SYNC_ALWAYS ? "always" :
 	    srv->cfg->sync == STORE_SYNC_BATCH ? "batch" : "none");
+	store_stats(srv->store, &ss);
+	st = cJSON_AddObjectToObject(o, "store");
+	cJSON_AddStringToObject(st, "backend", ss.backend);
+	cJSON_AddNumberToObject(st, "appends", (double)ss.appends);
+	cJSON_AddNumberToObject(st, "puts", (double)ss.puts);
+	cJSON_AddNumberToObject(st, "syncs", (double)ss.syncs);
+	cJSON_AddNumberToObject(st, "checkpoints", (double)ss.checkpoints);
+	cJSON_AddNumberToObject(st, "checkpoint_us", (double)ss.checkpoint_us);
+	cJSON_AddNumberToObject(st, "checkpoint_logs", (double)ss.checkpoint_logs);
 	http_reply(rq, 200, o);
 }
 

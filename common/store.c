@@ -57,8 +57,10 @@ store_open(const char *spec, struct event_base *base, const struct store_options
 	st->ops = &store_fs_ops;
 	st->where = xstrdup(spec);
 	st->base = base;
-	TAILQ_INIT(&st->watches);
+	st->log_watches = strmap_new();
+	TAILQ_INIT(&st->kind_watches);
 	if ((st->be = store_fs_open(st, spec, opt, err, cause)) == NULL) {
+		strmap_free(st->log_watches, free);
 		free(st->where);
 		free(st);
 		return NULL;
@@ -183,18 +185,64 @@ watch_free(struct store_watch *w)
 	free(w);
 }
 
+static struct store_watchq *
+watch_queue(struct store *st, const struct store_watch *w)
+{
+	return w->log != NULL ? strmap_get(st->log_watches, w->log) : &st->kind_watches;
+}
+
+static void
+watch_remove(struct store *st, struct store_watch *w)
+{
+	struct store_watchq *q = watch_queue(st, w);
+
+	TAILQ_REMOVE(q, w, entry);
+	if (w->log != NULL && TAILQ_EMPTY(q))
+		free(strmap_del(st->log_watches, w->log));
+	watch_free(w);
+}
+
+static void
+sweep_queue(struct store *st, struct store_watchq *q)
+{
+	struct store_watch *w, *next;
+
+	for (w = TAILQ_FIRST(q); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->dead)
+			watch_remove(st, w);
+	}
+}
+
+static void
+sweep_log(const char *key, void *val, void *arg)
+{
+	struct store_watchq *q = val;
+	struct store_watch *w;
+
+	(void)key;
+	TAILQ_FOREACH(w, q, entry)
+		if (w->dead)
+			*(struct store_watchq **)arg = q;
+}
+
 /* Frees the watches unwatched while a notification was running. */
 static void
 watch_sweep(struct store *st)
 {
-	struct store_watch *w, *next;
+	struct store_watchq *q;
 
-	for (w = TAILQ_FIRST(&st->watches); w != NULL; w = next) {
-		next = TAILQ_NEXT(w, entry);
-		if (w->dead) {
-			TAILQ_REMOVE(&st->watches, w, entry);
-			watch_free(w);
-		}
+	if (!st->dead)
+		return;
+	st->dead = 0;
+	sweep_queue(st, &st->kind_watches);
+	/* A queue may empty itself (and leave the map): find them one at a time. */
+	for (;;) {
+		q = NULL;
+		strmap_each(st->log_watches, sweep_log, &q);
+		if (q == NULL)
+			break;
+		sweep_queue(st, q);
 	}
 }
 
@@ -247,6 +295,7 @@ watch_replay(evutil_socket_t fd, short what, void *arg)
 struct store_watch *
 store_watch_log(struct store *st, const char *log, uint64_t from, store_record_cb fn, void *arg)
 {
+	struct store_watchq *q;
 	struct store_watch *w;
 
 	if (!id_ok(log))
@@ -257,7 +306,12 @@ store_watch_log(struct store *st, const char *log, uint64_t from, store_record_c
 	w->next = from ? from : 1;
 	w->rfn = fn;
 	w->arg = arg;
-	TAILQ_INSERT_TAIL(&st->watches, w, entry);
+	if ((q = strmap_get(st->log_watches, log)) == NULL) {
+		q = xmalloc(sizeof *q);
+		TAILQ_INIT(q);
+		strmap_put(st->log_watches, log, q);
+	}
+	TAILQ_INSERT_TAIL(q, w, entry);
 	if (w->next <= st->ops->durable_last(st->be, log)) {
 		w->replaying = 1;
 		if (st->base != NULL) {
@@ -278,7 +332,7 @@ store_watch_kind(struct store *st, enum store_kind kind, store_doc_cb fn, void *
 	w->kind = kind;
 	w->dfn = fn;
 	w->arg = arg;
-	TAILQ_INSERT_TAIL(&st->watches, w, entry);
+	TAILQ_INSERT_TAIL(&st->kind_watches, w, entry);
 	return w;
 }
 
@@ -291,21 +345,23 @@ store_unwatch(struct store_watch *w)
 		return;
 	st = w->st;
 	w->dead = 1;
-	if (st->notifying == 0) {
-		TAILQ_REMOVE(&st->watches, w, entry);
-		watch_free(w);
-	}
+	if (st->notifying == 0)
+		watch_remove(st, w);
+	else
+		st->dead = 1;
 }
 
 void
 store_notify_record(struct store *st, const struct store_record *rec)
 {
+	struct store_watchq *q = strmap_get(st->log_watches, rec->log);
 	struct store_watch *w;
 
+	if (q == NULL)
+		return;
 	st->notifying++;
-	TAILQ_FOREACH(w, &st->watches, entry) {
-		if (w->dead || w->log == NULL || w->replaying || w->next != rec->seq ||
-		    strcmp(w->log, rec->log) != 0)
+	TAILQ_FOREACH(w, q, entry) {
+		if (w->dead || w->replaying || w->next != rec->seq)
 			continue;
 		w->next++;
 		w->rfn(w->arg, rec);
@@ -320,11 +376,25 @@ store_notify_doc(struct store *st, const struct store_doc *doc)
 	struct store_watch *w;
 
 	st->notifying++;
-	TAILQ_FOREACH(w, &st->watches, entry)
-		if (!w->dead && w->log == NULL && w->kind == doc->kind)
+	TAILQ_FOREACH(w, &st->kind_watches, entry)
+		if (!w->dead && w->kind == doc->kind)
 			w->dfn(w->arg, doc);
 	if (--st->notifying == 0)
 		watch_sweep(st);
+}
+
+static void
+free_log_queue(const char *key, void *val, void *arg)
+{
+	struct store_watchq *q = val;
+	struct store_watch *w;
+
+	(void)key;
+	(void)arg;
+	while ((w = TAILQ_FIRST(q)) != NULL) {
+		TAILQ_REMOVE(q, w, entry);
+		watch_free(w);
+	}
 }
 
 void
@@ -335,10 +405,10 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	st->ops->close(st->be);
-	while ((w = TAILQ_FIRST(&st->watches)) != NULL) {
-		TAILQ_REMOVE(&st->watches, w, entry);
-		watch_free(w);
-	}
+	while ((w = TAILQ_FIRST(&st->kind_watches)) != NULL)
+		watch_remove(st, w);
+	strmap_each(st->log_watches, free_log_queue, NULL);
+	strmap_free(st->log_watches, free);
 	free(st->where);
 	free(st);
 }

@@ -7,6 +7,7 @@
 #include <sys/queue.h>
 
 #include "store.h"
+#include "strmap.h"
 
 struct store_ops {
 	const char *name;
@@ -48,8 +49,10 @@ struct store {
 	void		*be;
 	char		*where;
 	struct event_base *base;
-	struct store_watchq watches;
+	struct strmap	*log_watches;	/* log name -> struct store_watchq */
+	struct store_watchq kind_watches;
 	int		 notifying;
+	int		 dead;		/* unwatched while notifying: to sweep */
 };
 
 /* The flat-file backend: its open (store_fs.c). */

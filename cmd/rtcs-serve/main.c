@@ -8,11 +8,12 @@
 #include "log.h"
 #include "opt.h"
 #include "paths.h"
-#include "serve.h"
+#include "fsck.h"
+#include "server.h"
 #include "xmalloc.h"
 
-const char *const confirm_names[] = { "none", "origin", "peers", "all", NULL };
-const char *const proof_names[] = { "both", "scanner", NULL };
+static const char *const confirm_names[] = { "none", "origin", "peers", "all", NULL };
+static const char *const proof_names[] = { "both", "scanner", NULL };
 static const char *const sync_names[] = { "always", "batch", "none", NULL };
 
 enum {
@@ -106,12 +107,12 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 		case OPT_CONFIRM:
 			if ((i = opt_choice(optarg, confirm_names, &cause)) < 0)
 				die_usage("--confirm", cause);
-			cfg->confirm = (enum confirm_policy)i;
+			cfg->confirm = (enum transfer_confirm)i;
 			break;
 		case OPT_PROOF:
 			if ((i = opt_choice(optarg, proof_names, &cause)) < 0)
 				die_usage("--proof", cause);
-			cfg->proof = (enum proof_policy)i;
+			cfg->proof = (enum transfer_proof)i;
 			break;
 		case OPT_SYNC:
 			if ((i = opt_choice(optarg, sync_names, &cause)) < 0)
@@ -156,8 +157,8 @@ main(int argc, char **argv)
 	memset(&cfg, 0, sizeof cfg);
 	cfg.ready_fd = -1;
 	cfg.code_ttl_ms = 120000;
-	cfg.confirm = CONFIRM_ORIGIN;
-	cfg.proof = PROOF_BOTH;
+	cfg.confirm = TC_ORIGIN;
+	cfg.proof = TP_BOTH;
 	cfg.sync = STORE_SYNC_ALWAYS;
 	cfg.idle_timeout_s = 60;
 	cfg.max_connections = 4096;

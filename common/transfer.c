@@ -269,15 +269,17 @@ transfer_secret_ok(const struct transfer *t, const char *decoded, char **canon)
 }
 
 static void
-transfer_require(struct transfer *t, const char *device)
+transfer_require(struct transfer *t, const char *channel, const char *device)
 {
 	int i;
 
 	for (i = 0; i < t->nrequired; i++)
-		if (strcmp(t->required[i], device) == 0)
+		if (strcmp(t->required[i], channel) == 0)
 			return;
-	if (t->nrequired < TRANSFER_MAX_CONFIRM)
-		COPY(t->required[t->nrequired++], device);
+	if (t->nrequired < TRANSFER_MAX_CONFIRM) {
+		COPY(t->required_device[t->nrequired], device);
+		COPY(t->required[t->nrequired++], channel);
+	}
 }
 
 /* Once the proof policy is met: verified, and who must confirm. */
@@ -295,10 +297,10 @@ transfer_verify_if_proven(struct transfer *t, const struct transfer_ctx *ctx, lo
 	r->state_changed = 1;
 	t->nrequired = 0;
 	if (t->confirm == TC_ORIGIN || t->confirm == TC_ALL)
-		transfer_require(t, t->origin_device);
+		transfer_require(t, t->origin_channel, t->origin_device);
 	if (t->confirm == TC_PEERS || t->confirm == TC_ALL)
 		for (i = 0; i < ctx->npeers; i++)
-			transfer_require(t, ctx->peer_devices[i]);
+			transfer_require(t, ctx->peer_channels[i], ctx->peer_devices[i]);
 	if (t->nrequired == 0)
 		r->commit = 1;
 }
@@ -407,8 +409,10 @@ transfer_image(struct transfer *t, const struct transfer_actor *a,
 	if ((e = transfer_open(t, now, r)) != TE_OK)
 		return e;
 	if (t->state >= TS_VERIFIED && !(a->kind == TA_CLAIMANT && strcmp(a->device, t->claimant) == 0)) {
-		r->alert = a->kind == TA_ANON;
-		return a->kind == TA_ANON ? TE_ALREADY_CLAIMED : TE_BAD_STATE;
+		/* A second scanner: the unknown device of a push, another channel of a pull. */
+		r->alert = a->kind == TA_ANON || (t->dir == TD_PULL && a->kind == TA_CHANNEL &&
+		    strcmp(a->channel, t->origin_channel) != 0);
+		return r->alert ? TE_ALREADY_CLAIMED : TE_BAD_STATE;
 	}
 	if (!transfer_secret_ok(t, decoded, &canon))
 		return transfer_attempt_failed(t, TE_CODE_MISMATCH, now, r);
@@ -425,12 +429,12 @@ transfer_image(struct transfer *t, const struct transfer_actor *a,
 }
 
 static int
-transfer_required_index(const struct transfer *t, const char *device)
+transfer_required_index(const struct transfer *t, const char *channel)
 {
 	int i;
 
 	for (i = 0; i < t->nrequired; i++)
-		if (strcmp(t->required[i], device) == 0)
+		if (strcmp(t->required[i], channel) == 0)
 			return i;
 	return -1;
 }
@@ -447,7 +451,7 @@ transfer_confirm(struct transfer *t, const struct transfer_actor *a, const char 
 	if ((e = transfer_open(t, now, r)) != TE_OK)
 		return e;
 	if (a->kind != TA_CHANNEL || strcmp(a->session, t->session) != 0 ||
-	    (i = transfer_required_index(t, a->device)) < 0)
+	    (i = transfer_required_index(t, a->channel)) < 0)
 		return t->state == TS_VERIFIED ? TE_FORBIDDEN : TE_BAD_STATE;
 	if (t->state != TS_VERIFIED)
 		return TE_BAD_STATE;
@@ -500,12 +504,11 @@ transfer_is_claim(const struct transfer *t, const char *claim_secret)
 	return t->claim_hash[0] != '\0' && hash_secret_matches(claim_secret, t->claim_hash);
 }
 
-/* Whether device plays a part: origin, target, claimant or a confirmer. */
 int
-transfer_involves(const struct transfer *t, const char *device)
+transfer_involves(const struct transfer *t, const char *channel)
 {
-	return strcmp(t->origin_device, device) == 0 || strcmp(t->claimant, device) == 0 ||
-	    strcmp(t->target, device) == 0 || transfer_required_index(t, device) >= 0;
+	return strcmp(t->origin_channel, channel) == 0 || strcmp(t->new_channel, channel) == 0 ||
+	    transfer_required_index(t, channel) >= 0;
 }
 
 void
@@ -515,83 +518,68 @@ transfer_begin_commit(struct transfer *t, long long now)
 	t->committing_at = now;
 }
 
-/* The token is kept only sealed with a key derived from the claim secret. */
-static void
-transfer_seal(const char *claim, const unsigned char *in, size_t len, unsigned char *out)
-{
-	unsigned char key[32];
-	char *material = xprintf("rtcs-token-seal:%s", claim);
-	size_t i;
-
-	hash_sha256(material, strlen(material), key);
-	free(material);
-	for (i = 0; i < len && i < sizeof key; i++)
-		out[i] = in[i] ^ key[i];
-}
-
-/*
- * Seals the new channel's token into the record before the switch: a crash
- * right after the switch still hands it out (design.md 3.1, committing).
- */
 void
-transfer_seal_token(struct transfer *t, const char *new_channel, const char *token,
-    const char *claim_secret)
+transfer_finish(struct transfer *t, const char *new_channel, long long now)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char sealed[32];
-	size_t i, len = strlen(token);
-
-	if (len > sizeof sealed)
-		len = sizeof sealed;
-	transfer_seal(claim_secret, (const unsigned char *)token, len, sealed);
-	for (i = 0; i < len; i++) {
-		t->token_box[2 * i] = hex[sealed[i] >> 4];
-		t->token_box[2 * i + 1] = hex[sealed[i] & 15];
-	}
-	t->token_box[2 * len] = '\0';
 	COPY(t->new_channel, new_channel);
-}
-
-/* The switch is done (the token was sealed before it). */
-void
-transfer_finish(struct transfer *t, long long now)
-{
 	t->state = TS_COMPLETED;
 	t->completed_at = now;
 }
 
-void
-transfer_complete(struct transfer *t, const char *new_channel, const char *token,
-    const char *claim_secret, long long now)
+/* The key stream for a token sealed with a claim secret. */
+static void
+transfer_seal_key(const char *claim, unsigned char key[32])
 {
-	transfer_seal_token(t, new_channel, token, claim_secret);
-	transfer_finish(t, now);
+	char *material = xprintf("rtcs-token-seal:%s", claim);
+
+	hash_sha256(material, strlen(material), key);
+	free(material);
 }
 
-enum transfer_err
-transfer_take_token(struct transfer *t, const char *claim_secret, char **token)
+char *
+transfer_seal(const char *claim_secret, const char *token)
 {
-	unsigned char sealed[32], plain[33];
-	size_t i, len = strlen(t->token_box) / 2;
-	unsigned int v;
+	static const char hex[] = "0123456789abcdef";
+	unsigned char key[32];
+	size_t i, len = strlen(token);
+	char *box;
 
-	if (!transfer_is_claim(t, claim_secret))
-		return TE_FORBIDDEN;
-	if (t->state != TS_COMPLETED)
-		return t->state == TS_FAILED ? TE_ENDED : TE_BAD_STATE;
-	if (t->token_taken || len == 0 || len > sizeof sealed)
-		return TE_ENDED;
+	if (len > sizeof key)
+		return NULL;
+	transfer_seal_key(claim_secret, key);
+	box = xmalloc(2 * len + 1);
 	for (i = 0; i < len; i++) {
-		if (sscanf(t->token_box + 2 * i, "%2x", &v) != 1)
-			return TE_ENDED;
-		sealed[i] = (unsigned char)v;
+		unsigned char c = (unsigned char)token[i] ^ key[i];
+		box[2 * i] = hex[c >> 4];
+		box[2 * i + 1] = hex[c & 15];
 	}
-	transfer_seal(claim_secret, sealed, len, plain);
-	plain[len] = '\0';
-	*token = xstrdup((char *)plain);
-	t->token_taken = 1;
-	t->token_box[0] = '\0';
-	return TE_OK;
+	box[2 * len] = '\0';
+	explicit_bzero(key, sizeof key);
+	return box;
+}
+
+char *
+transfer_unseal(const char *claim_secret, const char *box)
+{
+	unsigned char key[32];
+	size_t i, len = strlen(box) / 2;
+	unsigned int v;
+	char *token;
+
+	if (len == 0 || len > sizeof key || strlen(box) != 2 * len)
+		return NULL;
+	transfer_seal_key(claim_secret, key);
+	token = xmalloc(len + 1);
+	for (i = 0; i < len; i++) {
+		if (sscanf(box + 2 * i, "%2x", &v) != 1) {
+			free(token);
+			return NULL;
+		}
+		token[i] = (char)((unsigned char)v ^ key[i]);
+	}
+	token[len] = '\0';
+	explicit_bzero(key, sizeof key);
+	return token;
 }
 
 void

@@ -41,7 +41,8 @@ struct transfer_actor {
 
 /* What the server knows of the session that the state machine needs. */
 struct transfer_ctx {
-	const char *const *peer_devices;	/* devices of the other participants */
+	const char *const *peer_channels;	/* open channels of the other participants */
+	const char *const *peer_devices;	/* and their devices, for people */
 	size_t		 npeers;
 	int		 claimant_in_session;	/* the would-be claimant already has a channel there */
 };
@@ -62,14 +63,14 @@ struct transfer {
 	int	attempts_left;
 	int	proof_displayer, proof_scanner;
 	char	secret_hash[65], claim_hash[65], match_hash[65], image_hash[65];
-	char	required[TRANSFER_MAX_CONFIRM][NAME_MAX_LEN + 1];
+	/* Confirmers are channels (a device's name may come back on another channel). */
+	char	required[TRANSFER_MAX_CONFIRM][PAYLOAD_ID_LEN + 1];
+	char	required_device[TRANSFER_MAX_CONFIRM][NAME_MAX_LEN + 1];
 	int	received[TRANSFER_MAX_CONFIRM];
 	int	nrequired;
 	long long created_at, expires_at, scanned_at, verified_at;
 	long long committing_at, completed_at, failed_at;	/* ms since the epoch; 0 = not yet */
-	char	new_channel[PAYLOAD_ID_LEN + 1];
-	char	token_box[2 * TRANSFER_TOKEN_MAX + 1];	/* new token sealed with the claim secret */
-	int	token_taken;
+	char	new_channel[PAYLOAD_ID_LEN + 1];	/* the claimant's channel, once switched */
 };
 
 /* Results of a call that the caller must act on (secrets in clear, once). */
@@ -102,16 +103,18 @@ enum transfer_err transfer_confirm(struct transfer *t, const struct transfer_act
 enum transfer_err transfer_reject(struct transfer *t, const struct transfer_actor *a, long long now);
 enum transfer_err transfer_cancel(struct transfer *t, long long now);
 int	 transfer_is_claim(const struct transfer *t, const char *claim_secret);
-int	 transfer_involves(const struct transfer *t, const char *device);
+/* Whether the channel plays a part: origin, a confirmer, or the new channel. */
+int	 transfer_involves(const struct transfer *t, const char *channel);
 
 void	 transfer_begin_commit(struct transfer *t, long long now);
-void	 transfer_seal_token(struct transfer *t, const char *new_channel, const char *token,
-	    const char *claim_secret);
-void	 transfer_finish(struct transfer *t, long long now);
-void	 transfer_complete(struct transfer *t, const char *new_channel, const char *token,
-	    const char *claim_secret, long long now);
-/* The new channel's token, once, for the holder of the claim secret. */
-enum transfer_err transfer_take_token(struct transfer *t, const char *claim_secret, char **token);
+/* The switch is made: the claimant speaks through new_channel. */
+void	 transfer_finish(struct transfer *t, const char *new_channel, long long now);
+/*
+ * The new channel's token kept, until it is collected, only sealed with the
+ * claim secret (the store never holds the secret): hex; NULL if unsealable.
+ */
+char	*transfer_seal(const char *claim_secret, const char *token);
+char	*transfer_unseal(const char *claim_secret, const char *box);
 
 const char *transfer_state_name(enum transfer_state);
 const char *transfer_err_code(enum transfer_err);

@@ -34,7 +34,7 @@ json_add_time(cJSON *o, const char *key, long long ms)
 cJSON *
 transfer_to_json(const struct transfer *t, int with_secrets)
 {
-	cJSON *o = cJSON_CreateObject(), *origin, *proofs, *conf, *req, *rec;
+	cJSON *o = cJSON_CreateObject(), *origin, *proofs, *conf, *req, *rec, *reqc, *recc;
 	int i;
 
 	cJSON_AddStringToObject(o, "id", t->id);
@@ -57,10 +57,15 @@ transfer_to_json(const struct transfer *t, int with_secrets)
 	conf = cJSON_AddObjectToObject(o, "confirmations");
 	req = cJSON_AddArrayToObject(conf, "required");
 	rec = cJSON_AddArrayToObject(conf, "received");
+	reqc = cJSON_AddArrayToObject(conf, "required_channels");
+	recc = cJSON_AddArrayToObject(conf, "received_channels");
 	for (i = 0; i < t->nrequired; i++) {
-		cJSON_AddItemToArray(req, cJSON_CreateString(t->required[i]));
-		if (t->received[i])
-			cJSON_AddItemToArray(rec, cJSON_CreateString(t->required[i]));
+		cJSON_AddItemToArray(req, cJSON_CreateString(t->required_device[i]));
+		cJSON_AddItemToArray(reqc, cJSON_CreateString(t->required[i]));
+		if (t->received[i]) {
+			cJSON_AddItemToArray(rec, cJSON_CreateString(t->required_device[i]));
+			cJSON_AddItemToArray(recc, cJSON_CreateString(t->required[i]));
+		}
 	}
 #define X(f) json_add_time(o, #f, t->f);
 	TRANSFER_TIMES(X)
@@ -71,8 +76,6 @@ transfer_to_json(const struct transfer *t, int with_secrets)
 		cJSON_AddStringToObject(o, "claim_hash", t->claim_hash);
 		cJSON_AddStringToObject(o, "match_hash", t->match_hash);
 		cJSON_AddStringToObject(o, "image_hash", t->image_hash);
-		cJSON_AddStringToObject(o, "token_box", t->token_box);
-		cJSON_AddBoolToObject(o, "token_taken", t->token_taken);
 	}
 	return o;
 }
@@ -108,19 +111,23 @@ static int
 transfer_from_json_lists(struct transfer *t, const cJSON *j)
 {
 	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(j, "confirmations");
-	const cJSON *req = cJSON_GetObjectItemCaseSensitive(conf, "required");
-	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(conf, "received");
-	const cJSON *v, *w;
+	const cJSON *req = cJSON_GetObjectItemCaseSensitive(conf, "required_channels");
+	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(conf, "required");
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(conf, "received_channels");
+	const cJSON *v, *w, *d = dev != NULL ? dev->child : NULL;
 
 	cJSON_ArrayForEach(v, req) {
 		if (!cJSON_IsString(v) || t->nrequired == TRANSFER_MAX_CONFIRM ||
-		    strlen(v->valuestring) > NAME_MAX_LEN)
+		    strlen(v->valuestring) > PAYLOAD_ID_LEN || !cJSON_IsString(d) ||
+		    strlen(d->valuestring) > NAME_MAX_LEN)
 			return -1;
 		strcpy(t->required[t->nrequired], v->valuestring);
+		strcpy(t->required_device[t->nrequired], d->valuestring);
 		cJSON_ArrayForEach(w, rec)
 			if (cJSON_IsString(w) && strcmp(w->valuestring, v->valuestring) == 0)
 				t->received[t->nrequired] = 1;
 		t->nrequired++;
+		d = d->next;
 	}
 	return 0;
 }
@@ -142,7 +149,6 @@ transfer_from_json(const cJSON *j, char **cause)
 	bad |= GET(j, "new_channel", t->new_channel);
 	bad |= GET(j, "secret_hash", t->secret_hash) | GET(j, "claim_hash", t->claim_hash);
 	bad |= GET(j, "match_hash", t->match_hash) | GET(j, "image_hash", t->image_hash);
-	bad |= GET(j, "token_box", t->token_box);
 #define X(f) bad |= json_get_time(j, #f, &t->f);
 	TRANSFER_TIMES(X)
 #undef X
@@ -160,7 +166,6 @@ transfer_from_json(const cJSON *j, char **cause)
 	t->attempts_left = cJSON_IsNumber(v) ? v->valueint : 0;
 	t->proof_displayer = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(proofs, "displayer"));
 	t->proof_scanner = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(proofs, "scanner"));
-	t->token_taken = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "token_taken"));
 	bad |= transfer_from_json_lists(t, j);
 	if (bad || t->id[0] == '\0') {
 		*cause = xprintf("malformed transfer record %s", t->id[0] ? t->id : "(no id)");

@@ -33,3 +33,11 @@ require_tier() {
 	done <"$RTCS_TOP/tools/packages-$1"
 	[ -z "$missing" ] || skip "needs the $1 tier (make deps-$1):$missing not installed"
 }
+
+# The path of a test tool built under $RTCS_O/tools (mk/xtests.mk).
+rtcs_tool() {
+	case ${RTCS_O:-build} in
+	/*) echo "$RTCS_O/tools/$1" ;;
+	*) echo "$RTCS_TOP/${RTCS_O:-build}/tools/$1" ;;
+	esac
+}

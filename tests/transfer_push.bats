@@ -54,7 +54,7 @@ teardown() {
 	assert_success
 }
 
-@test "the token is handed out exactly once: the second fetch is 410 gone" {
+@test "the token can be collected again (a lost reply) until the new channel is first used, then 410 gone" {
 	two_devices
 	push_code --proof scanner --confirm none
 	claim=ABCDEFGHIJKLMNOPQRSTUVWXYZ	# what a scanner chooses and keeps before it asks
@@ -62,6 +62,16 @@ teardown() {
 	assert_success
 	run api_code GET "/v1/transfers/$TID/token" - "$claim"
 	assert_output --regexp '^200 .*"token":"[A-Z2-7]{26}"'
+	tok=$(sed 's/^200 //' <<<"$output" | jq -r .token)
+	run api_code GET "/v1/transfers/$TID/token" - "$claim"
+	assert_output --regexp "^200 .*\"token\":\"$tok\""
+	restart_server
+	run api_code GET "/v1/transfers/$TID/token" - "$claim"
+	assert_output --regexp "^200 .*\"token\":\"$tok\""
+	api POST "/v1/sessions/$SID/messages" '{"body":"hello from the tablet"}' "$tok" >/dev/null
+	run api_code GET "/v1/transfers/$TID/token" - "$claim"
+	assert_output --regexp '^410 .*"code":"gone"'
+	restart_server
 	run api_code GET "/v1/transfers/$TID/token" - "$claim"
 	assert_output --regexp '^410 .*"code":"gone"'
 	run rtcs-transfer --keys "$(keys alice-tablet)" wait "$TID" --as alice-tablet

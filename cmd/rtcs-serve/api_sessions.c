@@ -1,14 +1,11 @@
-/* Endpoints: version, health, sessions, participants, messages and the session log. */
+/* Endpoints: version, health, sessions, participants and messages. */
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/http.h>
-
+#include "api.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
-#include "serve.h"
 #include "xmalloc.h"
 
 void
@@ -27,20 +24,32 @@ void
 api_health(struct req *rq)
 {
 	struct server *srv = rq->srv;
-	cJSON *o = cJSON_CreateObject();
+	struct core *c = rq->core;
+	cJSON *o = cJSON_CreateObject(), *st;
+	struct store_stats ss;
 	size_t i, live = 0;
 
-	for (i = 0; i < srv->nsessions; i++)
-		live += !srv->slist[i]->ended;
+	for (i = 0; i < c->nsessions; i++)
+		live += !c->slist[i]->ended;
 	cJSON_AddStringToObject(o, "status", "ok");
 	cJSON_AddNumberToObject(o, "uptime_s", (double)((now_ms() - srv->started_ms) / 1000));
-	cJSON_AddNumberToObject(o, "sessions", (double)srv->nsessions);
+	cJSON_AddNumberToObject(o, "sessions", (double)c->nsessions);
 	cJSON_AddNumberToObject(o, "live_sessions", (double)live);
 	cJSON_AddNumberToObject(o, "connections", (double)strmap_count(srv->conns));
 	cJSON_AddNumberToObject(o, "streams", (double)srv->nstreams);
-	cJSON_AddNumberToObject(o, "transfers_open", (double)srv->nopen);
+	cJSON_AddNumberToObject(o, "transfers_open", (double)c->nopen);
+	cJSON_AddNumberToObject(o, "events_seq", (double)c->events_durable);
 	cJSON_AddStringToObject(o, "sync", srv->cfg->sync == STORE_SYNC_ALWAYS ? "always" :
 	    srv->cfg->sync == STORE_SYNC_BATCH ? "batch" : "none");
+	store_stats(srv->store, &ss);
+	st = cJSON_AddObjectToObject(o, "store");
+	cJSON_AddStringToObject(st, "backend", ss.backend);
+	cJSON_AddNumberToObject(st, "appends", (double)ss.appends);
+	cJSON_AddNumberToObject(st, "puts", (double)ss.puts);
+	cJSON_AddNumberToObject(st, "syncs", (double)ss.syncs);
+	cJSON_AddNumberToObject(st, "checkpoints", (double)ss.checkpoints);
+	cJSON_AddNumberToObject(st, "checkpoint_us", (double)ss.checkpoint_us);
+	cJSON_AddNumberToObject(st, "checkpoint_logs", (double)ss.checkpoint_logs);
 	http_reply(rq, 200, o);
 }
 
@@ -78,9 +87,9 @@ create_check(struct req *rq, const char **kind, const cJSON **parts)
 		*kind = k->valuestring;
 	*parts = cJSON_GetObjectItemCaseSensitive(rq->body, "participants");
 	count = cJSON_IsArray(*parts) ? cJSON_GetArraySize(*parts) : -1;
-	if (count < 1 || count > SERVE_MAX_PARTICIPANTS) {
+	if (count < 1 || count > CORE_MAX_PARTICIPANTS) {
 		http_error(rq, 400, "bad_field", "participants must be an array of 1 to %d",
-		    SERVE_MAX_PARTICIPANTS);
+		    CORE_MAX_PARTICIPANTS);
 		return -1;
 	}
 	cJSON_ArrayForEach(o, *parts) {
@@ -100,65 +109,30 @@ create_check(struct req *rq, const char **kind, const cJSON **parts)
 }
 
 static void
-reply_internal(struct req *rq, char *cause)
+created(void *arg, const struct core_status *st, struct core_session *s, char **tokens)
 {
-	log_warnx("%s", cause);
-	http_error(rq, 500, "internal", "%s", cause);
-	free(cause);
-}
-
-/*
- * Creates a live session with one channel per participant, durable (the log
- * first: a log without its document is an unacknowledged create) and
- * announced. tokens[i] gets participant i's token (the caller frees).
- */
-struct session *
-session_create(struct server *srv, const char *kind, size_t n, const char *const names[],
-    const char *const devices[], char *tokens[], char **cause)
-{
-	struct session *s = session_new(srv, kind);
-	struct channel *ch;
-	cJSON *e, *plist, *p;
+	struct req *rq = arg;
+	cJSON *reply, *tk;
 	size_t i;
 
-	e = entry_new(s, "event");
-	cJSON_AddStringToObject(e, "event", "session.created");
-	cJSON_AddStringToObject(e, "kind", s->kind);
-	plist = cJSON_AddArrayToObject(e, "participants");
-	for (i = 0; i < n; i++) {
-		ch = channel_open(srv, s, names[i], devices[i], &tokens[i]);
-		p = cJSON_CreateObject();
-		cJSON_AddStringToObject(p, "name", ch->participant);
-		cJSON_AddStringToObject(p, "device", ch->device);
-		cJSON_AddStringToObject(p, "channel", ch->id);
-		cJSON_AddItemToArray(plist, p);
+	if (st->err != CE_OK) {
+		http_status(rq, st, "cannot create the session");
+		return;
 	}
-	if (session_append(srv, s, e, NULL, cause) != 0 || session_save(srv, s, cause) != 0) {
-		session_discard(srv, s);
-		for (i = 0; i < n; i++) {
-			free(tokens[i]);
-			tokens[i] = NULL;
-		}
-		return NULL;
-	}
-	if (server_event(srv, "session.created", s, NULL, cause) != 0) {
-		after_commit_failed("create of session", s->id, *cause);
-		*cause = NULL;
-	}
-	log_info("session %s created (%s, %zu participants)", s->id, s->kind, s->nparticipants);
-	return s;
+	reply = cJSON_CreateObject();
+	cJSON_AddItemToObject(reply, "session", core_session_json(s, 1));
+	tk = cJSON_AddObjectToObject(reply, "tokens");
+	for (i = 0; i < s->nparticipants; i++)
+		cJSON_AddStringToObject(tk, s->participants[i].channel->device, tokens[i]);
+	http_reply(rq, 201, reply);
 }
 
 void
 api_session_create(struct req *rq)
 {
-	struct server *srv = rq->srv;
 	const cJSON *parts, *o;
-	const char *kind, *names[SERVE_MAX_PARTICIPANTS] = { 0 }, *devices[SERVE_MAX_PARTICIPANTS] = { 0 };
-	char *tokens[SERVE_MAX_PARTICIPANTS], *cause = NULL;
-	cJSON *reply, *tk;
-	struct session *s;
-	size_t i, n = 0;
+	const char *kind, *names[CORE_MAX_PARTICIPANTS], *devices[CORE_MAX_PARTICIPANTS];
+	size_t n = 0;
 
 	if (create_check(rq, &kind, &parts) != 0)
 		return;
@@ -166,26 +140,15 @@ api_session_create(struct req *rq)
 		names[n] = json_str(o, "name");
 		devices[n++] = json_str(o, "device");
 	}
-	if ((s = session_create(srv, kind, n, names, devices, tokens, &cause)) == NULL) {
-		reply_internal(rq, cause);
-		return;
-	}
-	reply = cJSON_CreateObject();
-	cJSON_AddItemToObject(reply, "session", session_json(s, 1, 0));
-	tk = cJSON_AddObjectToObject(reply, "tokens");
-	for (i = 0; i < n; i++) {
-		cJSON_AddStringToObject(tk, devices[i], tokens[i]);
-		free(tokens[i]);
-	}
-	http_reply(rq, 201, reply);
+	core_session_create(rq->core, kind, n, names, devices, created, rq);
 }
 
 void
 api_session_list(struct req *rq)
 {
-	struct server *srv = rq->srv;
+	struct core *c = rq->core;
 	const char *state = http_query(rq, "state");
-	cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "sessions");
+	cJSON *o, *a;
 	int want = 2;	/* 0 live, 1 ended, 2 all */
 	size_t i;
 
@@ -195,22 +158,23 @@ api_session_list(struct req *rq)
 		else if (strcmp(state, "ended") == 0)
 			want = 1;
 		else if (strcmp(state, "all") != 0) {
-			cJSON_Delete(o);
 			http_error(rq, 400, "bad_field", "state is live, ended or all");
 			return;
 		}
 	}
-	for (i = 0; i < srv->nsessions; i++)
-		if (want == 2 || want == srv->slist[i]->ended)
-			cJSON_AddItemToArray(a, session_json(srv->slist[i], 0, 0));
+	o = cJSON_CreateObject();
+	a = cJSON_AddArrayToObject(o, "sessions");
+	for (i = 0; i < c->nsessions; i++)
+		if (want == 2 || want == c->slist[i]->ended)
+			cJSON_AddItemToArray(a, core_session_json(c->slist[i], 0));
 	http_reply(rq, 200, o);
 }
 
 /* The session of the path, or NULL with a 404 sent. */
-static struct session *
+static struct core_session *
 path_session(struct req *rq)
 {
-	struct session *s = session_find(rq->srv, rq->param);
+	struct core_session *s = core_session_find(rq->core, rq->param);
 
 	if (s == NULL)
 		http_error(rq, 404, "not_found", "no session %s", rq->param);
@@ -218,117 +182,83 @@ path_session(struct req *rq)
 }
 
 static void
-reply_session(struct req *rq, int status, struct session *s)
+reply_session(struct req *rq, int status, struct core_session *s)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddItemToObject(o, "session", session_json(s, 1, 0));
+	cJSON_AddItemToObject(o, "session", core_session_json(s, 1));
 	http_reply(rq, status, o);
 }
 
 void
 api_session_show(struct req *rq)
 {
-	struct session *s;
+	struct core_session *s;
 
 	if ((s = path_session(rq)) != NULL)
 		reply_session(rq, 200, s);
 }
 
-/*
- * The document (saved ended) is the commit point: if it cannot be saved
- * nothing changed (500); after it, memory follows and session.ended is
- * appended, streams end, the server event is emitted (their failures are
- * logged, the end stands).
- */
+struct ended {
+	struct req	*rq;
+	struct core_session *s;
+};
+
+static void
+ended(void *arg, const struct core_status *st)
+{
+	struct ended *e = arg;
+
+	if (st->err == CE_SESSION_ENDED)
+		http_error(e->rq, 409, "session_ended", "session %s has already ended", e->s->id);
+	else if (st->err != CE_OK)
+		http_status(e->rq, st, "cannot end the session");
+	else
+		reply_session(e->rq, 200, e->s);
+	free(e);
+}
+
 void
 api_session_end(struct req *rq)
 {
-	struct server *srv = rq->srv;
-	struct session *s;
-	char *cause = NULL;
-	int64_t ms = now_ms();
-	cJSON *e;
+	struct core_session *s;
+	struct ended *e;
 
 	if ((s = path_session(rq)) == NULL)
 		return;
-	if (s->ended) {
-		http_error(rq, 409, "session_ended", "session %s has already ended", s->id);
+	e = xmalloc(sizeof *e);
+	e->rq = rq;
+	e->s = s;
+	core_session_end(rq->core, s, ended, e);
+}
+
+static void
+joined(void *arg, const struct core_status *st, struct core_channel *ch, const char *token)
+{
+	struct req *rq = arg;
+	cJSON *o;
+
+	if (st->err != CE_OK) {
+		http_status(rq, st, "cannot join");
 		return;
 	}
-	if (session_save_ended(srv, s, ms, &cause) != 0) {
-		reply_internal(rq, cause);
-		return;
-	}
-	e = entry_new(s, "event");
-	cJSON_AddStringToObject(e, "event", "session.ended");
-	if (session_append(srv, s, e, NULL, &cause) != 0) {
-		after_commit_failed("end of session", s->id, cause);
-		cause = NULL;
-	}
-	s->ended = 1;
-	xfer_session_ended(srv, s);	/* before the streams end: they hear of it */
-	session_mark_ended(srv, s, ms);
-	if (server_event(srv, "session.ended", s, NULL, &cause) != 0)
-		after_commit_failed("end of session", s->id, cause);
-	store_retire_log(srv->store, s->id);
-	log_info("session %s ended", s->id);
-	reply_session(rq, 200, s);
+	o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "session", core_session_json(ch->session, 1));
+	cJSON_AddStringToObject(o, "token", token);
+	cJSON_AddStringToObject(o, "channel", ch->id);
+	http_reply(rq, 201, o);
 }
 
 void
 api_participant_add(struct req *rq)
 {
-	struct server *srv = rq->srv;
-	struct session *s;
-	struct channel *ch;
+	struct core_session *s;
 	const char *name, *device;
-	char *token, *cause = NULL;
-	cJSON *e, *o, *x;
 
 	if ((s = path_session(rq)) == NULL ||
 	    participant_fields(rq, rq->body, &name, &device) != 0)
 		return;
-	if (s->ended) {
-		http_error(rq, 409, "session_ended", "session %s has ended", s->id);
-		return;
-	}
-	if (session_participant(s, name) != NULL || session_device_channel(s, device) != NULL) {
-		http_error(rq, 409, "conflict", "%s or %s is already in session %s",
-		    name, device, s->id);
-		return;
-	}
-	if (s->nparticipants >= SERVE_MAX_PARTICIPANTS) {
-		http_error(rq, 409, "conflict", "session %s is full", s->id);
-		return;
-	}
-	/* The document is the commit point; the log entry follows it. */
-	ch = channel_open(srv, s, name, device, &token);
-	if (session_save(srv, s, &cause) != 0) {
-		channel_unopen(srv, ch);
-		free(token);
-		reply_internal(rq, cause);
-		return;
-	}
-	e = entry_new(s, "event");
-	cJSON_AddStringToObject(e, "event", "participant.joined");
-	cJSON_AddStringToObject(e, "participant", name);
-	cJSON_AddStringToObject(e, "device", device);
-	if (session_append(srv, s, e, NULL, &cause) != 0) {
-		after_commit_failed("join", s->id, cause);
-		cause = NULL;
-	}
-	x = cJSON_CreateObject();
-	cJSON_AddStringToObject(x, "participant", name);
-	cJSON_AddStringToObject(x, "device", device);
-	if (server_event(srv, "participant.joined", s, x, &cause) != 0)
-		after_commit_failed("join", s->id, cause);
-	o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "session", session_json(s, 1, 0));
-	cJSON_AddStringToObject(o, "token", token);
-	cJSON_AddStringToObject(o, "channel", ch->id);
-	free(token);
-	http_reply(rq, 201, o);
+	core_participant_add(rq->core, s, name, device, joined, rq);
 }
 
 /* Standard base64 with padding, as cJSON carries it. */
@@ -352,13 +282,14 @@ base64_valid(const char *s)
 	return 1;
 }
 
-/* Fills the message entry from the request; 0 or an error reply sent. */
-static int
-message_fields(struct req *rq, cJSON *e)
+/* The message's fields from the request; NULL after an error reply. */
+static cJSON *
+message_fields(struct req *rq)
 {
 	const char *type = json_str(rq->body, "type"), *body, *media, *data;
 	const cJSON *from = cJSON_GetObjectItemCaseSensitive(rq->body, "from");
 	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(rq->body, "device");
+	cJSON *f;
 
 	/* The token says who speaks; a body claiming someone else is refused. */
 	if ((from != NULL && !(cJSON_IsString(from) &&
@@ -367,22 +298,23 @@ message_fields(struct req *rq, cJSON *e)
 	    strcmp(dev->valuestring, rq->ch->device) == 0))) {
 		http_error(rq, 403, "forbidden", "this token speaks for %s (%s) only",
 		    rq->ch->participant, rq->ch->device);
-		return -1;
+		return NULL;
 	}
 	if (type == NULL)
 		type = cJSON_GetObjectItemCaseSensitive(rq->body, "type") ? "" : "text";
 	if (strcmp(type, "text") == 0) {
 		if ((body = json_str(rq->body, "body")) == NULL) {
 			http_error(rq, 400, "bad_field", "a text message needs a string body");
-			return -1;
+			return NULL;
 		}
-		if (strlen(body) > SERVE_MAX_TEXT) {
-			http_error(rq, 413, "too_large", "text over %d bytes", SERVE_MAX_TEXT);
-			return -1;
+		if (strlen(body) > CORE_MAX_TEXT) {
+			http_error(rq, 413, "too_large", "text over %d bytes", CORE_MAX_TEXT);
+			return NULL;
 		}
-		cJSON_AddStringToObject(e, "kind", "text");
-		cJSON_AddStringToObject(e, "body", body);
-		return 0;
+		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "kind", "text");
+		cJSON_AddStringToObject(f, "body", body);
+		return f;
 	}
 	if (strcmp(type, "media") == 0) {
 		media = json_str(rq->body, "media");
@@ -390,43 +322,30 @@ message_fields(struct req *rq, cJSON *e)
 		if (media == NULL || !name_kind_valid(media) || data == NULL || !base64_valid(data)) {
 			http_error(rq, 400, "bad_field",
 			    "a media message needs media (a word) and data (base64)");
-			return -1;
+			return NULL;
 		}
-		if (strlen(data) > SERVE_MAX_MEDIA) {
-			http_error(rq, 413, "too_large", "media data over %d bytes", SERVE_MAX_MEDIA);
-			return -1;
+		if (strlen(data) > CORE_MAX_MEDIA) {
+			http_error(rq, 413, "too_large", "media data over %d bytes", CORE_MAX_MEDIA);
+			return NULL;
 		}
-		cJSON_AddStringToObject(e, "kind", "media");
-		cJSON_AddStringToObject(e, "media", media);
-		cJSON_AddStringToObject(e, "data", data);
-		return 0;
+		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "kind", "media");
+		cJSON_AddStringToObject(f, "media", media);
+		cJSON_AddStringToObject(f, "data", data);
+		return f;
 	}
 	http_error(rq, 400, "bad_field", "type must be \"text\" or \"media\"");
-	return -1;
+	return NULL;
 }
 
-void
-api_message_send(struct req *rq)
+static void
+sent(void *arg, const struct core_status *st, uint64_t seq)
 {
-	struct server *srv = rq->srv;
-	struct session *s = rq->ch->session;
-	char *cause = NULL;
-	uint64_t seq;
-	cJSON *e, *o;
+	struct req *rq = arg;
+	cJSON *o;
 
-	if (s->ended) {
-		http_error(rq, 409, "session_ended", "session %s has ended", s->id);
-		return;
-	}
-	e = entry_new(s, "message");
-	cJSON_AddStringToObject(e, "from", rq->ch->participant);
-	cJSON_AddStringToObject(e, "device", rq->ch->device);
-	if (message_fields(rq, e) != 0) {
-		cJSON_Delete(e);
-		return;
-	}
-	if (session_append(srv, s, e, &seq, &cause) != 0) {
-		reply_internal(rq, cause);
+	if (st->err != CE_OK) {
+		http_status(rq, st, "cannot send");
 		return;
 	}
 	o = cJSON_CreateObject();
@@ -435,31 +354,14 @@ api_message_send(struct req *rq)
 }
 
 void
-api_session_log(struct req *rq)
+api_message_send(struct req *rq)
 {
-	const char *follow = http_query(rq, "follow");
-	struct evbuffer *b;
-	struct session *s;
-	uint64_t since, limit, seq;
+	cJSON *f;
 
-	if ((s = path_session(rq)) == NULL || http_query_seq(rq, "since", 0, &since) != 0 ||
-	    http_query_seq(rq, "limit", UINT64_MAX, &limit) != 0)
-		return;
-	if (follow != NULL && strcmp(follow, "0") != 0 && strcmp(follow, "1") != 0) {
-		http_error(rq, 400, "bad_field", "follow is 0 or 1");
+	if (rq->ch->session->ended) {
+		http_error(rq, 409, "session_ended", "session %s has ended", rq->ch->session->id);
 		return;
 	}
-	if (follow != NULL && strcmp(follow, "1") == 0) {
-		/* Live until the session ends: the log so far, then each new entry. */
-		stream_flush_log(stream_start(rq, NULL, s, since + 1));
-		return;
-	}
-	b = evbuffer_new();
-	for (seq = since + 1; seq <= s->durable_seq && limit > 0; seq++, limit--) {
-		evbuffer_add(b, s->log[seq - 1], strlen(s->log[seq - 1]));
-		evbuffer_add(b, "\n", 1);
-	}
-	evhttp_add_header(evhttp_request_get_output_headers(rq->r), "Content-Type",
-	    "application/x-ndjson");
-	http_reply_raw(rq->srv, rq->r, 200, b);
+	if ((f = message_fields(rq)) != NULL)
+		core_message(rq->core, rq->ch, f, sent, rq);
 }

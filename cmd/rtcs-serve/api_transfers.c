@@ -1,6 +1,7 @@
 /*
- * Endpoints of the transfer (doc/api.md, issue 4): create (push or pull),
- * list, show, image data, confirm, reject, cancel and the new token.
+ * Endpoints of the transfer (doc/api.md): create (push or pull), list, show,
+ * image data, confirm, reject, cancel and the new token. Each parses, calls
+ * the core's transfer engine, and answers with the transfer or the refusal.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,27 +9,16 @@
 
 #include <openssl/evp.h>
 
-#include <event2/http.h>
-
+#include "api.h"
 #include "image.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
 #include "payload.h"
 #include "qr_decode.h"
-#include "serve.h"
-#include "transfer.h"
 #include "xmalloc.h"
 
 #define TRANSFER_MAX_TTL_S	86400
-
-static void
-reply_internal(struct req *rq, char *cause)
-{
-	log_warnx("%s", cause);
-	http_error(rq, 500, "internal", "%s", cause);
-	free(cause);
-}
 
 /* Why a transfer that is over takes no more calls, as a stable error code. */
 static void
@@ -55,84 +45,48 @@ reply_over(struct req *rq, const struct transfer *t)
 }
 
 static void
-reply_err(struct req *rq, enum transfer_err e, const char *id)
-{
-	struct xfer *x = xfer_find(rq->srv, id);
-
-	if ((e == TE_ENDED || e == TE_EXPIRED) && x != NULL) {
-		reply_over(rq, x->t);
-		return;
-	}
-	http_error(rq, transfer_err_status(e), transfer_err_code(e), "transfer %s: %s", id,
-	    transfer_err_code(e));
-}
-
-static void
-reply_transfer(struct req *rq, int status, struct xfer *x, cJSON *o)
+reply_transfer(struct req *rq, int status, struct core_xfer *x, cJSON *o)
 {
 	if (o == NULL)
 		o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "transfer", transfer_to_json(x->t, 0));
+	cJSON_AddItemToObject(o, "transfer", core_xfer_json(rq->core, x));
 	http_reply(rq, status, o);
 }
 
+/* A refusal of the transfer engine; over transfers answer why they are over. */
+static void
+reply_refused(struct req *rq, const struct core_status *st, struct core_xfer *x)
+{
+	if (st->err == CE_TRANSFER && (st->te == TE_ENDED || st->te == TE_EXPIRED ||
+	    st->te == TE_BURNT) && x != NULL && x->t.state == TS_FAILED) {
+		reply_over(rq, &x->t);
+		return;
+	}
+	http_status(rq, st, x != NULL ? x->t.id : "transfer");
+}
+
 /* The transfer of the path, or NULL with a 404 sent. */
-static struct xfer *
+static struct core_xfer *
 path_xfer(struct req *rq)
 {
-	struct xfer *x = xfer_find(rq->srv, rq->param);
+	struct core_xfer *x = core_xfer_find(rq->core, rq->param);
 
 	if (x == NULL)
 		http_error(rq, 404, "not_found", "no transfer %s", rq->param);
 	return x;
 }
 
-/* Who calls, for the state machine; fills a. */
-static void
-req_actor(struct req *rq, struct transfer_actor *a, const char *device)
-{
-	memset(a, 0, sizeof *a);
-	if (rq->ch != NULL) {
-		a->kind = TA_CHANNEL;
-		a->device = rq->ch->device;
-		a->session = rq->ch->session->id;
-		a->participant = rq->ch->participant;
-		a->channel = rq->ch->id;
-	} else if (rq->claim != NULL) {
-		a->kind = TA_CLAIMANT;
-		a->device = rq->claim->t->claimant;
-	} else {
-		a->kind = TA_ANON;
-		a->device = device;
-	}
-}
-
-/* Operator, the holder of its claim, or a device of its session, target or claimant. */
-static int
-xfer_involved(struct req *rq, struct xfer *x)
-{
-	struct transfer *t = x->t;
-
-	if (rq->owner != NULL)
-		return 0;
-	if (rq->ch == NULL)
-		return rq->claim == NULL || rq->claim == x;
-	return strcmp(t->session, rq->ch->session->id) == 0 ||
-	    strcmp(t->origin_channel, rq->ch->id) == 0 || transfer_involves(t, rq->ch->device);
-}
-
 /* ttl, confirm and proof of a create request, with the server's defaults. */
 static int
-create_options(struct req *rq, long long *ttl_ms, enum transfer_confirm *c,
-    enum transfer_proof *p)
+create_options(struct req *rq, long long *ttl_ms, int *c, int *p)
 {
 	const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(rq->body, "ttl");
 	const cJSON *cf = cJSON_GetObjectItemCaseSensitive(rq->body, "confirm");
 	const cJSON *pf = cJSON_GetObjectItemCaseSensitive(rq->body, "proof");
+	enum transfer_confirm ce = rq->core->cfg.confirm;
+	enum transfer_proof pe = rq->core->cfg.proof;
 
-	*ttl_ms = rq->srv->cfg->code_ttl_ms;
-	*c = (enum transfer_confirm)rq->srv->cfg->confirm;
-	*p = (enum transfer_proof)rq->srv->cfg->proof;
+	*ttl_ms = rq->core->cfg.code_ttl_ms;
 	if (ttl != NULL && !cJSON_IsNull(ttl)) {
 		if (!cJSON_IsNumber(ttl) || ttl->valuedouble < 1 ||
 		    ttl->valuedouble > TRANSFER_MAX_TTL_S) {
@@ -142,15 +96,17 @@ create_options(struct req *rq, long long *ttl_ms, enum transfer_confirm *c,
 		*ttl_ms = (long long)(ttl->valuedouble * 1000);
 	}
 	if (cf != NULL && !cJSON_IsNull(cf) &&
-	    (!cJSON_IsString(cf) || transfer_parse_confirm(cf->valuestring, c) != 0)) {
+	    (!cJSON_IsString(cf) || transfer_parse_confirm(cf->valuestring, &ce) != 0)) {
 		http_error(rq, 400, "bad_field", "confirm is none, origin, peers or all");
 		return -1;
 	}
 	if (pf != NULL && !cJSON_IsNull(pf) &&
-	    (!cJSON_IsString(pf) || transfer_parse_proof(pf->valuestring, p) != 0)) {
+	    (!cJSON_IsString(pf) || transfer_parse_proof(pf->valuestring, &pe) != 0)) {
 		http_error(rq, 400, "bad_field", "proof is both or scanner");
 		return -1;
 	}
+	*c = (int)ce;
+	*p = (int)pe;
 	return 0;
 }
 
@@ -171,41 +127,22 @@ name_field(struct req *rq, const char *key, const char **out)
 	return 0;
 }
 
-/* Saves the new transfer and answers with its payload (and claim, for a pull). */
 static void
-create_reply(struct req *rq, struct transfer *t, char *secret, char *claim)
+created(void *arg, const struct core_status *st, struct core_xfer *x,
+    const struct core_xfer_reply *r)
 {
-	struct server *srv = rq->srv;
-	struct xfer *x = xfer_add(srv, t, claim != NULL ? xstrdup(claim) : NULL);
-	char *payload = transfer_payload(t, secret), *cause = NULL;
+	struct req *rq = arg;
 	cJSON *o;
 
-	explicit_bzero(secret, strlen(secret));
-	free(secret);
-	if (xfer_settle(srv, x, -1, t->attempts_left, &cause) != 0) {
-		/* Never acknowledged: forget it. */
-		strmap_del(srv->transfers, t->id);
-		if (t->claim_hash[0] != '\0')
-			strmap_del(srv->claims, t->claim_hash);
-		TAILQ_REMOVE(&srv->xopen, x, entry);
-		srv->nopen--;
-		srv->nxfers--;
-		free(x->claim);
-		free(x);
-		transfer_free(t);
-		free(payload);
-		free(claim);
-		reply_internal(rq, cause);
+	if (st->err != CE_OK) {
+		http_status(rq, st, "cannot create the transfer");
 		return;
 	}
-	xfer_arm(srv, x);
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "payload", payload);
-	json_add_time(o, "expires_at", t->expires_at);
-	if (claim != NULL)
-		cJSON_AddStringToObject(o, "claim", claim);
-	free(payload);
-	free(claim);
+	cJSON_AddStringToObject(o, "payload", r->payload);
+	core_time_json(o, "expires_at", x->t.expires_at);
+	if (r->claim != NULL)
+		cJSON_AddStringToObject(o, "claim", r->claim);
 	reply_transfer(rq, 201, x, o);
 }
 
@@ -214,13 +151,9 @@ static void
 create_push(struct req *rq)
 {
 	const char *sid = json_str(rq->body, "session"), *to;
-	struct session *s = rq->ch->session;
-	struct transfer_actor a;
-	struct transfer *t;
-	enum transfer_confirm c;
-	enum transfer_proof p;
+	struct core_session *s = rq->ch->session;
 	long long ttl;
-	char *secret;
+	int c, p;
 
 	if (sid != NULL && strcmp(sid, s->id) != 0) {
 		http_error(rq, 403, "forbidden", "the token is not one of session %s", sid);
@@ -232,13 +165,11 @@ create_push(struct req *rq)
 		http_error(rq, 409, "session_ended", "session %s has ended", s->id);
 		return;
 	}
-	if (to != NULL && session_device_channel(s, to) != NULL) {
+	if (to != NULL && core_device_channel(s, to) != NULL) {
 		http_error(rq, 409, "conflict", "%s already speaks in session %s", to, s->id);
 		return;
 	}
-	req_actor(rq, &a, NULL);
-	t = transfer_new_push(&a, to, p, c, now_ms(), ttl, &secret);
-	create_reply(rq, t, secret, NULL);
+	core_xfer_push(rq->core, rq->ch, to, ttl, c, p, created, rq);
 }
 
 /* Pull: an unknown device asks for a code for the origin to scan. */
@@ -246,12 +177,9 @@ static void
 create_pull(struct req *rq)
 {
 	const char *device, *sid = json_str(rq->body, "session");
-	struct session *s = NULL;
-	struct transfer *t;
-	enum transfer_confirm c;
-	enum transfer_proof p;
+	struct core_session *s = NULL;
 	long long ttl;
-	char *secret, *claim;
+	int c, p;
 
 	if (name_field(rq, "device", &device) != 0 || create_options(rq, &ttl, &c, &p) != 0)
 		return;
@@ -260,7 +188,7 @@ create_pull(struct req *rq)
 		    "a pull names its device: {\"device\":...} (a push needs the origin's token)");
 		return;
 	}
-	if (sid != NULL && (s = session_find(rq->srv, sid)) == NULL) {
+	if (sid != NULL && (s = core_session_find(rq->core, sid)) == NULL) {
 		http_error(rq, 404, "not_found", "no session %s", sid);
 		return;
 	}
@@ -268,20 +196,17 @@ create_pull(struct req *rq)
 		http_error(rq, 409, "session_ended", "session %s has ended", s->id);
 		return;
 	}
-	if (s != NULL && session_device_channel(s, device) != NULL) {
+	if (s != NULL && core_device_channel(s, device) != NULL) {
 		http_error(rq, 409, "conflict", "%s already speaks in session %s", device, s->id);
 		return;
 	}
-	t = transfer_new_pull(device, sid, p, c, now_ms(), ttl, &secret, &claim);
-	create_reply(rq, t, secret, claim);
+	core_xfer_pull(rq->core, device, s, ttl, c, p, created, rq);
 }
 
 void
 api_transfer_create(struct req *rq)
 {
-	if (rq->claim != NULL || rq->owner != NULL)
-		http_error(rq, 403, "forbidden", "a claim secret cannot create transfers");
-	else if (rq->ch != NULL)
+	if (rq->ch != NULL)
 		create_push(rq);
 	else
 		create_pull(rq);
@@ -290,7 +215,7 @@ api_transfer_create(struct req *rq)
 void
 api_transfer_list(struct req *rq)
 {
-	struct server *srv = rq->srv;
+	struct core *c = rq->core;
 	const char *sid = http_query(rq, "session"), *state = http_query(rq, "state");
 	cJSON *o, *a;
 	size_t i;
@@ -304,65 +229,37 @@ api_transfer_list(struct req *rq)
 	}
 	o = cJSON_CreateObject();
 	a = cJSON_AddArrayToObject(o, "transfers");
-	for (i = 0; i < srv->nxfers; i++) {
-		struct transfer *t = srv->xlist[i]->t;
-		if ((open_only && transfer_terminal(t)) || (sid != NULL && strcmp(sid, t->session) != 0))
+	for (i = 0; i < c->nxfers; i++) {
+		struct core_xfer *x = c->xlist[i];
+		if ((open_only && transfer_terminal(&x->t)) ||
+		    (sid != NULL && strcmp(sid, x->t.session) != 0))
 			continue;
-		cJSON_AddItemToArray(a, transfer_to_json(t, 0));
+		cJSON_AddItemToArray(a, core_xfer_json(c, x));
 	}
 	http_reply(rq, 200, o);
-}
-
-/* The transfer of the path if the caller is involved; else NULL, error sent. */
-static struct xfer *
-involved_xfer(struct req *rq)
-{
-	struct xfer *x = path_xfer(rq);
-
-	if (x != NULL && !xfer_involved(rq, x)) {
-		http_error(rq, 403, "forbidden", "this token plays no part in transfer %s", x->t->id);
-		return NULL;
-	}
-	return x;
-}
-
-/* A lazy expiry check before a transfer is shown or acted on. */
-static void
-xfer_expire_now(struct req *rq, struct xfer *x)
-{
-	int prev = (int)x->t->state;
-	char *cause = NULL;
-
-	if (transfer_expire(x->t, now_ms()) &&
-	    xfer_settle(rq->srv, x, prev, x->t->attempts_left, &cause) != 0) {
-		log_warnx("%s", cause);
-		free(cause);
-	}
 }
 
 void
 api_transfer_show(struct req *rq)
 {
-	struct xfer *x;
+	struct core_xfer *x;
 
-	if ((x = involved_xfer(rq)) == NULL)
+	if ((x = path_xfer(rq)) == NULL)
 		return;
-	xfer_expire_now(rq, x);
+	core_xfer_touch(rq->core, x);
 	reply_transfer(rq, 200, x, NULL);
 }
 
-/* Persists and announces what a call changed, then answers with the transfer or the refusal. */
+/* After a call: the transfer, or the refusal. */
 static void
-settle_and_reply(struct req *rq, struct xfer *x, int prev, int prev_att, enum transfer_err e)
+answered(void *arg, const struct core_status *st, struct core_xfer *x,
+    const struct core_xfer_reply *r)
 {
-	char *cause = NULL;
+	struct req *rq = arg;
 
-	if (xfer_settle(rq->srv, x, prev, prev_att, &cause) != 0) {
-		reply_internal(rq, cause);
-		return;
-	}
-	if (e != TE_OK)
-		reply_err(rq, e, x->t->id);
+	(void)r;
+	if (st->err != CE_OK)
+		reply_refused(rq, st, x);
 	else
 		reply_transfer(rq, 200, x, NULL);
 }
@@ -370,30 +267,18 @@ settle_and_reply(struct req *rq, struct xfer *x, int prev, int prev_att, enum tr
 void
 api_transfer_cancel(struct req *rq)
 {
-	struct xfer *x;
-	enum transfer_err e;
-	int prev, prev_att;
+	struct core_xfer *x;
 
-	if ((x = path_xfer(rq)) == NULL)
-		return;
-	if (rq->claim != NULL || rq->owner != NULL ||
-	    (rq->ch != NULL && strcmp(rq->ch->id, x->t->origin_channel) != 0)) {
-		http_error(rq, 403, "forbidden", "only the operator or the origin cancels %s",
-		    x->t->id);
-		return;
-	}
-	prev = (int)x->t->state;
-	prev_att = x->t->attempts_left;
-	e = transfer_cancel(x->t, now_ms());
-	settle_and_reply(rq, x, prev, prev_att, e);
+	if ((x = path_xfer(rq)) != NULL)
+		core_xfer_cancel(rq->core, x, answered, rq);
 }
 
 /* Whether a refusal is a failed attempt (counted per uid for the rate limit). */
 static int
-attempt_failed(enum transfer_err e)
+attempt_failed(const struct core_status *st)
 {
-	return e == TE_CODE_MISMATCH || e == TE_WRONG_DEVICE || e == TE_MATCH_MISMATCH ||
-	    e == TE_BURNT;
+	return st->err == CE_TRANSFER && (st->te == TE_CODE_MISMATCH || st->te == TE_WRONG_DEVICE ||
+	    st->te == TE_MATCH_MISMATCH || st->te == TE_BURNT);
 }
 
 /* Decodes a base64 PNG on the server; the first transfer code in it, or NULL with an error sent. */
@@ -451,112 +336,39 @@ secret_valid(const char *s)
 	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == PAYLOAD_SECRET_LEN;
 }
 
-/* The session a call's context is read from: the transfer's, or the scanning origin's (pull). */
-static struct session *
-ctx_session(struct req *rq, struct xfer *x)
-{
-	if (x->t->session[0] != '\0')
-		return session_find(rq->srv, x->t->session);
-	return rq->ch != NULL ? rq->ch->session : NULL;
-}
-
-/* What the state machine needs to know of the session; peers points into s. */
 static void
-ctx_fill(struct transfer_ctx *ctx, const char **peers, struct session *s,
-    const struct transfer *t, const char *participant, const char *claimant)
+imaged(void *arg, const struct core_status *st, struct core_xfer *x,
+    const struct core_xfer_reply *r)
 {
-	size_t i;
+	struct req *rq = arg;
+	cJSON *o;
 
-	memset(ctx, 0, sizeof *ctx);
-	ctx->peer_devices = peers;
-	if (s == NULL)
+	if (attempt_failed(st))
+		ratelimit_fail(rq->srv, rq->uid);
+	if (st->err != CE_OK) {
+		reply_refused(rq, st, x);
 		return;
-	for (i = 0; i < s->nparticipants && ctx->npeers < TRANSFER_MAX_CONFIRM; i++)
-		if (participant == NULL || strcmp(s->participants[i].name, participant) != 0)
-			peers[ctx->npeers++] = s->participants[i].channel->device;
-	ctx->claimant_in_session = claimant != NULL && claimant[0] != '\0' &&
-	    session_device_channel(s, claimant) != NULL;
-	(void)t;
-}
-
-/* The image call's checks of who calls: 0, or an error sent. */
-static int
-image_caller(struct req *rq, struct xfer *x, const char *device)
-{
-	if (rq->owner != NULL || (rq->claim != NULL && rq->claim != x)) {
-		http_error(rq, 403, "forbidden", "this secret is not one of transfer %s", x->t->id);
-		return -1;
 	}
-	if ((rq->ch != NULL && strcmp(device, rq->ch->device) != 0) ||
-	    (rq->claim != NULL && strcmp(device, x->t->claimant) != 0)) {
-		http_error(rq, 403, "forbidden", "this secret speaks for %s only",
-		    rq->ch != NULL ? rq->ch->device : x->t->claimant);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-image_reply(struct req *rq, struct xfer *x, struct transfer_result *r)
-{
-	cJSON *o = cJSON_CreateObject();
-
+	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "role", r->role);
 	if (r->match[0] != '\0')
 		cJSON_AddStringToObject(o, "match", r->match);
 	if (r->claim != NULL)
 		cJSON_AddStringToObject(o, "claim", r->claim);
+	/* The device this scan would hand the session to, for the scanner to see. */
+	if (x->t.claimant[0] != '\0')
+		cJSON_AddStringToObject(o, "to", x->t.claimant);
 	reply_transfer(rq, 200, x, o);
-}
-
-/* After an image or a confirmation: save, announce, alert, switch; reply. */
-static void
-xfer_answer(struct req *rq, struct xfer *x, enum transfer_err e, struct transfer_result *r,
-    int prev, int prev_att, const char *device, int image)
-{
-	struct server *srv = rq->srv;
-	char *cause = NULL;
-
-	if (r->claim != NULL && e == TE_OK) {
-		free(x->claim);
-		x->claim = xstrdup(r->claim);
-		strmap_put(srv->claims, x->t->claim_hash, x);
-	}
-	if (attempt_failed(e))
-		ratelimit_fail(srv, rq->uid);
-	if (r->alert)
-		xfer_alert(srv, x, e == TE_ALREADY_CLAIMED ? "already_claimed" : "wrong_device",
-		    device);
-	if (xfer_settle(srv, x, prev, prev_att, &cause) != 0) {
-		reply_internal(rq, cause);
-		return;
-	}
-	if (e != TE_OK) {
-		reply_err(rq, e, x->t->id);
-		return;
-	}
-	if (r->commit && xfer_commit(srv, x, &cause) != 0) {
-		reply_internal(rq, cause);
-		return;
-	}
-	if (image)
-		image_reply(rq, x, r);
-	else
-		reply_transfer(rq, 200, x, NULL);
 }
 
 void
 api_transfer_image(struct req *rq)
 {
 	const char *device, *payload = json_str(rq->body, "payload");
-	const char *image = json_str(rq->body, "image"), *peers[TRANSFER_MAX_CONFIRM];
-	struct transfer_actor a;
-	struct transfer_ctx ctx;
-	struct transfer_result r;
-	struct xfer *x;
-	enum transfer_err e;
+	const char *image = json_str(rq->body, "image");
+	struct core_actor a = { rq->ch, rq->claim, NULL, NULL };
+	struct core_xfer *x;
 	char *decoded;
-	int prev, prev_att;
 
 	if ((x = path_xfer(rq)) == NULL || name_field(rq, "device", &device) != 0)
 		return;
@@ -565,124 +377,90 @@ api_transfer_image(struct req *rq)
 		    "image data is {\"device\":..., \"payload\":...} or {\"device\":..., \"image\":BASE64-PNG}");
 		return;
 	}
-	if (image_caller(rq, x, device) != 0 || http_rate_limited(rq))
+	if ((rq->ch != NULL && strcmp(device, rq->ch->device) != 0) ||
+	    (rq->claim != NULL && strcmp(device, x->t.claimant) != 0)) {
+		http_error(rq, 403, "forbidden", "this secret speaks for %s only",
+		    rq->ch != NULL ? rq->ch->device : x->t.claimant);
+		return;
+	}
+	if (rq->ch == NULL && rq->claim == NULL) {
+		a.device = device;
+		if ((a.chosen_claim = json_str(rq->body, "claim")) != NULL &&
+		    !secret_valid(a.chosen_claim)) {
+			http_error(rq, 400, "bad_field", "claim is 26 base32 characters");
+			return;
+		}
+	}
+	if (http_rate_limited(rq))
 		return;
 	if ((decoded = payload != NULL ? xstrdup(payload) : image_payload(rq, image)) == NULL)
 		return;
-	req_actor(rq, &a, device);
-	if (a.kind == TA_ANON && (a.claim = json_str(rq->body, "claim")) != NULL &&
-	    !secret_valid(a.claim)) {
-		free(decoded);
-		http_error(rq, 400, "bad_field", "claim is 26 base32 characters");
-		return;
-	}
-	ctx_fill(&ctx, peers, ctx_session(rq, x), x->t,
-	    x->t->participant[0] ? x->t->participant : (rq->ch ? rq->ch->participant : NULL),
-	    x->t->dir == TD_PUSH && a.kind == TA_ANON ? device : x->t->claimant);
-	prev = (int)x->t->state;
-	prev_att = x->t->attempts_left;
-	e = transfer_image(x->t, &a, &ctx, decoded, now_ms(), &r);
+	core_xfer_image(rq->core, x, &a, decoded, imaged, rq);
 	free(decoded);
-	xfer_answer(rq, x, e, &r, prev, prev_att, device, 1);
-	free(r.claim);
+}
+
+static void
+confirmed(void *arg, const struct core_status *st, struct core_xfer *x,
+    const struct core_xfer_reply *r)
+{
+	struct req *rq = arg;
+
+	if (attempt_failed(st))
+		ratelimit_fail(rq->srv, rq->uid);
+	answered(arg, st, x, r);
 }
 
 void
 api_transfer_confirm(struct req *rq)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(rq->body, "match");
-	struct transfer_actor a;
-	struct transfer_result r;
-	struct xfer *x;
-	enum transfer_err e;
-	int prev, prev_att;
+	struct core_xfer *x;
 
 	if ((x = path_xfer(rq)) == NULL)
 		return;
-	if (rq->ch == NULL) {
-		http_error(rq, rq->claim || rq->owner ? 403 : 401,
-		    rq->claim || rq->owner ? "forbidden" : "unauthorized",
-		    "a confirmation comes with a device's channel token");
-		return;
-	}
 	if (m != NULL && !cJSON_IsNull(m) && !cJSON_IsString(m)) {
 		http_error(rq, 400, "bad_field", "match is a string of 6 digits");
 		return;
 	}
 	if (http_rate_limited(rq))
 		return;
-	req_actor(rq, &a, NULL);
-	prev = (int)x->t->state;
-	prev_att = x->t->attempts_left;
-	e = transfer_confirm(x->t, &a, cJSON_IsString(m) ? m->valuestring : NULL, now_ms(), &r);
-	xfer_answer(rq, x, e, &r, prev, prev_att, rq->ch->device, 0);
+	core_xfer_confirm(rq->core, x, rq->ch, cJSON_IsString(m) ? m->valuestring : NULL,
+	    confirmed, rq);
 }
 
 void
 api_transfer_reject(struct req *rq)
 {
-	struct transfer_actor a;
-	struct xfer *x;
-	enum transfer_err e;
-	int prev, prev_att;
+	struct core_actor a = { rq->ch, rq->claim, NULL, NULL };
+	struct core_xfer *x;
 
-	if ((x = path_xfer(rq)) == NULL)
-		return;
-	if (rq->owner != NULL || (rq->claim != NULL && rq->claim != x) ||
-	    (rq->ch == NULL && rq->claim == NULL)) {
-		http_error(rq, rq->ch == NULL && rq->claim == NULL && rq->owner == NULL ? 401 : 403,
-		    rq->ch == NULL && rq->claim == NULL && rq->owner == NULL ? "unauthorized" :
-		    "forbidden", "a refusal comes from the origin, a peer or the claimant");
-		return;
-	}
-	req_actor(rq, &a, NULL);
-	prev = (int)x->t->state;
-	prev_att = x->t->attempts_left;
-	e = transfer_reject(x->t, &a, now_ms());
-	settle_and_reply(rq, x, prev, prev_att, e);
+	if ((x = path_xfer(rq)) != NULL)
+		core_xfer_reject(rq->core, x, &a, answered, rq);
 }
 
 void
 api_transfer_token(struct req *rq)
 {
-	struct xfer *x;
-	enum transfer_err e;
-	char *token = NULL, *cause = NULL;
+	struct core_xfer *x = rq->claim;
+	struct core_channel *ch;
+	struct core_status st;
+	char *token = NULL;
 	cJSON *o;
 
-	if ((x = path_xfer(rq)) == NULL)
-		return;
-	if (rq->claim != x) {
-		http_error(rq, rq->claim || rq->ch || rq->owner ? 403 : 401,
-		    rq->claim || rq->ch || rq->owner ? "forbidden" : "unauthorized",
-		    "the new token goes to the claimant (its claim secret) only");
-		return;
-	}
-	if (x->t->token_taken) {
-		http_error(rq, 410, "gone", "the token of transfer %s was handed out already",
-		    x->t->id);
-		return;
-	}
-	if ((e = transfer_take_token(x->t, rq->bearer, &token)) != TE_OK) {
-		if (x->t->state == TS_FAILED)
-			http_error(rq, 410, x->t->reason[0] && strcmp(x->t->reason, "expired") == 0 ?
-			    "expired" : "gone", "transfer %s failed: %s", x->t->id, x->t->reason);
+	if (core_xfer_token(rq->core, x, rq->bearer, &token, &ch, &st) != 0) {
+		if (x->t.state == TS_FAILED)
+			http_error(rq, 410, strcmp(x->t.reason, "expired") == 0 ? "expired" : "gone",
+			    "transfer %s failed: %s", x->t.id, x->t.reason);
 		else
-			reply_err(rq, e, x->t->id);
+			http_status(rq, &st, x->t.id);
 		return;
 	}
-	/* Taken is durable before the token leaves: it is handed out once at most. */
-	if (xfer_save(rq->srv, x, &cause) != 0) {
-		explicit_bzero(token, strlen(token));
-		free(token);
-		reply_internal(rq, cause);
-		return;
-	}
+	/* Repeatable until the new channel is first used: a lost reply strands nobody. */
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "token", token);
-	cJSON_AddStringToObject(o, "session", x->t->session);
-	cJSON_AddStringToObject(o, "channel", x->t->new_channel);
-	cJSON_AddStringToObject(o, "device", x->t->claimant);
+	cJSON_AddStringToObject(o, "session", x->t.session);
+	cJSON_AddStringToObject(o, "channel", ch->id);
+	cJSON_AddStringToObject(o, "device", ch->device);
 	explicit_bzero(token, strlen(token));
 	free(token);
 	http_reply(rq, 200, o);

@@ -8,17 +8,18 @@
 #include "log.h"
 #include "opt.h"
 #include "paths.h"
-#include "serve.h"
+#include "fsck.h"
+#include "server.h"
 #include "version.h"
 #include "xmalloc.h"
 
-const char *const confirm_names[] = { "none", "origin", "peers", "all", NULL };
-const char *const proof_names[] = { "both", "scanner", NULL };
+static const char *const confirm_names[] = { "none", "origin", "peers", "all", NULL };
+static const char *const proof_names[] = { "both", "scanner", NULL };
 static const char *const sync_names[] = { "always", "batch", "none", NULL };
 
 enum {
 	OPT_READY_FD = 256, OPT_CODE_TTL, OPT_CONFIRM, OPT_PROOF, OPT_SYNC, OPT_FSCK,
-	OPT_JSON, OPT_IDLE_TIMEOUT, OPT_MAX_CONNECTIONS,
+	OPT_JSON, OPT_IDLE_TIMEOUT, OPT_MAX_CONNECTIONS, OPT_MAX_OPEN_LOGS,
 };
 
 static const struct option longopts[] = {
@@ -31,6 +32,7 @@ static const struct option longopts[] = {
 	{ "sync",		required_argument, NULL, OPT_SYNC },
 	{ "idle-timeout",	required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "max-connections",	required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "max-open-logs",	required_argument, NULL, OPT_MAX_OPEN_LOGS },
 	{ "fsck",		no_argument,	   NULL, OPT_FSCK },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
 	{ "quiet",		no_argument,	   NULL, 'q' },
@@ -47,6 +49,7 @@ usage(FILE *f)
 "usage: rtcs-serve [-qv] [-S SOCK] [-D DIR] [--ready-fd N] [--code-ttl S]\n"
 "                  [--confirm none|origin|peers|all] [--proof both|scanner]\n"
 "                  [--sync always|batch|none] [--idle-timeout S] [--max-connections N]\n"
+"                  [--max-open-logs N]\n"
 "       rtcs-serve --fsck [--json] [-D DIR]\n"
 "\n"
 "The rtcs conference server: HTTP/1.1 + JSON on a UNIX socket, flat-file store.\n"
@@ -61,6 +64,7 @@ usage(FILE *f)
 "      --sync MODE          always (fsync before every reply), batch (group commit), none\n"
 "      --idle-timeout S     close idle connections after S seconds (default 60)\n"
 "      --max-connections N  refuse connections beyond N (default 4096)\n"
+"      --max-open-logs N    keep at most N log files open (default 1024)\n"
 "      --fsck               check the store, list every violation, exit 1 if any\n"
 "      --json               with --fsck: JSON Lines, one per problem\n"
 "  -q, --quiet              only errors\n"
@@ -104,12 +108,12 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 		case OPT_CONFIRM:
 			if ((i = opt_choice(optarg, confirm_names, &cause)) < 0)
 				die_usage("--confirm", cause);
-			cfg->confirm = (enum confirm_policy)i;
+			cfg->confirm = (enum transfer_confirm)i;
 			break;
 		case OPT_PROOF:
 			if ((i = opt_choice(optarg, proof_names, &cause)) < 0)
 				die_usage("--proof", cause);
-			cfg->proof = (enum proof_policy)i;
+			cfg->proof = (enum transfer_proof)i;
 			break;
 		case OPT_SYNC:
 			if ((i = opt_choice(optarg, sync_names, &cause)) < 0)
@@ -125,6 +129,11 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 			if (opt_number(optarg, 1, 1000000, &n, &cause) != 0)
 				die_usage("--max-connections", cause);
 			cfg->max_connections = (int)n;
+			break;
+		case OPT_MAX_OPEN_LOGS:
+			if (opt_number(optarg, 1, 1000000, &n, &cause) != 0)
+				die_usage("--max-open-logs", cause);
+			cfg->max_open_logs = (int)n;
 			break;
 		case OPT_FSCK: cfg->fsck = 1; break;
 		case OPT_JSON: cfg->json = 1; break;
@@ -149,8 +158,8 @@ main(int argc, char **argv)
 	memset(&cfg, 0, sizeof cfg);
 	cfg.ready_fd = -1;
 	cfg.code_ttl_ms = 120000;
-	cfg.confirm = CONFIRM_ORIGIN;
-	cfg.proof = PROOF_BOTH;
+	cfg.confirm = TC_ORIGIN;
+	cfg.proof = TP_BOTH;
 	cfg.sync = STORE_SYNC_ALWAYS;
 	cfg.idle_timeout_s = 60;
 	cfg.max_connections = 4096;

@@ -25,8 +25,10 @@
 
 #include "exitcode.h"
 #include "fsutil.h"
+#include "http.h"
 #include "log.h"
-#include "serve.h"
+#include "server.h"
+#include "stream.h"
 #include "systemd.h"
 #include "xmalloc.h"
 
@@ -91,41 +93,6 @@ server_listen(struct server *srv, int *busy, char **cause)
 	return fd;
 }
 
-/* The group commit: one fsync per file for everything written in the last turn. */
-static void
-server_commit(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *srv = arg;
-	char *cause = NULL;
-
-	(void)fd;
-	(void)what;
-	if (store_sync(srv->store, &cause) != 0)
-		fatalx("%s: cannot acknowledge writes that may be lost", cause);
-	model_committed(srv);
-	http_flush_pending(srv);
-}
-
-/* Commits now what this turn wrote (before a step that must see it durable). */
-void
-server_commit_now(struct server *srv)
-{
-	if (store_pending(srv->store) || srv->ndirty > 0 || srv->events_dirty) {
-		evtimer_del(srv->commit_ev);
-		server_commit(-1, 0, srv);
-	}
-}
-
-/* Writes made in this loop turn are committed at the start of the next one. */
-void
-server_commit_soon(struct server *srv)
-{
-	static const struct timeval zero = { 0, 0 };
-
-	if (!evtimer_pending(srv->commit_ev, NULL))
-		evtimer_add(srv->commit_ev, &zero);
-}
-
 static void
 accept_resume(evutil_socket_t fd, short what, void *arg)
 {
@@ -175,13 +142,21 @@ server_drain(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	strmap_each(srv->conns, drain_size, &left);
-	if ((left == 0 && TAILQ_EMPTY(&srv->pending)) || (drain_ms += 10) > SERVE_DRAIN_MAX_MS) {
+	if (left == 0 || (drain_ms += 10) > SERVE_DRAIN_MAX_MS) {
 		if (left != 0)
 			log_warnx("stopping with %zu bytes unsent", left);
 		event_base_loopbreak(srv->base);
 		return;
 	}
 	evtimer_add(srv->shutdown_ev, &tick);
+}
+
+static void
+server_flushed(void *arg, enum store_err err, const char *cause)
+{
+	(void)arg;
+	if (err != STORE_OK)
+		log_warnx("stopping: %s", cause);
 }
 
 static void
@@ -198,7 +173,7 @@ server_stop(struct server *srv)
 		if (!systemd_socket_inherited())	/* systemd's socket stays for the next start */
 			unlink(srv->cfg->socket_path);
 	}
-	server_commit(-1, 0, srv);
+	store_flush(srv->store, server_flushed, srv);
 	stream_shutdown_all(srv);
 	evtimer_assign(srv->shutdown_ev, srv->base, server_drain, srv);
 	server_drain(-1, 0, srv);
@@ -268,57 +243,93 @@ server_http(struct server *srv, int fd)
 	evconnlistener_set_error_cb(lev, accept_error);
 }
 
+/* The store broke (a failed sync): answer what is in flight, then stop (exit 70). */
+static void
+server_broken_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("the store cannot be trusted any more (a sync failed): stopping");
+	srv->exitcode = EXIT_SOFTWARE;
+	server_stop(srv);
+}
+
+static void
+server_broken(void *arg)
+{
+	struct server *srv = arg;
+
+	if (srv->broken_ev != NULL && !srv->stopping)
+		event_active(srv->broken_ev, EV_TIMEOUT, 0);
+}
+
+static void
+load_problem(void *arg, const char *where, const char *what, int fixed)
+{
+	(void)arg;
+	(void)fixed;
+	log_warnx("%s: %s", where, what);
+}
+
 static int
 server_open_store(struct server *srv, char **cause, int *exitcode)
 {
-	int busy, problems;
+	struct store_options opt = { .sync = srv->cfg->sync,
+	    .max_open_logs = srv->cfg->max_open_logs };
+	struct core_config cc = { srv->cfg->code_ttl_ms, srv->cfg->confirm, srv->cfg->proof };
+	enum store_err err;
+	int problems;
 
-	srv->store = store_open(srv->cfg->store_path, srv->cfg->sync, 0, &busy, cause);
+	srv->store = store_open(srv->cfg->store_path, srv->base, &opt, &err, cause);
 	if (srv->store == NULL) {
-		*exitcode = busy == STORE_BUSY ? EXIT_UNAVAILABLE :
-		    busy == STORE_BADFORMAT ? EXIT_DATAERR : EXIT_IOERR;
+		*exitcode = err == STORE_BUSY ? EXIT_UNAVAILABLE : err == STORE_FORMAT_ERR ?
+		    EXIT_DATAERR : err == STORE_INVALID ? EXIT_USAGE : EXIT_IOERR;
 		return -1;
 	}
-	if ((problems = model_load(srv, 0, cause)) != 0) {
+	core_init(&srv->core, srv->store, srv->base, &cc);
+	srv->core.broken = server_broken;
+	srv->core.broken_arg = srv;
+	stream_init(srv);
+	if ((problems = core_load(&srv->core, load_problem, NULL, srv, 0, &err, cause)) != 0) {
 		if (problems > 0)
 			*cause = xprintf("store %s has %d problem%s: see rtcs-serve --fsck",
 			    srv->cfg->store_path, problems, problems == 1 ? "" : "s");
-		*exitcode = EXIT_DATAERR;
+		*exitcode = problems > 0 || err != STORE_IO ? EXIT_DATAERR : EXIT_IOERR;
 		return -1;
 	}
-	log_info("store %s: %zu sessions, %llu events", srv->cfg->store_path, srv->nsessions,
-	    (unsigned long long)srv->nevents);
+	log_info("store %s: %zu sessions, %llu events", srv->cfg->store_path,
+	    srv->core.nsessions, (unsigned long long)srv->core.events_durable);
 	return 0;
 }
 
 static void
 server_free(struct server *srv)
 {
-	struct pending *p;
-
-	while ((p = TAILQ_FIRST(&srv->pending)) != NULL) {
-		TAILQ_REMOVE(&srv->pending, p, entry);
-		evbuffer_free(p->body);
-		free(p);
-	}
 	if (srv->http != NULL)
-		evhttp_free(srv->http);
+		evhttp_free(srv->http);	/* closes every connection, so every stream */
 	strmap_free(srv->conns, free);
-	if (srv->commit_ev != NULL)
-		event_free(srv->commit_ev);
+	strmap_free(srv->fails, free);
 	if (srv->shutdown_ev != NULL)
 		event_free(srv->shutdown_ev);
 	if (srv->accept_resume != NULL)
 		event_free(srv->accept_resume);
+	if (srv->broken_ev != NULL)
+		event_free(srv->broken_ev);
 	if (srv->sig_term != NULL) {
 		event_free(srv->sig_term);
 		event_free(srv->sig_int);
 		event_free(srv->sig_hup);
 	}
+	if (srv->store != NULL) {
+		core_listen(&srv->core, NULL);
+		stream_free_lists(srv);
+		core_free(&srv->core);
+		store_close(srv->store);	/* commits what is pending, hearing nothing back */
+	}
 	if (srv->base != NULL)
 		event_base_free(srv->base);
-	model_free(srv);
-	store_close(srv->store);
 	if (srv->lockfd >= 0)
 		close(srv->lockfd);
 }
@@ -330,32 +341,25 @@ server_run(struct server *srv, char **cause, int *exitcode)
 
 	srv->lockfd = -1;
 	srv->started_ms = now_ms();
-	srv->sessions = strmap_new();
-	srv->tokens = strmap_new();
-	srv->channels = strmap_new();
 	srv->conns = strmap_new();
-	xfer_init(srv);
-	TAILQ_INIT(&srv->followers);
-	TAILQ_INIT(&srv->pending);
+	srv->fails = strmap_new();
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
+	if ((srv->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	srv->broken_ev = event_new(srv->base, -1, 0, server_broken_ev, srv);
 	if (server_open_store(srv, cause, exitcode) != 0)
 		goto out;
 	if ((fd = systemd_socket(srv->cfg, cause)) < 0 && (*cause != NULL ||
 	    (fd = server_listen(srv, &busy, cause)) < 0)) {
-		*exitcode = busy == STORE_BUSY ? EXIT_UNAVAILABLE :
-		    busy == STORE_BADFORMAT ? EXIT_DATAERR : EXIT_IOERR;
+		*exitcode = busy ? EXIT_UNAVAILABLE : EXIT_IOERR;
 		goto out;
 	}
-	if ((srv->base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
 	server_http(srv, fd);
-	srv->commit_ev = evtimer_new(srv->base, server_commit, srv);
-	if (xfer_recover(srv, cause) != 0) {
+	if (core_recover(&srv->core, cause) != 0) {
 		*exitcode = EXIT_IOERR;
 		goto out;
 	}
-	server_commit_now(srv);
 	srv->shutdown_ev = evtimer_new(srv->base, server_drain, srv);
 	srv->accept_resume = evtimer_new(srv->base, accept_resume, srv);
 	srv->sig_term = evsignal_new(srv->base, SIGTERM, server_signal, srv);
@@ -369,7 +373,11 @@ server_run(struct server *srv, char **cause, int *exitcode)
 	event_base_dispatch(srv->base);
 	if (!srv->stopping)
 		server_stop(srv);
-	rv = 0;
+	rv = srv->exitcode != 0 ? -1 : 0;
+	if (rv != 0) {
+		*exitcode = srv->exitcode;
+		*cause = xstrdup("the store broke");
+	}
 	log_info("stopped");
 out:
 	server_free(srv);

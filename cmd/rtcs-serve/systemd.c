@@ -11,7 +11,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
-#include "serve.h"
+#include "config.h"
 #include "systemd.h"
 #include "xmalloc.h"
 

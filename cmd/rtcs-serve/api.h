@@ -1,0 +1,36 @@
+/* The API's endpoints (api_*.c): each parses its request, calls the core, answers. */
+#ifndef RTCS_SERVE_API_H
+#define RTCS_SERVE_API_H
+#include "reply.h"
+
+/* api_sessions.c */
+void	 api_version(struct req *);
+void	 api_health(struct req *);
+void	 api_session_create(struct req *);
+void	 api_session_list(struct req *);
+void	 api_session_show(struct req *);
+void	 api_session_end(struct req *);
+void	 api_participant_add(struct req *);
+void	 api_message_send(struct req *);
+
+/* api_transfers.c */
+void	 api_transfer_create(struct req *);
+void	 api_transfer_list(struct req *);
+void	 api_transfer_show(struct req *);
+void	 api_transfer_cancel(struct req *);
+void	 api_transfer_image(struct req *);
+void	 api_transfer_confirm(struct req *);
+void	 api_transfer_reject(struct req *);
+void	 api_transfer_token(struct req *);
+
+/* api_invites.c */
+void	 api_invite_create(struct req *);
+void	 api_invite_scan(struct req *);
+void	 api_invite_sessions(struct req *);
+
+/* ratelimit.c: failed attempts per peer uid (design.md 8) */
+int	 ratelimit_check(struct server *, unsigned int uid, int *retry_after);
+/* 0 if the caller may try again, else 1 after answering 429 with Retry-After. */
+int	 http_rate_limited(struct req *);
+void	 ratelimit_fail(struct server *, unsigned int uid);
+#endif

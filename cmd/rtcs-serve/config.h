@@ -1,0 +1,23 @@
+/* rtcs-serve's options, as main.c parsed them. */
+#ifndef RTCS_SERVE_CONFIG_H
+#define RTCS_SERVE_CONFIG_H
+#include "store.h"
+#include "transfer.h"
+
+struct config {
+	const char *socket_opt;
+	const char *store_opt;
+	char	*socket_path;
+	char	*store_path;
+	int	 ready_fd;
+	long long code_ttl_ms;
+	enum transfer_confirm confirm;
+	enum transfer_proof proof;
+	enum store_sync sync;
+	int	 idle_timeout_s;
+	int	 max_connections;
+	int	 max_open_logs;
+	int	 fsck;
+	int	 json;
+};
+#endif

@@ -1,0 +1,283 @@
+/*
+ * The core's life: set up, loaded from the store (documents parsed into
+ * memory, each log's end learned, nothing of the logs kept), checked,
+ * recovered after a crash, freed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "core_int.h"
+#include "json.h"
+#include "log.h"
+#include "xmalloc.h"
+
+void
+core_init(struct core *c, struct store *st, struct event_base *base,
+    const struct core_config *cfg)
+{
+	memset(c, 0, sizeof *c);
+	c->store = st;
+	c->base = base;
+	c->cfg = *cfg;
+	c->sessions = strmap_new();
+	c->channels = strmap_new();
+	c->tokens = strmap_new();
+	c->transfers = strmap_new();
+	c->claims = strmap_new();
+	c->invites = strmap_new();
+	c->owners = strmap_new();
+	TAILQ_INIT(&c->xopen);
+	lane_init(&c->events_lane);
+	core_xfer_init(c);
+}
+
+struct load {
+	struct core	*core;
+	void		(*problem)(void *, const char *, const char *, int);
+	void		(*note)(void *, const char *, const char *);
+	void		*arg;
+	int		 problems;
+};
+
+static void
+load_problem(struct load *l, const char *where, const char *what)
+{
+	l->problems++;
+	if (l->problem != NULL)
+		l->problem(l->arg, where, what, 0);
+}
+
+/* The store's own findings, to the caller's printer. */
+static void
+fwd_problem(void *arg, const char *where, const char *what, int fixed)
+{
+	struct load *l = arg;
+
+	if (l->problem != NULL)
+		l->problem(l->arg, where, what, fixed);
+}
+
+static void
+fwd_note(void *arg, const char *where, const char *what)
+{
+	struct load *l = arg;
+
+	if (l->note != NULL)
+		l->note(l->arg, where, what);
+}
+
+static int
+load_doc(void *arg, const struct store_doc *d, char **cause)
+{
+	struct load *l = arg;
+	cJSON *doc;
+	const char *id;
+	char *why = NULL, *where;
+	int rv;
+
+	where = xprintf("%s %s", d->kind == STORE_SESSION ? "session" : d->kind == STORE_TRANSFER ?
+	    "transfer" : d->kind == STORE_INVITE ? "invite" : "document", d->id);
+	(void)cause;
+	if ((doc = json_parse_object(d->json, d->len, &why)) == NULL)
+		rv = -1;
+	else if ((id = json_str(doc, "id")) == NULL || strcmp(id, d->id) != 0) {
+		why = xstrdup("the document's id does not match its name");
+		rv = -1;
+	} else if (d->kind == STORE_SESSION)
+		rv = session_from_doc(l->core, doc, d->rev, &why);
+	else if (d->kind == STORE_TRANSFER)
+		rv = xfer_from_doc(l->core, doc, d->rev, &why);
+	else if (d->kind == STORE_INVITE)
+		rv = invite_from_doc(l->core, doc, d->rev, &why);
+	else
+		rv = 0;
+	/* Every document that does not hold is a problem; the load goes on to find the rest. */
+	if (rv != 0)
+		load_problem(l, where, why ? why : "malformed");
+	free(why);
+	free(where);
+	cJSON_Delete(doc);
+	return 0;
+}
+
+static int
+load_log(void *arg, const char *log, uint64_t last, char **cause)
+{
+	struct load *l = arg;
+	struct core_session *s;
+	char *what;
+
+	(void)cause;
+	if (strcmp(log, STORE_EVENTS) == 0) {
+		l->core->events_appended = l->core->events_durable = last;
+		return 0;
+	}
+	if ((s = core_session_find(l->core, log)) == NULL) {
+		what = xprintf("log %s has no session", log);
+		load_problem(l, log, what);
+		free(what);
+		return 0;
+	}
+	s->appended = s->durable = last;
+	return 0;
+}
+
+static int
+session_cmp(const void *a, const void *b)
+{
+	const struct core_session *x = *(struct core_session *const *)a;
+	const struct core_session *y = *(struct core_session *const *)b;
+
+	return (x->created_ms > y->created_ms) - (x->created_ms < y->created_ms);
+}
+
+static void
+check_session(struct load *l, struct core_session *s)
+{
+	char *where = xprintf("session %s", s->id), *what;
+	size_t i, j;
+
+	for (i = 0; i < s->nchannels; i++) {
+		struct core_channel *ch = s->channels[i];
+		struct core_participant *p = core_participant(s, ch->participant);
+		what = NULL;
+		if (ch->start_seq > s->durable + 1)
+			what = xprintf("channel %s starts after the end of the log", ch->id);
+		else if (ch->delivered_seq > s->durable)
+			what = xprintf("channel %s delivered beyond the log", ch->id);
+		else if (ch->open && s->ended)
+			what = xprintf("channel %s open in an ended session", ch->id);
+		else if (ch->open && (p == NULL || p->channel != ch))
+			what = xprintf("open channel %s is not its participant's", ch->id);
+		else if (!ch->open && p != NULL && p->channel == ch && !s->ended)
+			what = xprintf("participant %s speaks through closed channel %s", p->name,
+			    ch->id);
+		for (j = 0; what == NULL && ch->open && j < i; j++)
+			if (s->channels[j]->open && strcmp(s->channels[j]->device, ch->device) == 0)
+				what = xprintf("device %s holds two open channels, %s and %s",
+				    ch->device, s->channels[j]->id, ch->id);
+		if (what != NULL) {
+			load_problem(l, where, what);
+			free(what);
+		}
+	}
+	free(where);
+}
+
+static void
+check_transfers(struct load *l)
+{
+	struct core *c = l->core;
+	struct core_channel *ch;
+	char *where;
+	const char *what;
+	size_t i;
+
+	for (i = 0; i < c->nxfers; i++) {
+		struct transfer *t = &c->xlist[i]->t;
+		what = NULL;
+		if (t->session[0] != '\0' && core_session_find(c, t->session) == NULL)
+			what = "transfer of a session that does not exist";
+		else if (t->state == TS_COMPLETED && ((ch = strmap_get(c->channels,
+		    t->new_channel)) == NULL || strcmp(ch->session->id, t->session) != 0))
+			what = "completed transfer whose new channel is not in its session";
+		if (what == NULL)
+			continue;
+		where = xprintf("transfer %s", t->id);
+		load_problem(l, where, what);
+		free(where);
+	}
+}
+
+int
+core_load(struct core *c, void (*problem)(void *, const char *, const char *, int),
+    void (*note)(void *, const char *, const char *), void *arg, int check_files,
+    enum store_err *err, char **cause)
+{
+	struct load l = { c, problem, note, arg, 0 };
+	struct store_loader ld = { &l, load_doc, load_log, fwd_problem, fwd_note };
+	size_t i;
+	int problems;
+
+	if ((problems = store_load(c->store, &ld, err, cause)) < 0)
+		return -1;
+	if (c->nsessions > 1)
+		qsort(c->slist, c->nsessions, sizeof *c->slist, session_cmp);
+	for (i = 0; i < c->nsessions; i++) {
+		check_session(&l, c->slist[i]);
+		core_session_watch(c, c->slist[i]);
+	}
+	check_transfers(&l);
+	invite_count_uses(c);
+	if (check_files)
+		problems += store_check_files(c->store, &ld);
+	return problems + l.problems;
+}
+
+/* The channel of s that transfer id opened, if its switch is in the document. */
+static struct core_channel *
+switched_channel(struct core *c, const struct core_xfer *x)
+{
+	struct core_session *s = core_session_find(c, x->t.session);
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->nchannels; i++)
+		if (s->channels[i]->opened_by != NULL &&
+		    strcmp(s->channels[i]->opened_by, x->t.id) == 0)
+			return s->channels[i];
+	return NULL;
+}
+
+int
+core_recover(struct core *c, char **cause)
+{
+	struct core_xfer *x, *next;
+
+	(void)cause;
+	for (x = TAILQ_FIRST(&c->xopen); x != NULL; x = next) {
+		next = TAILQ_NEXT(x, entry);
+		xfer_recover_one(c, x, switched_channel(c, x));
+	}
+	return 0;
+}
+
+static void
+xfer_free(struct core_xfer *x)
+{
+	if (x->timer != NULL)
+		event_free(x->timer);
+	if (x->claim != NULL) {
+		explicit_bzero(x->claim, strlen(x->claim));
+		free(x->claim);
+	}
+	free(x);
+}
+
+void
+core_free(struct core *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsessions; i++) {
+		store_unwatch(c->slist[i]->watch);
+		session_free(c->slist[i]);
+	}
+	free(c->slist);
+	for (i = 0; i < c->nxfers; i++)
+		xfer_free(c->xlist[i]);
+	free(c->xlist);
+	for (i = 0; i < c->ninvites; i++)
+		free(c->ilist[i]);
+	free(c->ilist);
+	store_unwatch(c->events_watch);
+	strmap_free(c->sessions, NULL);
+	strmap_free(c->channels, NULL);
+	strmap_free(c->tokens, NULL);
+	strmap_free(c->transfers, NULL);
+	strmap_free(c->claims, NULL);
+	strmap_free(c->invites, NULL);
+	strmap_free(c->owners, NULL);
+}

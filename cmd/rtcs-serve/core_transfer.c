@@ -1,0 +1,851 @@
+/*
+ * The transfer engine around the pure state machine (common/transfer.c).
+ * Every call runs on a copy of the record: the copy is written, then it
+ * becomes the record, then the states it went through are announced. The
+ * switch is one session change (new channel open, old one closed, the
+ * participant.moved entry): its document is the commit point, and a
+ * transfer whose new channel is in its session's document is completed,
+ * whatever its own document says.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "core_int.h"
+#include "failpoint.h"
+#include "hash.h"
+#include "json.h"
+#include "log.h"
+#include "xmalloc.h"
+
+static const char *const state_failpoints[] = {
+	"transfer-issued", "transfer-scanned", "transfer-verified", "transfer-committing",
+	NULL, NULL
+};
+
+enum xc_kind { XC_CREATE, XC_IMAGE, XC_CONFIRM, XC_REJECT, XC_CANCEL, XC_EXPIRE, XC_FAIL };
+
+struct xfer_call {
+	struct core_op	 op;
+	struct core	*core;
+	struct core_xfer *x;
+	enum xc_kind	 kind;
+	struct core_actor actor;
+	char		*decoded, *match, *secret;
+	const char	*reason;		/* XC_FAIL */
+	struct transfer	 next;
+	struct transfer_result r;
+	enum transfer_err te;
+	struct core_xfer_reply reply;
+	enum core_err	 final_err;		/* the answer, whatever the record says (the switch failed) */
+	const char	*final_msg;
+	core_xfer_cb	 cb;
+	void		*arg;
+};
+
+static void xfer_arm(struct core *, struct core_xfer *);
+static void xfer_submit(struct core *, struct core_xfer *, enum xc_kind, const char *reason);
+
+struct core_xfer *
+core_xfer_find(struct core *c, const char *id)
+{
+	return id != NULL ? strmap_get(c->transfers, id) : NULL;
+}
+
+struct core_xfer *
+core_xfer_by_claim(struct core *c, const char *secret)
+{
+	char hex[HASH_HEX_LEN + 1];
+
+	hash_hex(secret, strlen(secret), hex);
+	return strmap_get(c->claims, hex);
+}
+
+cJSON *
+core_xfer_json(struct core *c, const struct core_xfer *x)
+{
+	cJSON *o = transfer_to_json(&x->t, 0);
+
+	/* Where the event log is now: a watcher starts there, not from 0. */
+	cJSON_AddNumberToObject(o, "events_seq", (double)c->events_durable);
+	return o;
+}
+
+static struct core_xfer *
+xfer_alloc(struct core *c, const struct transfer *t)
+{
+	struct core_xfer *x = xcalloc(1, sizeof *x);
+
+	x->core = c;
+	x->t = *t;
+	lane_init(&x->lane);
+	return x;
+}
+
+static void
+xfer_index(struct core *c, struct core_xfer *x)
+{
+	if (c->nxfers == c->xcap) {
+		c->xcap = c->xcap ? c->xcap * 2 : 64;
+		c->xlist = xreallocarray(c->xlist, c->xcap, sizeof *c->xlist);
+	}
+	c->xlist[c->nxfers++] = x;
+	strmap_put(c->transfers, x->t.id, x);
+	if (x->t.claim_hash[0] != '\0')
+		strmap_put(c->claims, x->t.claim_hash, x);
+	if (!transfer_terminal(&x->t)) {
+		TAILQ_INSERT_TAIL(&c->xopen, x, entry);
+		c->nopen++;
+		x->open = 1;
+	}
+}
+
+static void
+xfer_close(struct core *c, struct core_xfer *x)
+{
+	if (x->open) {
+		TAILQ_REMOVE(&c->xopen, x, entry);
+		c->nopen--;
+		x->open = 0;
+	}
+	if (x->timer != NULL) {
+		event_free(x->timer);
+		x->timer = NULL;
+	}
+}
+
+static struct core_session *
+xfer_session(struct core *c, const struct core_xfer *x)
+{
+	return x->t.session[0] != '\0' ? core_session_find(c, x->t.session) : NULL;
+}
+
+/* ---- announcing ---- */
+
+static void
+tell_session(struct core *c, struct core_session *s, const cJSON *ev)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->nchannels; i++)
+		if (s->channels[i]->open)
+			core_tell(c, s->channels[i], ev);
+}
+
+/* transfer.confirm to each confirmer still to answer (only: one channel); never the match. */
+static void
+ask_confirm(struct core *c, struct core_xfer *x, struct core_channel *only)
+{
+	struct transfer *t = &x->t;
+	struct core_channel *ch;
+	cJSON *ev;
+	int i;
+
+	if (t->state != TS_VERIFIED)
+		return;
+	for (i = 0; i < t->nrequired; i++) {
+		if (t->received[i] || (ch = strmap_get(c->channels, t->required[i])) == NULL ||
+		    !ch->open || (only != NULL && ch != only))
+			continue;
+		ev = core_targeted_new("transfer.confirm", t->id);
+		cJSON_AddStringToObject(ev, "claimant", t->claimant);
+		cJSON_AddStringToObject(ev, "participant", t->participant);
+		cJSON_AddStringToObject(ev, "direction", t->dir == TD_PUSH ? "push" : "pull");
+		core_tell(c, ch, ev);
+		cJSON_Delete(ev);
+	}
+}
+
+void
+core_channel_attached(struct core *c, struct core_channel *ch)
+{
+	struct core_xfer *x;
+
+	TAILQ_FOREACH(x, &c->xopen, entry)
+		if (strcmp(x->t.session, ch->session->id) == 0)
+			ask_confirm(c, x, ch);
+}
+
+static void
+announce_state(struct core *c, struct core_xfer *x, enum transfer_state st)
+{
+	struct transfer *t = &x->t;
+	struct core_session *s = xfer_session(c, x);
+	const char *reason = st == TS_FAILED ? t->reason : NULL;
+	cJSON *extra = cJSON_CreateObject(), *ev;
+
+	cJSON_AddStringToObject(extra, "transfer", t->id);
+	if (s == NULL)
+		cJSON_AddNullToObject(extra, "session");
+	cJSON_AddStringToObject(extra, "state", transfer_state_name(st));
+	if (reason != NULL)
+		cJSON_AddStringToObject(extra, "reason", reason);
+	else
+		cJSON_AddNullToObject(extra, "reason");
+	core_event(c, "transfer.state", s, extra);
+	ev = core_targeted_new("transfer.state", t->id);
+	cJSON_AddStringToObject(ev, "state", transfer_state_name(st));
+	if (reason != NULL)
+		cJSON_AddStringToObject(ev, "reason", reason);
+	tell_session(c, s, ev);
+	cJSON_Delete(ev);
+	log_info("transfer %s %s%s%s", t->id, transfer_state_name(st), reason ? ": " : "",
+	    reason ? reason : "");
+}
+
+/* Every state from prev (exclusive) to the current one, or the failure. */
+static void
+announce_from(struct core *c, struct core_xfer *x, int prev)
+{
+	int st;
+
+	if ((int)x->t.state == prev)
+		return;
+	for (st = prev + 1; st <= (int)x->t.state && x->t.state != TS_FAILED; st++)
+		if (state_failpoints[st] != NULL && st != TS_COMMITTING)
+			failpoint(state_failpoints[st]);
+	if (x->t.state == TS_FAILED)
+		announce_state(c, x, TS_FAILED);
+	else
+		for (st = prev + 1; st <= (int)x->t.state; st++)
+			if (st != TS_COMMITTING)	/* told as the switch begins */
+				announce_state(c, x, (enum transfer_state)st);
+	if (x->t.state == TS_VERIFIED)
+		ask_confirm(c, x, NULL);
+	if (transfer_terminal(&x->t))
+		xfer_close(c, x);
+}
+
+void
+core_xfer_alert(struct core *c, struct core_xfer *x, const char *reason, const char *device)
+{
+	struct core_channel *origin = strmap_get(c->channels, x->t.origin_channel);
+	cJSON *ev = core_targeted_new("transfer.alert", x->t.id), *extra;
+
+	cJSON_AddStringToObject(ev, "reason", reason);
+	if (device != NULL)
+		cJSON_AddStringToObject(ev, "device", device);
+	core_tell(c, origin, ev);
+	cJSON_Delete(ev);
+	extra = cJSON_CreateObject();
+	cJSON_AddStringToObject(extra, "transfer", x->t.id);
+	cJSON_AddStringToObject(extra, "reason", reason);
+	if (device != NULL)
+		cJSON_AddStringToObject(extra, "device", device);
+	core_event(c, "transfer.alert", xfer_session(c, x), extra);
+	log_warnx("transfer %s: alert %s (%s)", x->t.id, reason, device ? device : "?");
+}
+
+/* ---- a call's turn ---- */
+
+static void
+call_free(struct xfer_call *xc)
+{
+	free(xc->decoded);
+	if (xc->match != NULL)
+		explicit_bzero(xc->match, strlen(xc->match));
+	free(xc->match);
+	if (xc->secret != NULL)
+		explicit_bzero(xc->secret, strlen(xc->secret));
+	free(xc->secret);
+	free(xc->r.claim);
+	if (xc->kind == XC_CREATE)
+		free(xc->reply.claim);
+	free(xc->reply.payload);
+	free(xc);
+}
+
+/* Answers the caller (if any), frees the call, frees the lane. */
+static void
+call_finish(struct xfer_call *xc, const struct core_status *st)
+{
+	struct core_xfer *x = xc->x;
+	int created = xc->kind != XC_CREATE || st->err == CE_OK;
+
+	if (xc->cb != NULL)
+		xc->cb(xc->arg, st, created ? x : NULL, &xc->reply);
+	call_free(xc);
+	if (created)
+		lane_done(&x->lane);
+	else
+		free(x);
+}
+
+static void
+call_refused(struct xfer_call *xc)
+{
+	struct core_status st;
+
+	if (xc->final_err != CE_OK)
+		status_set(&st, xc->final_err, xc->final_msg);
+	else if (xc->te == TE_OK)
+		status_set(&st, CE_OK, NULL);
+	else {
+		status_set(&st, CE_TRANSFER, transfer_err_code(xc->te));
+		st.te = xc->te;
+	}
+	call_finish(xc, &st);
+}
+
+/* What the state machine needs of the session; peers point into s. */
+static void
+ctx_fill(struct core *c, struct transfer_ctx *ctx, const char **pch, const char **pdev,
+    const struct core_xfer *x, const struct core_actor *a)
+{
+	struct core_session *s = xfer_session(c, x);
+	const char *participant = x->t.participant[0] ? x->t.participant :
+	    (a->ch != NULL ? a->ch->participant : NULL);
+	const char *claimant = x->t.dir == TD_PUSH && a->ch == NULL && a->claim == NULL ?
+	    a->device : x->t.claimant;
+	size_t i;
+
+	if (s == NULL && a->ch != NULL)
+		s = a->ch->session;
+	memset(ctx, 0, sizeof *ctx);
+	ctx->peer_channels = pch;
+	ctx->peer_devices = pdev;
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nparticipants && ctx->npeers < TRANSFER_MAX_CONFIRM; i++) {
+		if (participant != NULL && strcmp(s->participants[i].name, participant) == 0)
+			continue;
+		pch[ctx->npeers] = s->participants[i].channel->id;
+		pdev[ctx->npeers++] = s->participants[i].channel->device;
+	}
+	ctx->claimant_in_session = claimant != NULL && claimant[0] != '\0' &&
+	    core_device_channel(s, claimant) != NULL;
+}
+
+static void
+actor_fill(struct transfer_actor *ta, const struct core_actor *a, const struct core_xfer *x)
+{
+	memset(ta, 0, sizeof *ta);
+	if (a->ch != NULL) {
+		ta->kind = TA_CHANNEL;
+		ta->device = a->ch->device;
+		ta->session = a->ch->session->id;
+		ta->participant = a->ch->participant;
+		ta->channel = a->ch->id;
+	} else if (a->claim != NULL) {
+		ta->kind = TA_CLAIMANT;
+		ta->device = x->t.claimant;
+	} else {
+		ta->kind = TA_ANON;
+		ta->device = a->device;
+		ta->claim = a->chosen_claim;
+	}
+}
+
+static void xfer_commit(struct xfer_call *);
+
+/* The copy is durable: it is the record now; announce, alert, switch or answer. */
+static void
+call_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
+{
+	struct xfer_call *xc = arg;
+	struct core *c = xc->core;
+	struct core_xfer *x = xc->x;
+	struct core_status st;
+	int prev = (int)x->t.state;
+
+	if (err != STORE_OK) {
+		status_set(&st, err == STORE_CONFLICT ? CE_CONFLICT : core_store_err(c), cause);
+		call_finish(xc, &st);
+		return;
+	}
+	x->t = xc->next;
+	x->rev = rev;
+	if (xc->kind == XC_CREATE) {
+		prev = -1;
+		x->claim = xc->reply.claim != NULL ? xstrdup(xc->reply.claim) : NULL;
+		xfer_index(c, x);
+		xfer_arm(c, x);
+	}
+	if (xc->r.claim != NULL && xc->te == TE_OK) {
+		free(x->claim);
+		x->claim = xstrdup(xc->r.claim);
+		strmap_put(c->claims, x->t.claim_hash, x);
+	}
+	announce_from(c, x, prev);
+	if (xc->r.alert)
+		core_xfer_alert(c, x, xc->te == TE_ALREADY_CLAIMED ? "already_claimed" :
+		    "wrong_device", xc->actor.ch ? xc->actor.ch->device : xc->actor.device);
+	if (xc->te == TE_OK && xc->r.commit) {
+		xfer_commit(xc);
+		return;
+	}
+	call_refused(xc);
+}
+
+/* Writes the copy if it differs from the record; else answers at once. */
+static void
+call_persist(struct xfer_call *xc)
+{
+	struct core_xfer *x = xc->x;
+	cJSON *doc;
+	char *json;
+
+	if (xc->kind != XC_CREATE && memcmp(&xc->next, &x->t, sizeof x->t) == 0) {
+		if (xc->r.alert)
+			core_xfer_alert(xc->core, x, xc->te == TE_ALREADY_CLAIMED ?
+			    "already_claimed" : "wrong_device",
+			    xc->actor.ch ? xc->actor.ch->device : xc->actor.device);
+		if (xc->te == TE_OK && xc->r.commit) {
+			xfer_commit(xc);
+			return;
+		}
+		call_refused(xc);
+		return;
+	}
+	doc = transfer_to_json(&xc->next, 1);
+	json = json_print(doc);
+	cJSON_Delete(doc);
+	store_put(xc->core->store, STORE_TRANSFER, x->t.id,
+	    xc->kind == XC_CREATE ? STORE_REV_CREATE : x->rev, json, strlen(json), NULL,
+	    call_written, xc);
+	free(json);
+}
+
+static void
+call_run(struct core_op *op)
+{
+	struct xfer_call *xc = (struct xfer_call *)op;
+	struct core *c = xc->core;
+	struct core_xfer *x = xc->x;
+	const char *pch[TRANSFER_MAX_CONFIRM], *pdev[TRANSFER_MAX_CONFIRM];
+	struct transfer_actor ta;
+	struct transfer_ctx ctx;
+	long long now = core_now_ms();
+
+	xc->next = x->t;
+	memset(&xc->r, 0, sizeof xc->r);
+	actor_fill(&ta, &xc->actor, x);
+	switch (xc->kind) {
+	case XC_CREATE:
+		break;
+	case XC_IMAGE:
+		ctx_fill(c, &ctx, pch, pdev, x, &xc->actor);
+		xc->te = transfer_image(&xc->next, &ta, &ctx, xc->decoded, now, &xc->r);
+		if (xc->te == TE_OK) {
+			snprintf(xc->reply.role, sizeof xc->reply.role, "%s", xc->r.role);
+			snprintf(xc->reply.match, sizeof xc->reply.match, "%s", xc->r.match);
+			if (xc->r.claim != NULL)
+				xc->reply.claim = xc->r.claim;
+		}
+		break;
+	case XC_CONFIRM:
+		xc->te = transfer_confirm(&xc->next, &ta, xc->match, now, &xc->r);
+		break;
+	case XC_REJECT:
+		xc->te = transfer_reject(&xc->next, &ta, now);
+		break;
+	case XC_CANCEL:
+		xc->te = transfer_cancel(&xc->next, now);
+		break;
+	case XC_EXPIRE:
+		if (!transfer_expire(&xc->next, now) && !transfer_terminal(&x->t))
+			xfer_arm(c, x);	/* woke a little early */
+		break;
+	case XC_FAIL:
+		transfer_fail(&xc->next, xc->reason, now);
+		break;
+	}
+	call_persist(xc);
+}
+
+static struct xfer_call *
+call_new(struct core *c, struct core_xfer *x, enum xc_kind kind, core_xfer_cb cb, void *arg)
+{
+	struct xfer_call *xc = xcalloc(1, sizeof *xc);
+
+	xc->op.run = call_run;
+	xc->core = c;
+	xc->x = x;
+	xc->kind = kind;
+	xc->cb = cb;
+	xc->arg = arg;
+	return xc;
+}
+
+static void
+xfer_submit(struct core *c, struct core_xfer *x, enum xc_kind kind, const char *reason)
+{
+	struct xfer_call *xc = call_new(c, x, kind, NULL, NULL);
+
+	xc->reason = reason;
+	lane_submit(&x->lane, &xc->op);
+}
+
+/* ---- the switch ---- */
+
+struct switch_change {
+	struct session_change chg;
+	struct xfer_call *xc;
+	struct core_channel *old;
+};
+
+/* Its turn: the origin still speaks, the new device has no channel in the session yet. */
+static int
+switch_prepare(struct session_change *chg, cJSON *entry, struct core_status *st)
+{
+	struct switch_change *sw = (struct switch_change *)chg;
+	struct transfer *t = &sw->xc->x->t;
+	struct core_channel *old = sw->old;
+
+	if (!old->open) {
+		status_set(st, CE_GONE, "origin_gone");
+		return -1;
+	}
+	if (core_device_channel(chg->s, t->claimant) != NULL) {
+		status_set(st, CE_CONFLICT, "device_in_use");
+		return -1;
+	}
+	/* The new device goes on right after the last entry the old one was delivered. */
+	chg->open[0].start_seq = (old->delivered_seq > old->start_seq - 1 ? old->delivered_seq :
+	    old->start_seq - 1) + 1;
+	cJSON_AddStringToObject(entry, "event", "participant.moved");
+	cJSON_AddStringToObject(entry, "participant", old->participant);
+	cJSON_AddStringToObject(entry, "from", old->device);
+	cJSON_AddStringToObject(entry, "to", t->claimant);
+	cJSON_AddStringToObject(entry, "transfer", t->id);
+	return 0;
+}
+
+static void
+completed_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
+{
+	struct core_xfer *x = arg;
+
+	/* The session's document says completed already: a restart reads it so. */
+	if (err != STORE_OK)
+		log_warnx("transfer %s: completed, but its document says not yet: %s", x->t.id,
+		    cause);
+	else
+		x->rev = rev;
+}
+
+/*
+ * The switch is made: the record follows, every other code of the origin
+ * fails. (recovered: found made at start, its events told before the crash.)
+ */
+static void
+switch_made(struct core *c, struct core_xfer *x, struct core_channel *old, const char *new_id,
+    int recovered)
+{
+	struct transfer next = x->t;
+	struct core_xfer *y, *ny;
+	cJSON *doc, *extra;
+	char *json;
+	int prev = (int)x->t.state;
+
+	transfer_finish(&next, new_id, core_now_ms());
+	x->t = next;
+	failpoint("transfer-completed-doc");
+	doc = transfer_to_json(&next, 1);
+	json = json_print(doc);
+	cJSON_Delete(doc);
+	store_put(c->store, STORE_TRANSFER, x->t.id, x->rev, json, strlen(json), NULL,
+	    completed_written, x);
+	free(json);
+	if (!recovered) {
+		extra = cJSON_CreateObject();
+		cJSON_AddStringToObject(extra, "participant", old->participant);
+		cJSON_AddStringToObject(extra, "from", old->device);
+		cJSON_AddStringToObject(extra, "to", x->t.claimant);
+		cJSON_AddStringToObject(extra, "transfer", x->t.id);
+		core_event(c, "participant.moved", old->session, extra);
+	}
+	announce_from(c, x, prev);
+	for (y = TAILQ_FIRST(&c->xopen); y != NULL; y = ny) {
+		ny = TAILQ_NEXT(y, entry);
+		if (y != x && strcmp(y->t.origin_channel, old->id) == 0)
+			xfer_submit(c, y, XC_FAIL, "origin_gone");
+	}
+}
+
+/* Fails the transfer whose lane xc holds, then answers with it. */
+static void
+commit_refused(struct xfer_call *xc, const char *reason)
+{
+	xc->next = xc->x->t;
+	transfer_fail(&xc->next, reason, core_now_ms());
+	xc->te = TE_OK;
+	xc->r.commit = 0;
+	xc->r.alert = 0;
+	call_persist(xc);
+}
+
+static void
+switch_done(struct session_change *chg, const struct core_status *st)
+{
+	struct switch_change *sw = (struct switch_change *)chg;
+	struct xfer_call *xc = sw->xc;
+	struct core_channel *old = sw->old;
+	struct core_status ok;
+	char new_id[PAYLOAD_ID_LEN + 1];
+
+	snprintf(new_id, sizeof new_id, "%s", chg->open[0].id);
+	session_change_free(chg);
+	free(sw);
+	if (st->err == CE_OK) {
+		failpoint("handover-saved");
+		switch_made(xc->core, xc->x, old, new_id, 0);
+		status_set(&ok, CE_OK, NULL);
+		call_finish(xc, &ok);
+		return;
+	}
+	if (st->err == CE_STORE || st->err == CE_UNAVAILABLE) {
+		log_warnx("transfer %s: the switch was not written: %s", xc->x->t.id, st->msg);
+		xc->final_err = st->err;
+		xc->final_msg = "the switch could not be written";
+		commit_refused(xc, "internal");
+		return;
+	}
+	commit_refused(xc, st->msg != NULL && strcmp(st->msg, "device_in_use") == 0 ?
+	    "device_in_use" : st->err == CE_SESSION_ENDED ? "session_ended" : "origin_gone");
+}
+
+/* Every condition is met: one session change moves the participant. */
+static void
+xfer_commit(struct xfer_call *xc)
+{
+	struct core *c = xc->core;
+	struct core_xfer *x = xc->x;
+	struct core_channel *old = strmap_get(c->channels, x->t.origin_channel);
+	struct switch_change *sw;
+
+	if (old == NULL || !old->open) {
+		commit_refused(xc, "origin_gone");
+		return;
+	}
+	if (x->claim == NULL) {
+		commit_refused(xc, "internal");
+		return;
+	}
+	announce_state(c, x, TS_COMMITTING);
+	failpoint("transfer-committing");
+	sw = xcalloc(1, sizeof *sw);
+	sw->xc = xc;
+	sw->old = old;
+	session_change_init(&sw->chg, c, old->session);
+	sw->chg.open = xcalloc(1, sizeof *sw->chg.open);
+	sw->chg.nopen = 1;
+	chan_new_fill(&sw->chg.open[0], old->participant, x->t.claimant);
+	sw->chg.open[0].opened_by = x->t.id;
+	sw->chg.open[0].token_box = transfer_seal(x->claim, sw->chg.open[0].token);
+	sw->chg.close = old;
+	sw->chg.close_reason = "transferred";
+	sw->chg.close_to = x->t.claimant;
+	sw->chg.prepare = switch_prepare;
+	sw->chg.done = switch_done;
+	session_change_submit(&sw->chg);
+}
+
+/* ---- expiry ---- */
+
+static void
+xfer_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct core_xfer *x = arg;
+
+	(void)fd;
+	(void)what;
+	if (!transfer_terminal(&x->t))
+		xfer_submit(x->core, x, XC_EXPIRE, NULL);
+}
+
+static void
+xfer_arm(struct core *c, struct core_xfer *x)
+{
+	long long left = x->t.expires_at - core_now_ms();
+	struct timeval tv;
+
+	if (c->base == NULL || transfer_terminal(&x->t))
+		return;
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000 + 1000;
+	if (x->timer == NULL)
+		x->timer = evtimer_new(c->base, xfer_timer, x);
+	evtimer_add(x->timer, &tv);
+}
+
+void
+core_xfer_touch(struct core *c, struct core_xfer *x)
+{
+	if (!transfer_terminal(&x->t) && x->t.state < TS_COMMITTING &&
+	    core_now_ms() >= x->t.expires_at)
+		xfer_submit(c, x, XC_EXPIRE, NULL);
+}
+
+/* A session's end fails its open transfers. */
+static void
+xfer_session_ended(struct core *c, struct core_session *s)
+{
+	struct core_xfer *x, *nx;
+
+	for (x = TAILQ_FIRST(&c->xopen); x != NULL; x = nx) {
+		nx = TAILQ_NEXT(x, entry);
+		if (strcmp(x->t.session, s->id) == 0)
+			xfer_submit(c, x, XC_FAIL, "session_ended");
+	}
+}
+
+void
+core_xfer_init(struct core *c)
+{
+	c->session_ended = xfer_session_ended;
+}
+
+/* ---- the calls ---- */
+
+static void
+create_submit(struct core *c, struct transfer *t, char *secret, char *claim, core_xfer_cb cb,
+    void *arg)
+{
+	struct core_xfer *x = xfer_alloc(c, t);
+	struct xfer_call *xc = call_new(c, x, XC_CREATE, cb, arg);
+
+	xc->secret = secret;
+	xc->reply.payload = transfer_payload(t, secret);
+	xc->reply.claim = claim;	/* freed with the call */
+	transfer_free(t);
+	lane_submit(&x->lane, &xc->op);
+}
+
+void
+core_xfer_push(struct core *c, struct core_channel *origin, const char *to, long long ttl_ms,
+    int confirm, int proof, core_xfer_cb cb, void *arg)
+{
+	struct transfer_actor ta;
+	struct core_actor a = { origin, NULL, NULL, NULL };
+	struct transfer *t;
+	char *secret;
+
+	actor_fill(&ta, &a, NULL);
+	t = transfer_new_push(&ta, to, (enum transfer_proof)proof, (enum transfer_confirm)confirm,
+	    core_now_ms(), ttl_ms, &secret);
+	create_submit(c, t, secret, NULL, cb, arg);
+}
+
+void
+core_xfer_pull(struct core *c, const char *device, struct core_session *s, long long ttl_ms,
+    int confirm, int proof, core_xfer_cb cb, void *arg)
+{
+	struct transfer *t;
+	char *secret, *claim;
+
+	t = transfer_new_pull(device, s != NULL ? s->id : NULL, (enum transfer_proof)proof,
+	    (enum transfer_confirm)confirm, core_now_ms(), ttl_ms, &secret, &claim);
+	create_submit(c, t, secret, claim, cb, arg);
+}
+
+void
+core_xfer_image(struct core *c, struct core_xfer *x, const struct core_actor *a,
+    const char *decoded, core_xfer_cb cb, void *arg)
+{
+	struct xfer_call *xc = call_new(c, x, XC_IMAGE, cb, arg);
+
+	xc->actor = *a;
+	xc->decoded = xstrdup(decoded);
+	lane_submit(&x->lane, &xc->op);
+}
+
+void
+core_xfer_confirm(struct core *c, struct core_xfer *x, struct core_channel *ch,
+    const char *match, core_xfer_cb cb, void *arg)
+{
+	struct xfer_call *xc = call_new(c, x, XC_CONFIRM, cb, arg);
+
+	xc->actor.ch = ch;
+	xc->match = match != NULL ? xstrdup(match) : NULL;
+	lane_submit(&x->lane, &xc->op);
+}
+
+void
+core_xfer_reject(struct core *c, struct core_xfer *x, const struct core_actor *a,
+    core_xfer_cb cb, void *arg)
+{
+	struct xfer_call *xc = call_new(c, x, XC_REJECT, cb, arg);
+
+	xc->actor = *a;
+	lane_submit(&x->lane, &xc->op);
+}
+
+void
+core_xfer_cancel(struct core *c, struct core_xfer *x, core_xfer_cb cb, void *arg)
+{
+	lane_submit(&x->lane, &call_new(c, x, XC_CANCEL, cb, arg)->op);
+}
+
+int
+core_xfer_token(struct core *c, struct core_xfer *x, const char *claim, char **token,
+    struct core_channel **out, struct core_status *st)
+{
+	struct core_channel *ch;
+
+	if (!transfer_is_claim(&x->t, claim)) {
+		status_set(st, CE_FORBIDDEN, "not the claim secret of this transfer");
+		return -1;
+	}
+	if (x->t.state != TS_COMPLETED) {
+		status_set(st, CE_TRANSFER, transfer_state_name(x->t.state));
+		st->te = x->t.state == TS_FAILED ? TE_ENDED : TE_BAD_STATE;
+		return -1;
+	}
+	ch = strmap_get(c->channels, x->t.new_channel);
+	if (ch == NULL || !ch->open || ch->token_box == NULL) {
+		status_set(st, CE_GONE, "the new channel's token was collected and used already");
+		return -1;
+	}
+	if ((*token = transfer_unseal(claim, ch->token_box)) == NULL) {
+		status_set(st, CE_STORE, "the sealed token cannot be opened");
+		return -1;
+	}
+	*out = ch;
+	status_set(st, CE_OK, NULL);
+	return 0;
+}
+
+/* ---- loading and recovery ---- */
+
+int
+xfer_from_doc(struct core *c, const cJSON *doc, uint64_t rev, char **cause)
+{
+	struct transfer *t;
+	struct core_xfer *x;
+
+	if ((t = transfer_from_json(doc, cause)) == NULL)
+		return -1;
+	if (core_xfer_find(c, t->id) != NULL) {
+		*cause = xprintf("duplicate transfer %s", t->id);
+		transfer_free(t);
+		return -1;
+	}
+	x = xfer_alloc(c, t);
+	x->rev = rev;
+	transfer_free(t);
+	xfer_index(c, x);
+	return 0;
+}
+
+/*
+ * An open transfer after a restart: completed if its switch is in the session
+ * document (switched: its new channel), else failed "interrupted".
+ */
+void
+xfer_recover_one(struct core *c, struct core_xfer *x, struct core_channel *switched)
+{
+	struct core_channel *old = strmap_get(c->channels, x->t.origin_channel);
+
+	if (switched == NULL || old == NULL) {
+		xfer_submit(c, x, XC_FAIL, "interrupted");
+		return;
+	}
+	x->lane.busy = 1;
+	switch_made(c, x, old, switched->id, 1);
+	lane_done(&x->lane);
+}

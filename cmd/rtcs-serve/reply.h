@@ -1,0 +1,62 @@
+/*
+ * A request being handled and its one reply (the evhttp glue every handler
+ * shares): JSON replies and errors, the query, and a core status mapped to
+ * an HTTP status and an error code.
+ */
+#ifndef RTCS_SERVE_REPLY_H
+#define RTCS_SERVE_REPLY_H
+#include <sys/queue.h>
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "server.h"
+
+#define SERVE_MAX_HEADERS	(8 * 1024)
+#define SERVE_MAX_BODY		(1024 * 1024)
+
+struct stream;
+
+/* One client connection, known from its first request on. */
+struct conn {
+	struct server	*srv;
+	struct evhttp_connection *evcon;
+	char		 key[32];
+	struct stream	*stream;
+};
+
+/* A request being handled: it lives until its reply (or until a stream takes it). */
+struct req {
+	struct server	*srv;
+	struct core	*core;
+	struct evhttp_request *r;
+	const char	*pattern;	/* its route, for the timing line */
+	const char	*param;		/* the {id} of the path, if any */
+	char		 parambuf[64];
+	struct evkeyvalq query;
+	struct core_channel *ch;	/* the calling device's channel; NULL otherwise */
+	struct core_xfer *claim;	/* the transfer whose claim secret was presented */
+	struct core_invite *owner;	/* the invite whose owner secret was presented */
+	const char	*bearer;	/* the secret presented (claim, owner) */
+	unsigned int	 uid;		/* the peer's (SO_PEERCRED) */
+	int64_t		 t0;		/* when handling began (ns, monotonic) */
+	cJSON		*body;
+};
+
+/* Each ends the request: the reply is sent, rq freed. */
+void	 http_reply(struct req *, int status, cJSON *body);	/* takes body */
+void	 http_error(struct req *, int status, const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+/* The core's answer as an error reply (st->err is not CE_OK). */
+void	 http_status(struct req *, const struct core_status *, const char *what);
+/* A stream took the evhttp request: rq goes, the request stays. */
+void	 req_release(struct req *);
+void	 req_free(struct req *);
+
+const char *http_query(struct req *, const char *key);
+int	 http_query_seq(struct req *, const char *key, uint64_t dflt, uint64_t *out);
+int64_t	 now_ms(void);
+#endif

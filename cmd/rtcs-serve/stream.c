@@ -1,0 +1,540 @@
+/*
+ * Streams: a device's stream, the operator's log (read or followed) and the
+ * server's events, as chunked JSON Lines (or SSE). A listener of the core:
+ * an entry that just became durable goes out at once to every stream that
+ * is caught up; a stream that is behind (it starts in the past, or its
+ * reader is slow) reads the store a page at a time, and only while its
+ * connection's output is short of STREAM_HIGH, so memory never grows with a
+ * log's length or a reader's slowness (redis's output buffer limits).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "json.h"
+#include "log.h"
+#include "reply.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+#define STREAM_KEEPALIVE_S	15
+#define STREAM_HIGH		(256 * 1024)	/* stop writing live above this, read pages later */
+#define STREAM_LOW		(64 * 1024)	/* read the next page below this */
+#define STREAM_PAGE		(64 * 1024)
+#define STREAM_BACKLOG		(8u << 20)	/* targeted events past this: the reader is cut */
+
+struct stream {
+	TAILQ_ENTRY(stream) entry;
+	struct server	*srv;
+	struct evhttp_request *req;
+	struct evhttp_connection *evcon;
+	struct conn	*conn;
+	struct core_session *s;		/* NULL: the server's events */
+	struct core_channel *ch;	/* a device's stream */
+	int		 follow;	/* stays open for what comes */
+	uint64_t	 next;		/* the next seq to write */
+	uint64_t	 last;		/* not following: the last seq it writes */
+	int		 sse;
+	int		 behind;	/* reading the store, not writing live */
+	int		 reading;	/* a page is being read */
+	int		 dead;
+	struct evbuffer	*out;
+	struct evbuffer_cb_entry *drain;
+	struct event	*keepalive, *refill;
+};
+TAILQ_HEAD(streamq, stream);
+
+static void stream_check(struct stream *);
+
+static struct streamq *
+stream_list(struct server *srv, struct core_session *s)
+{
+	void **slot = s != NULL ? &s->lsn : &srv->core.events_lsn;
+	struct streamq *q = *slot;
+
+	if (q == NULL) {
+		q = xmalloc(sizeof *q);
+		TAILQ_INIT(q);
+		*slot = q;
+	}
+	return q;
+}
+
+static void
+stream_line(struct stream *st, struct evbuffer *b, const char *json, size_t len)
+{
+	if (st->sse)
+		evbuffer_add(b, "data: ", 6);
+	evbuffer_add(b, json, len);
+	evbuffer_add(b, st->sse ? "\n\n" : "\n", st->sse ? 2 : 1);
+}
+
+/*
+ * Sends what is in b. When nothing was queued, the chunk is written at once
+ * instead of on the next loop turn's EV_WRITE (the relay's hot path): a
+ * chunk carries no completion callback, so the bufferevent finding its
+ * buffer drained changes nothing; what does not fit is left to it.
+ */
+static void
+stream_send(struct stream *st, struct evbuffer *b)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(st->evcon);
+	int idle = evbuffer_get_length(st->out) == 0;
+
+	if (evbuffer_get_length(b) == 0)
+		return;
+	evhttp_send_reply_chunk(st->req, b);
+	if (idle) {
+		evbuffer_unfreeze(st->out, 1);
+		(void)evbuffer_write(st->out, bufferevent_getfd(bev));
+		evbuffer_freeze(st->out, 1);
+		if (evbuffer_get_length(st->out) == 0)
+			bufferevent_disable(bev, EV_WRITE);
+	}
+}
+
+static void
+stream_detach(struct stream *st)
+{
+	TAILQ_REMOVE(stream_list(st->srv, st->s), st, entry);
+	evbuffer_remove_cb_entry(st->out, st->drain);
+	if (st->keepalive != NULL)
+		event_free(st->keepalive);
+	event_free(st->refill);
+	if (st->conn != NULL)
+		st->conn->stream = NULL;
+	st->srv->nstreams--;
+	st->dead = 1;
+}
+
+/* Ends the reply after the last line in b (may be NULL); the connection stays usable. */
+static void
+stream_end(struct stream *st, struct evbuffer *b)
+{
+	struct timeval idle = { st->srv->cfg->idle_timeout_s, 0 };
+	struct evhttp_connection *evcon = st->evcon;
+
+	stream_detach(st);
+	if (b != NULL && evbuffer_get_length(b) > 0)
+		evhttp_send_reply_chunk(st->req, b);
+	evhttp_connection_set_timeout_tv(evcon, &idle);
+	evhttp_send_reply_end(st->req);
+	free(st);
+}
+
+void
+stream_drop(struct stream *st)
+{
+	log_debug("stream of %s dropped", st->ch ? st->ch->device : "the operator");
+	stream_detach(st);
+	if (evhttp_request_get_connection(st->req) == NULL)
+		evhttp_request_free(st->req);
+	free(st);
+}
+
+static void
+closed_line(struct stream *st, struct evbuffer *b, const char *reason, const char *to)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddStringToObject(o, "type", "event");
+	cJSON_AddStringToObject(o, "event", "channel.closed");
+	cJSON_AddStringToObject(o, "reason", reason);
+	if (to != NULL)
+		cJSON_AddStringToObject(o, "to", to);
+	core_time_json(o, "ts", now_ms());
+	text = json_print(o);
+	stream_line(st, b, text, strlen(text));
+	free(text);
+	cJSON_Delete(o);
+}
+
+/* The last seq this stream may have now. */
+static uint64_t
+stream_bound(const struct stream *st)
+{
+	uint64_t d = core_durable(&st->srv->core, st->s);
+
+	if (st->ch != NULL && !st->ch->open && st->ch->close_seq < d)
+		d = st->ch->close_seq;
+	if (!st->follow && st->last < d)
+		d = st->last;
+	return d;
+}
+
+/* Whether the stream has had all it will ever have. */
+static int
+stream_done(const struct stream *st)
+{
+	if (st->ch != NULL)
+		return !st->ch->open && st->next > st->ch->close_seq;
+	if (!st->follow)
+		return st->next > st->last;
+	return st->s != NULL && st->s->ended && st->next > st->s->durable &&
+	    st->s->durable == st->s->appended;
+}
+
+static void
+stream_check(struct stream *st)
+{
+	struct evbuffer *b;
+
+	if (!stream_done(st))
+		return;
+	b = evbuffer_new();
+	if (st->ch != NULL)
+		closed_line(st, b, st->ch->closed_reason, st->ch->closed_to);
+	stream_end(st, b);
+	evbuffer_free(b);
+}
+
+static void
+stream_wrote(struct stream *st, uint64_t seq)
+{
+	st->next = seq + 1;
+	if (st->ch != NULL)
+		core_channel_delivered(st->ch, seq);
+}
+
+static void
+stream_page(void *arg, enum store_err err, const struct store_record *recs, size_t n,
+    const char *cause)
+{
+	struct stream *st = arg;
+	struct evbuffer *b;
+	uint64_t bound;
+	size_t i;
+
+	st->reading = 0;
+	if (err != STORE_OK) {
+		log_warnx("stream: cannot read the log: %s", cause);
+		b = evbuffer_new();
+		stream_end(st, b);
+		evbuffer_free(b);
+		return;
+	}
+	bound = stream_bound(st);
+	b = evbuffer_new();
+	for (i = 0; i < n && recs[i].seq <= bound; i++) {
+		if (recs[i].seq != st->next)
+			continue;
+		stream_line(st, b, recs[i].json, recs[i].len);
+		stream_wrote(st, recs[i].seq);
+	}
+	stream_send(st, b);
+	evbuffer_free(b);
+	if (n > 0)
+		event_active(st->refill, EV_TIMEOUT, 0);
+}
+
+/* Behind: the next page, while the output is short; caught up: live again. */
+static void
+stream_refill(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *st = arg;
+
+	(void)fd;
+	(void)what;
+	if (st->reading || evbuffer_get_length(st->out) >= STREAM_LOW)
+		return;
+	if (st->next > stream_bound(st)) {
+		st->behind = 0;
+		stream_check(st);
+		return;
+	}
+	st->reading = 1;
+	core_read(&st->srv->core, st->s, st->next, 512, STREAM_PAGE, stream_page, st);
+}
+
+/* The output drained: a stream behind reads on. */
+static void
+stream_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct stream *st = arg;
+
+	if (info->n_deleted > 0 && st->behind && !st->reading &&
+	    evbuffer_get_length(buf) < STREAM_LOW)
+		event_active(st->refill, EV_TIMEOUT, 0);
+}
+
+static void
+stream_keepalive(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *st = arg;
+	struct evbuffer *b = evbuffer_new();
+
+	(void)fd;
+	(void)what;
+	/* A blank line (JSON Lines) or a comment (SSE): readers skip both. */
+	evbuffer_add(b, st->sse ? ":\n\n" : "\n", st->sse ? 3 : 1);
+	stream_send(st, b);
+	evbuffer_free(b);
+}
+
+/*
+ * Starts the chunked reply from seq next on. Streams are long-lived: the
+ * connection's read timeout is lifted (the write timeout stays: a reader
+ * that stops reading is dropped); a followed one has a keep-alive line.
+ */
+static struct stream *
+stream_start(struct req *rq, struct core_session *s, struct core_channel *ch, uint64_t next,
+    int follow, uint64_t last)
+{
+	struct server *srv = rq->srv;
+	struct stream *st = xcalloc(1, sizeof *st);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(rq->r);
+	const char *accept = evhttp_find_header(evhttp_request_get_input_headers(rq->r),
+	    "Accept");
+	struct timeval ka = { STREAM_KEEPALIVE_S, 0 }, wt = { srv->cfg->idle_timeout_s, 0 };
+	struct bufferevent *bev;
+	char key[32];
+
+	st->srv = srv;
+	st->req = rq->r;
+	st->evcon = evhttp_request_get_connection(rq->r);
+	st->s = s;
+	st->ch = ch;
+	st->next = next;
+	st->follow = follow;
+	st->last = last;
+	st->behind = 1;
+	st->sse = accept != NULL && strstr(accept, "text/event-stream") != NULL;
+	evhttp_add_header(h, "Content-Type", st->sse ? "text/event-stream" :
+	    "application/x-ndjson");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_send_reply_start(rq->r, 200, "OK");
+	bev = evhttp_connection_get_bufferevent(st->evcon);
+	bufferevent_set_timeouts(bev, NULL, &wt);
+	st->out = bufferevent_get_output(bev);
+	st->drain = evbuffer_add_cb(st->out, stream_drained, st);
+	snprintf(key, sizeof key, "%p", (void *)st->evcon);
+	if ((st->conn = strmap_get(srv->conns, key)) != NULL)
+		st->conn->stream = st;
+	if (follow) {
+		if (srv->cfg->idle_timeout_s / 2 < STREAM_KEEPALIVE_S)
+			ka.tv_sec = srv->cfg->idle_timeout_s > 1 ? srv->cfg->idle_timeout_s / 2 : 1;
+		st->keepalive = event_new(srv->base, -1, EV_PERSIST, stream_keepalive, st);
+		event_add(st->keepalive, &ka);
+	}
+	st->refill = event_new(srv->base, -1, 0, stream_refill, st);
+	TAILQ_INSERT_TAIL(stream_list(srv, s), st, entry);
+	srv->nstreams++;
+	req_release(rq);
+	event_active(st->refill, EV_TIMEOUT, 0);
+	return st;
+}
+
+/* ---- the listener ---- */
+
+/* A durable record: to every stream caught up with it, at once. */
+static void
+stream_record(struct server *srv, struct core_session *s, const struct store_record *rec)
+{
+	struct streamq *q = s != NULL ? s->lsn : srv->core.events_lsn;
+	struct stream *st, *next;
+	struct evbuffer *b;
+
+	if (q == NULL)
+		return;
+	for (st = TAILQ_FIRST(q); st != NULL; st = next) {
+		next = TAILQ_NEXT(st, entry);
+		if (rec->seq < st->next || rec->seq > stream_bound(st))
+			continue;
+		if (st->behind || rec->seq != st->next ||
+		    evbuffer_get_length(st->out) >= STREAM_HIGH) {
+			st->behind = 1;	/* the store has it: read it when its turn comes */
+			if (!st->reading && evbuffer_get_length(st->out) < STREAM_LOW)
+				event_active(st->refill, EV_TIMEOUT, 0);
+			continue;
+		}
+		b = evbuffer_new();
+		stream_line(st, b, rec->json, rec->len);
+		stream_wrote(st, rec->seq);
+		stream_send(st, b);
+		evbuffer_free(b);
+		stream_check(st);
+	}
+}
+
+static void
+lsn_entry(void *arg, struct core_session *s, const struct store_record *rec)
+{
+	stream_record(arg, s, rec);
+}
+
+static void
+lsn_event(void *arg, const struct store_record *rec)
+{
+	stream_record(arg, NULL, rec);
+}
+
+/* A channel closed: its streams end once they have had everything up to close_seq. */
+static void
+lsn_closed(void *arg, struct core_channel *ch)
+{
+	struct server *srv = arg;
+	struct streamq *q = ch->session->lsn;
+	struct stream *st, *next;
+
+	for (st = q ? TAILQ_FIRST(q) : NULL; st != NULL; st = next) {
+		next = TAILQ_NEXT(st, entry);
+		if (st->ch == ch) {
+			if (st->next <= ch->close_seq)
+				event_active(st->refill, EV_TIMEOUT, 0);
+			else
+				stream_check(st);
+		} else if (st->ch == NULL && st->s != NULL)
+			stream_check(st);	/* a followed log ends with its session */
+	}
+	(void)srv;
+}
+
+/* A targeted event (not in the log, no seq) on every stream of one channel. */
+static void
+lsn_targeted(void *arg, struct core_channel *ch, const char *json, size_t len)
+{
+	struct streamq *q = ch->session->lsn;
+	struct stream *st, *next;
+	struct evbuffer *b;
+
+	(void)arg;
+	for (st = q ? TAILQ_FIRST(q) : NULL; st != NULL; st = next) {
+		next = TAILQ_NEXT(st, entry);
+		if (st->ch != ch)
+			continue;
+		if (evbuffer_get_length(st->out) > STREAM_BACKLOG) {
+			log_warnx("stream of %s: reader too slow, dropped", ch->device);
+			evhttp_connection_free(st->evcon);
+			continue;
+		}
+		b = evbuffer_new();
+		stream_line(st, b, json, len);
+		stream_send(st, b);
+		evbuffer_free(b);
+	}
+}
+
+static struct core_listener listener = {
+	NULL, lsn_entry, lsn_event, lsn_closed, lsn_targeted
+};
+
+void
+stream_init(struct server *srv)
+{
+	listener.arg = srv;
+	core_listen(&srv->core, &listener);
+}
+
+/* ---- endpoints ---- */
+
+void
+api_stream(struct req *rq)
+{
+	struct core_channel *ch = rq->ch;
+	struct core *c = rq->core;
+	uint64_t since;
+
+	if (http_query_seq(rq, "since", ch->start_seq - 1, &since) != 0)
+		return;
+	if (since < ch->start_seq - 1)
+		since = ch->start_seq - 1;	/* a device never sees before it joined */
+	log_debug("stream of %s in %s from %llu", ch->device, ch->session->id,
+	    (unsigned long long)since + 1);
+	stream_start(rq, ch->session, ch, since + 1, 1, 0);
+	if (ch->open)
+		core_channel_attached(c, ch);
+}
+
+/* follow=0|1 and since (a number, or "now" for the events); -1 after an error reply. */
+static int
+read_args(struct req *rq, int *follow, uint64_t *since, uint64_t now)
+{
+	const char *f = http_query(rq, "follow"), *sv = http_query(rq, "since");
+
+	if (f != NULL && strcmp(f, "0") != 0 && strcmp(f, "1") != 0) {
+		http_error(rq, 400, "bad_field", "follow is 0 or 1");
+		return -1;
+	}
+	*follow = f != NULL && strcmp(f, "1") == 0;
+	if (sv != NULL && strcmp(sv, "now") == 0) {
+		*since = now;
+		return 0;
+	}
+	return http_query_seq(rq, "since", 0, since);
+}
+
+void
+api_session_log(struct req *rq)
+{
+	struct core_session *s = core_session_find(rq->core, rq->param);
+	uint64_t since, limit, last;
+	int follow;
+
+	if (s == NULL) {
+		http_error(rq, 404, "not_found", "no session %s", rq->param);
+		return;
+	}
+	if (read_args(rq, &follow, &since, s->durable) != 0 ||
+	    http_query_seq(rq, "limit", UINT64_MAX, &limit) != 0)
+		return;
+	last = s->durable;
+	if (limit < last - since && since < last)
+		last = since + limit;
+	stream_start(rq, s, NULL, since + 1, follow, last);
+}
+
+void
+api_events(struct req *rq)
+{
+	uint64_t since;
+	int follow;
+
+	if (read_args(rq, &follow, &since, rq->core->events_durable) != 0)
+		return;
+	stream_start(rq, NULL, NULL, since + 1, follow, rq->core->events_durable);
+}
+
+/* Server stopping: every device's stream ends with channel.closed {reason:"shutdown"}. */
+static void
+shutdown_list(struct streamq *q)
+{
+	struct stream *st;
+	struct evbuffer *b;
+
+	while (q != NULL && (st = TAILQ_FIRST(q)) != NULL) {
+		b = evbuffer_new();
+		if (st->ch != NULL)
+			closed_line(st, b, "shutdown", NULL);
+		stream_end(st, b);
+		evbuffer_free(b);
+	}
+}
+
+void
+stream_shutdown_all(struct server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->core.nsessions; i++)
+		shutdown_list(srv->core.slist[i]->lsn);
+	shutdown_list(srv->core.events_lsn);
+}
+
+void
+stream_free_lists(struct server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->core.nsessions; i++) {
+		free(srv->core.slist[i]->lsn);
+		srv->core.slist[i]->lsn = NULL;
+	}
+	free(srv->core.events_lsn);
+	srv->core.events_lsn = NULL;
+}

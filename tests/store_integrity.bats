@@ -57,8 +57,9 @@ tree_sums() {
 	chown -R nobody "$RTCS_TEST_DIR"
 	for d in sessions logs transfers; do
 		chmod 000 "$RTCS_STORE/$d"
-		run setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		    timeout 10 rtcs-serve -S "$RTCS_SOCKET" -D "$RTCS_STORE"
+		# timeout outside: as nobody it could not run a program from a tree under /root (0700)
+		run timeout 10 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		    rtcs-serve -S "$RTCS_SOCKET" -D "$RTCS_STORE"
 		assert_failure 74
 		assert_output --partial "Permission denied"
 		chmod 700 "$RTCS_STORE/$d"

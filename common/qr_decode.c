@@ -5,6 +5,7 @@
 
 #include <zbar.h>
 
+#include "image_filter.h"
 #include "qr_decode.h"
 #include "xmalloc.h"
 
@@ -120,11 +121,44 @@ qr_upscale(const struct image *img, int *w, int *h)
 	return out;
 }
 
+/*
+ * Codes drawn with terminal glyphs: light seams between glyphs, holes in
+ * "##", gaps between lines. Closed at sizes from a seam to a whole character
+ * cell (kernels in the caller's pixels; img may be a half-size copy: scale
+ * 2), each shade in turn, as the code may be dark on light or inverted.
+ */
+static int
+qr_scan_closed(zbar_image_scanner_t *sc, const struct image *img, int scale,
+    struct qr_symbol **syms)
+{
+	static const int kernel[][2] = { { 3, 5 }, { 7, 12 }, { 10, 18 }, { 14, 24 } };
+	struct image closed;
+	size_t i;
+	int n = 0, dark;
+
+	for (i = 0; n == 0 && i < sizeof kernel / sizeof kernel[0]; i++) {
+		for (dark = 1; n == 0 && dark >= 0; dark--) {
+			image_close_gaps(img, (kernel[i][0] + scale - 1) / scale,
+			    (kernel[i][1] + scale - 1) / scale, dark, &closed);
+			n = qr_scan_once(sc, closed.px, closed.w, closed.h, scale, 1, syms);
+			image_free(&closed);
+		}
+	}
+	return n;
+}
+
+/*
+ * zbar as is; then at half size (large noisy or blurred captures), double
+ * size (one pixel a module), through a perspective correction (tilted
+ * photos, qr_warp.c), and with the gaps of terminal glyphs closed. Each
+ * retry runs only when everything before found nothing.
+ */
 int
 qr_decode(const struct image *img, enum qr_decode_symbols which,
     struct qr_symbol **syms, char **cause)
 {
 	zbar_image_scanner_t *sc;
+	struct image half = { 0, 0, NULL };
 	unsigned char *px;
 	int n, w, h;
 
@@ -136,15 +170,19 @@ qr_decode(const struct image *img, enum qr_decode_symbols which,
 	sc = qr_scanner_new(which);
 	n = qr_scan_once(sc, img->px, img->w, img->h, 1, 1, syms);
 	if (n == 0 && img->w >= 64 && img->h >= 64) {
-		px = qr_downscale(img, &w, &h);
-		n = qr_scan_once(sc, px, w, h, 2, 1, syms);
-		free(px);
+		half.px = qr_downscale(img, &half.w, &half.h);
+		n = qr_scan_once(sc, half.px, half.w, half.h, 2, 1, syms);
 	}
 	if (n == 0 && img->w <= IMAGE_MAX_DIM / 2 && img->h <= IMAGE_MAX_DIM / 2) {
 		px = qr_upscale(img, &w, &h);
 		n = qr_scan_once(sc, px, w, h, 1, 2, syms);
 		free(px);
 	}
+	/* Closing costs a pass a kernel: large images are closed at half size. */
+	if (n == 0)
+		n = img->w >= 512 && img->h >= 512 ? qr_scan_closed(sc, &half, 2, syms) :
+		    qr_scan_closed(sc, img, 1, syms);
+	image_free(&half);
 	zbar_image_scanner_destroy(sc);
 	return n;
 }

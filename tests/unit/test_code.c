@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "image_filter.h"
 #include "qr_decode.h"
 #include "qr_encode.h"
 #include "render.h"
@@ -107,12 +108,73 @@ test_roundtrip(void)
 	}
 }
 
+/* A 1-pixel light seam and a 3-pixel hole inside dark are closed; a wide gap and the edges stay. */
+static void
+test_close_gaps(void)
+{
+	static const char *const rows[] = {
+		"............................",
+		"..######.########.....####..",
+		"..######.########.....####..",
+		"..####...########.....####..",
+		"..######.########.....####..",
+		"............................",
+	};
+	struct image img = { 28, 6, NULL }, out, inv, back;
+	int x, y;
+
+	img.px = malloc(28 * 6);
+	for (y = 0; y < 6; y++)
+		for (x = 0; x < 28; x++)
+			img.px[y * 28 + x] = rows[y][x] == '#' ? 0 : 255;
+	image_close_gaps(&img, 5, 3, 1, &out);
+	CHECK(out.w == 28 && out.h == 6);
+	CHECK(out.px[1 * 28 + 8] == 0 && out.px[4 * 28 + 8] == 0);	/* the seam */
+	CHECK(out.px[3 * 28 + 6] == 0 && out.px[3 * 28 + 7] == 0);	/* the hole */
+	CHECK(out.px[2 * 28 + 19] == 255);				/* the 5-pixel gap */
+	CHECK(out.px[0] == 255 && out.px[1 * 28 + 1] == 255 && out.px[5 * 28 + 27] == 255);
+	CHECK(out.px[1 * 28 + 2] == 0 && out.px[1 * 28 + 25] == 0 && out.px[1 * 28 + 26] == 255);
+	/* Closing the light parts of the negative is the negative of closing the dark ones. */
+	inv = img;
+	inv.px = malloc(28 * 6);
+	for (x = 0; x < 28 * 6; x++)
+		inv.px[x] = (unsigned char)(255 - img.px[x]);
+	image_close_gaps(&inv, 5, 3, 0, &back);
+	for (x = 0; x < 28 * 6; x++)
+		CHECK(back.px[x] == 255 - out.px[x]);
+	image_free(&back);
+	image_free(&out);
+	/* Kernels are clamped; a 1x1 image survives. */
+	image_close_gaps(&img, 0, 1000, 1, &out);
+	CHECK(out.w == 28);
+	image_free(&out);
+	img.w = img.h = 1;
+	image_close_gaps(&img, 64, 64, 0, &out);
+	CHECK(out.px[0] == img.px[0]);
+	image_free(&out);
+	image_free(&inv);
+	image_free(&img);
+}
+
+static void
+test_term_colour(void)
+{
+	CHECK(render_term_colour_for(NULL, NULL) == RENDER_COLOUR_16);
+	CHECK(render_term_colour_for("xterm", NULL) == RENDER_COLOUR_16);
+	CHECK(render_term_colour_for("xterm-256color", "") == RENDER_COLOUR_256);
+	CHECK(render_term_colour_for("screen.xterm-256color", NULL) == RENDER_COLOUR_256);
+	CHECK(render_term_colour_for("xterm", "truecolor") == RENDER_COLOUR_24);
+	CHECK(render_term_colour_for("linux", "24bit") == RENDER_COLOUR_24);
+}
+
 int
 main(void)
 {
 	test_pnm();
 	test_encode();
 	test_roundtrip();
+	test_close_gaps();
+	test_term_colour();
 	if (failures) {
 		fprintf(stderr, "test_code: %d failures\n", failures);
 		return 1;

@@ -1,5 +1,6 @@
 /* Finding codes in a grayscale image (zbar), with a second try at other scales. */
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,7 +8,14 @@
 
 #include "image_filter.h"
 #include "qr_decode.h"
+#include "warp.h"
 #include "xmalloc.h"
+
+/* From the pixels zbar saw back to the caller's: a scale num/den, or a view's homography. */
+struct qr_map {
+	int			 num, den;
+	const struct warp_view	*view;
+};
 
 /* Binary mode keeps zbar from re-encoding payload bytes; inverted codes are tried too. */
 static zbar_image_scanner_t *
@@ -26,7 +34,22 @@ qr_scanner_new(enum qr_decode_symbols which)
 }
 
 static void
-qr_symbol_fill(struct qr_symbol *s, const zbar_symbol_t *zs, int num, int den)
+qr_map_point(const struct qr_map *m, int *x, int *y)
+{
+	double sx, sy;
+
+	if (m->view == NULL) {
+		*x = *x * m->num / m->den;
+		*y = *y * m->num / m->den;
+		return;
+	}
+	warp_view_to_source(m->view, *x + 0.5, *y + 0.5, &sx, &sy);
+	*x = (int)floor(sx);
+	*y = (int)floor(sy);
+}
+
+static void
+qr_symbol_fill(struct qr_symbol *s, const zbar_symbol_t *zs, const struct qr_map *m)
 {
 	unsigned int i, n = zbar_symbol_get_loc_size(zs);
 	int minx = INT_MAX, miny = INT_MAX, maxx = INT_MIN, maxy = INT_MIN, x, y;
@@ -38,9 +61,10 @@ qr_symbol_fill(struct qr_symbol *s, const zbar_symbol_t *zs, int num, int den)
 	s->data[s->len] = '\0';
 	s->npoints = 0;
 	for (i = 0; i < n; i++) {
-		/* Back to the caller's pixels when the image was rescaled. */
-		x = zbar_symbol_get_loc_x(zs, i) * num / den;
-		y = zbar_symbol_get_loc_y(zs, i) * num / den;
+		/* Back to the caller's pixels when the image was rescaled or warped. */
+		x = zbar_symbol_get_loc_x(zs, i);
+		y = zbar_symbol_get_loc_y(zs, i);
+		qr_map_point(m, &x, &y);
 		if (x < minx) minx = x;
 		if (y < miny) miny = y;
 		if (x > maxx) maxx = x;
@@ -59,10 +83,10 @@ qr_symbol_fill(struct qr_symbol *s, const zbar_symbol_t *zs, int num, int den)
 	s->h = maxy - miny + 1;
 }
 
-/* One zbar pass over w x h gray pixels; coordinates scaled by num/den. */
+/* One zbar pass over w x h gray pixels; coordinates mapped back by m. */
 static int
-qr_scan_once(zbar_image_scanner_t *sc, const unsigned char *px, int w, int h,
-    int num, int den, struct qr_symbol **syms)
+qr_scan_map(zbar_image_scanner_t *sc, const unsigned char *px, int w, int h,
+    const struct qr_map *m, struct qr_symbol **syms)
 {
 	zbar_image_t *zi = zbar_image_create();
 	const zbar_symbol_t *zs;
@@ -76,11 +100,38 @@ qr_scan_once(zbar_image_scanner_t *sc, const unsigned char *px, int w, int h,
 		*syms = xcalloc((size_t)n, sizeof **syms);
 		for (zs = zbar_image_first_symbol(zi); zs != NULL && i < n;
 		    zs = zbar_symbol_next(zs))
-			qr_symbol_fill(&(*syms)[i++], zs, num, den);
+			qr_symbol_fill(&(*syms)[i++], zs, m);
 		n = i;
 	}
 	zbar_image_destroy(zi);
 	return n < 0 ? 0 : n;
+}
+
+static int
+qr_scan_once(zbar_image_scanner_t *sc, const unsigned char *px, int w, int h,
+    int num, int den, struct qr_symbol **syms)
+{
+	struct qr_map m = { num, den, NULL };
+
+	return qr_scan_map(sc, px, w, h, &m, syms);
+}
+
+/* Tilted or turned past what zbar's own finder takes: frontal views through a homography. */
+static int
+qr_scan_warped(zbar_image_scanner_t *sc, const struct image *img, struct qr_symbol **syms)
+{
+	struct warp_view views[WARP_VIEWS];
+	struct qr_map m = { 1, 1, NULL };
+	int i, nv, n = 0;
+
+	nv = warp_views(img, views, WARP_VIEWS);
+	for (i = 0; i < nv; i++) {
+		m.view = &views[i];
+		if (n == 0)
+			n = qr_scan_map(sc, views[i].img.px, views[i].img.w, views[i].img.h, &m, syms);
+		image_free(&views[i].img);
+	}
+	return n;
 }
 
 /* Half size, each pixel the mean of a 2x2 block: large noisy or blurred captures. */
@@ -150,7 +201,7 @@ qr_scan_closed(zbar_image_scanner_t *sc, const struct image *img, int scale,
 /*
  * zbar as is; then at half size (large noisy or blurred captures), double
  * size (one pixel a module), through a perspective correction (tilted
- * photos, qr_warp.c), and with the gaps of terminal glyphs closed. Each
+ * photos, warp.c), and with the gaps of terminal glyphs closed. Each
  * retry runs only when everything before found nothing.
  */
 int
@@ -178,6 +229,8 @@ qr_decode(const struct image *img, enum qr_decode_symbols which,
 		n = qr_scan_once(sc, px, w, h, 1, 2, syms);
 		free(px);
 	}
+	if (n == 0)
+		n = qr_scan_warped(sc, img, syms);
 	/* Closing costs a pass a kernel: large images are closed at half size. */
 	if (n == 0)
 		n = img->w >= 512 && img->h >= 512 ? qr_scan_closed(sc, &half, 2, syms) :

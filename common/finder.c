@@ -81,15 +81,6 @@ finder_binarize(const struct image *img, struct finder_bitmap *bm)
 }
 
 void
-finder_bitmap_invert(struct finder_bitmap *bm)
-{
-	size_t i, n = (size_t)bm->w * (size_t)bm->h;
-
-	for (i = 0; i < n; i++)
-		bm->dark[i] = !bm->dark[i];
-}
-
-void
 finder_bitmap_free(struct finder_bitmap *bm)
 {
 	free(bm->dark);

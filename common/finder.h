@@ -23,8 +23,6 @@ struct finder {
 
 /* Local-mean threshold over 8x8 blocks (as ZXing's hybrid binariser): uneven light is fine. */
 void	finder_binarize(const struct image *img, struct finder_bitmap *bm);
-/* Inverts bm in place, for light-on-dark codes. */
-void	finder_bitmap_invert(struct finder_bitmap *bm);
 void	finder_bitmap_free(struct finder_bitmap *bm);
 /* Up to max (at most FINDER_MAX) finders seen on two rows or more, most hits first. */
 int	finder_locate(const struct finder_bitmap *bm, struct finder *f, int max);

@@ -146,20 +146,31 @@ warp_view_to_source(const struct warp_view *v, double x, double y, double *sx, d
 		*sx = *sy = -1;
 }
 
-/* The finders of the dark shade, else of the light one (an inverted code). */
+/*
+ * The finders of a dark-on-light code, else of a light-on-dark one: the
+ * negative is binarised afresh, as the binariser's treatment of flat areas
+ * is not symmetric.
+ */
 static int
 find_triple(const struct image *img, struct finder_bitmap *bm, struct warp_triple *t)
 {
 	struct finder f[FINDER_MAX];
-	int n, pass;
+	struct image neg;
+	size_t i, n = (size_t)img->w * (size_t)img->h;
+	int nf;
 
 	finder_binarize(img, bm);
-	for (pass = 0; pass < 2; pass++) {
-		if (pass)
-			finder_bitmap_invert(bm);
-		if ((n = finder_locate(bm, f, FINDER_MAX)) >= 3 && best_triple(f, n, t) == 0)
-			return 0;
-	}
+	if ((nf = finder_locate(bm, f, FINDER_MAX)) >= 3 && best_triple(f, nf, t) == 0)
+		return 0;
+	finder_bitmap_free(bm);
+	neg.w = img->w, neg.h = img->h;
+	neg.px = xmalloc(n + 1);
+	for (i = 0; i < n; i++)
+		neg.px[i] = (unsigned char)(255 - img->px[i]);
+	finder_binarize(&neg, bm);
+	image_free(&neg);
+	if ((nf = finder_locate(bm, f, FINDER_MAX)) >= 3 && best_triple(f, nf, t) == 0)
+		return 0;
 	return -1;
 }
 

@@ -60,3 +60,16 @@ png_with_size() {
 		    chunk("IDAT", compress("\0" x 64)), chunk("IEND", "");
 	' "$1" "$2"
 }
+
+# tilted_photo FLAT.png RATIO ANGLE > photo.png: FLAT seen from below its
+# bottom edge: the top edge RATIO times as wide as the bottom one and
+# foreshortened as much (a keystone), then turned ANGLE degrees and blurred a
+# little, as a camera would. ImageMagick makes it.
+tilted_photo() {
+	local flat=$1 r=$2 angle=$3 w h
+	read -r w h < <(identify -format '%w %h\n' "$flat")
+	convert "$flat" -virtual-pixel white -distort Perspective "$(awk -v w="$w" -v h="$h" -v r="$r" 'BEGIN {
+		a = w * (1 - r) / 2; t = h * (1 - r) / 2
+		printf "0,0 %g,%g  %d,0 %g,%g  0,%d 0,%d  %d,%d %d,%d", a, t, w, w - a, t, h, h, w, h, w, h }')" \
+	    -background white -rotate "$angle" -blur 0x1 png:-
+}

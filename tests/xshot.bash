@@ -9,10 +9,11 @@
 #   xshot_decode PNG PAYLOAD    prints "zbarimg=ok|no rtcs-scan=ok|no"
 #   xshot_stop
 #
-# No sleeps: Xvfb reports its display on -displayfd; the program in xterm,
-# once drawn, asks xterm for its size in pixels (CSI 14 t: xterm answers after
-# a round trip to the X server, so everything drawn before is on the screen),
-# then names its window on a FIFO, and exits when told the capture is done.
+# No sleeps: Xvfb reports its display on -displayfd; the program in xterm
+# names its window on a FIFO and draws once xwininfo sees the window mapped;
+# then asks xterm for its size in pixels (CSI 14 t: answered after xterm has
+# parsed all that came before), says it has drawn, and exits when told the
+# capture is done; two captures alike make the screenshot.
 
 # FONT: a fontconfig family ("DejaVu Sans Mono") or "fixed" (the core X font
 # xterm uses by default); SIZE in pixels. THEME: one of xshot_themes.
@@ -21,7 +22,7 @@ xshot_fonts="fixed|DejaVu Sans Mono|Liberation Mono|Noto Sans Mono|JetBrains Mon
 
 xshot_missing() {
 	local c miss=
-	for c in Xvfb xterm xwd convert zbarimg fc-list; do
+	for c in Xvfb xterm xwd xwininfo convert zbarimg fc-list; do
 		command -v "$c" > /dev/null || miss="$miss $c"
 	done
 	[ -z "$miss" ] && ! fc-list : family | grep -q '^DejaVu Sans Mono' && miss=" fonts-dejavu-core"
@@ -63,8 +64,8 @@ xshot_theme_args() {
 }
 
 xshot_take() {
-	local font=$1 size=$2 theme=$3 out=$4 id n=$((${XSHOT_N:-0} + 1))
-	local ready=$XSHOT_DIR/ready$n done=$XSHOT_DIR/done$n
+	local font=$1 size=$2 theme=$3 out=$4 id n=$((${XSHOT_N:-0} + 1)) i
+	local f=$XSHOT_DIR/fifo$n
 	local -a fontargs
 	shift 4
 	XSHOT_N=$n
@@ -78,32 +79,49 @@ xshot_take() {
 	else
 		fontargs=(-fa "$font:pixelsize=$size")
 	fi
-	mkfifo "$ready" "$done"
+	mkfifo "$f.ready" "$f.go" "$f.drawn" "$f.done"
+	# The program in xterm: names its window, waits until it is on the screen,
+	# draws, syncs with xterm (CSI 14 t), says so, and waits for the capture.
 	# shellcheck disable=SC2046
 	LC_ALL=C.UTF-8 xterm -u8 "${fontargs[@]}" $(xshot_theme_args "$theme") +sb \
 	    -geometry "${XSHOT_GEOMETRY:-96x48}+0+0" \
 	    -xrm '*allowWindowOps: true' -xrm '*cursorBlink: false' \
 	    -e bash -c '
-		ready=$1 done=$2; shift 2
+		f=$1; shift
+		printf "%s\n" "$WINDOWID" > "$f.ready"
+		read -r -t 20 _ < "$f.go"
 		printf "\033[?25l\033[H\033[2J"
 		"$@"
 		stty -echo -icanon min 1
 		printf "\033[14t"
 		read -r -d t -t 10 _
-		printf "%s\n" "$WINDOWID" > "$ready"
-		read -r -t 30 _ < "$done"' xshot "$ready" "$done" "$@" 2> "$XSHOT_DIR/xterm.log" &
+		echo > "$f.drawn"
+		read -r -t 30 _ < "$f.done"' xshot "$f" "$@" 2> "$XSHOT_DIR/xterm.log" &
 	local xpid=$!
-	if ! read -r -t 20 id < "$ready"; then
+	if ! read -r -t 20 id < "$f.ready"; then
 		kill "$xpid" 2> /dev/null
 		wait "$xpid" 2> /dev/null
-		rm -f "$ready" "$done"
-		echo "xshot: xterm did not draw ($font $size $theme): $(tail -2 "$XSHOT_DIR/xterm.log")" >&2
+		rm -f "$f".*
+		echo "xshot: xterm did not start ($font $size $theme): $(tail -2 "$XSHOT_DIR/xterm.log")" >&2
 		return 1
 	fi
-	xwd -silent -id "$id" | convert xwd:- "$out"
-	echo > "$done"
+	# Drawn before the window is mapped, text would wait for an Expose.
+	for i in $(seq 500); do
+		xwininfo -id "$id" 2> /dev/null | grep -q 'IsViewable' && break
+	done
+	echo > "$f.go"
+	read -r -t 20 _ < "$f.drawn"
+	# Two captures alike: nothing was still being painted.
+	xwd -silent -id "$id" > "$f.a"
+	for i in 1 2 3 4 5; do
+		xwd -silent -id "$id" > "$f.b"
+		cmp -s "$f.a" "$f.b" && break
+		mv "$f.b" "$f.a"
+	done
+	convert xwd:"$f.a" "$out"
+	echo > "$f.done"
 	wait "$xpid" 2> /dev/null
-	rm -f "$ready" "$done"
+	rm -f "$f".*
 	[ -s "$out" ]
 }
 

@@ -199,9 +199,9 @@ qr_scan_closed(zbar_image_scanner_t *sc, const struct image *img, int scale,
 }
 
 /*
- * zbar as is; then at half size (large noisy or blurred captures), double
- * size (one pixel a module), through a perspective correction (tilted
- * photos, warp.c), and with the gaps of terminal glyphs closed. Each
+ * zbar as is; then at half size (large noisy or blurred captures), through
+ * a perspective correction (tilted photos, warp.c), at double size (one
+ * pixel a module), and with the gaps of terminal glyphs closed. Each
  * retry runs only when everything before found nothing.
  */
 int
@@ -224,13 +224,14 @@ qr_decode(const struct image *img, enum qr_decode_symbols which,
 		half.px = qr_downscale(img, &half.w, &half.h);
 		n = qr_scan_once(sc, half.px, half.w, half.h, 2, 1, syms);
 	}
+	/* Before the upscale, which costs four times a pass and never helps a photo. */
+	if (n == 0)
+		n = qr_scan_warped(sc, img, syms);
 	if (n == 0 && img->w <= IMAGE_MAX_DIM / 2 && img->h <= IMAGE_MAX_DIM / 2) {
 		px = qr_upscale(img, &w, &h);
 		n = qr_scan_once(sc, px, w, h, 1, 2, syms);
 		free(px);
 	}
-	if (n == 0)
-		n = qr_scan_warped(sc, img, syms);
 	/* Closing costs a pass a kernel: large images are closed at half size. */
 	if (n == 0)
 		n = img->w >= 512 && img->h >= 512 ? qr_scan_closed(sc, &half, 2, syms) :

@@ -101,6 +101,7 @@ int	 cmd_transfer(struct bench_opts *, int, char **);
 int	 cmd_continuity(struct bench_opts *, int, char **);
 int	 cmd_scale(struct bench_opts *, int, char **);
 int	 cmd_fsync(struct bench_opts *, int, char **);
+int	 cmd_store(struct bench_opts *, int, char **);
 int	 cmd_report(struct bench_opts *, int, char **);
 int	 cmd_na(struct bench_opts *, int, char **);
 

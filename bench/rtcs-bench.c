@@ -28,6 +28,7 @@ static const struct cmd {
 	{ "continuity", cmd_continuity, "-S SOCK -n TRANSFERS" },
 	{ "scale", cmd_scale, "-S SOCK --pid PID -n SESSIONS --nginx SOCK --www DIR" },
 	{ "fsync", cmd_fsync, "--dir DIR" },
+	{ "store", cmd_store, "-S SOCK --dir DIR -n ANCHOR-WRITES" },
 	{ "report", cmd_report, "FIGURES.jsonl RESULTS.json [QUICK]" },
 	{ "na", cmd_na, "NAME REASON" },
 };

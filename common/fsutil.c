@@ -95,7 +95,7 @@ fs_write_atomic(const char *dir, const char *name, const char *tmpdir,
     const void *data, size_t len, int durable, char **cause)
 {
 	char *tmp, *dst, *rnd;
-	int fd;
+	int fd, e;
 
 	rnd = rand_base32(5);
 	tmp = xprintf("%s/.%s.%s", tmpdir ? tmpdir : dir, name, rnd);
@@ -105,12 +105,16 @@ fs_write_atomic(const char *dir, const char *name, const char *tmpdir,
 	if (fd < 0)
 		goto fail;
 	if (fs_write_all(fd, data, len) != 0 || (durable && fsync(fd) != 0)) {
+		e = errno;
 		close(fd);
 		unlink(tmp);
+		errno = e;
 		goto fail;
 	}
 	if (close(fd) != 0 || rename(tmp, dst) != 0) {
+		e = errno;
 		unlink(tmp);
+		errno = e;
 		goto fail;
 	}
 	free(tmp);
@@ -119,9 +123,11 @@ fs_write_atomic(const char *dir, const char *name, const char *tmpdir,
 		return FS_REPLACED_UNSYNCED;	/* replaced, durability unknown */
 	return 0;
 fail:
-	*cause = xprintf("cannot write %s: %s", dst, strerror(errno));
+	e = errno;
+	*cause = xprintf("cannot write %s: %s", dst, strerror(e));
 	free(tmp);
 	free(dst);
+	errno = e;
 	return -1;
 }
 
@@ -136,7 +142,9 @@ fs_read_file(const char *path, size_t max, char **data, size_t *len, char **caus
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		*cause = xprintf("cannot read %s: %s", path, strerror(errno));
+		int e = errno;
+		*cause = xprintf("cannot read %s: %s", path, strerror(e));
+		errno = e;
 		return -1;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -155,7 +163,16 @@ fs_read_file(const char *path, size_t max, char **data, size_t *len, char **caus
 		n = read(fd, buf + off, (size_t)sb.st_size - off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0) {
+			/* A read error is never a shorter file. */
+			int e = errno;
+			*cause = xprintf("cannot read %s: %s", path, strerror(e));
+			free(buf);
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (n == 0)
 			break;
 		off += (size_t)n;
 	}

@@ -1,96 +1,195 @@
 /*
- * The server's durable store, behind one small interface so that another
- * backend (NATS JetStream, design.md 11) can follow store_fs.c.
+ * The server's durable store: one interface, chosen backends. store_fs*.c
+ * keeps it in a directory of flat files (the embedded default, rtcs-store(5));
+ * the second backend is etcd through its JSON gateway (design.md 11), picked
+ * by the form of --store ("etcd://..." against a path), as OpenSMTPD picks
+ * its queue backend by name. Nothing above this file knows files exist.
  *
- * The store knows documents (a JSON object per session and per transfer,
- * replaced as a whole) and append-only logs (one per session, one for the
- * server's events), each record a JSON text with a sequence number from 1.
- * It knows nothing of what the documents mean: the server keeps its own
- * in-memory index, built once through store_load().
+ * Two kinds of objects:
+ * - documents: one JSON object per kind and id, with a revision (1 on create,
+ *   +1 per put), replaced whole: create-only, compare-and-swap on the
+ *   revision, or unconditional; a put that finds another revision gets
+ *   STORE_CONFLICT and changes nothing.
+ * - logs: append-only records numbered from 1 without gaps, one log per
+ *   session (named by its id) and the server's event log (STORE_EVENTS). An
+ *   append names the last seq it expects; someone else's append first is
+ *   STORE_CONFLICT. Ranges are read back in bounded pages; a log, or every
+ *   document of a kind, can be watched for what others write.
+ *
+ * A put may carry one record to append to a log with it ("then"): the store
+ * commits both or neither, so a change and the log entry that tells of it
+ * never part (the flat files append the record at the next start if a crash
+ * came between the two writes).
+ *
+ * Every operation completes through its callback on the server's event loop.
+ * A backend may call it before the call returns (the flat files do, except
+ * for appends under --sync batch, which complete at the group commit): make
+ * the store call the last thing a function does with the state it read.
+ * Callbacks get typed errors and a cause for people (valid during the call).
+ * Offline readers (--fsck, rtcs-session --store) open the store read-only,
+ * with no event loop: their reads complete before the call returns.
  */
 #ifndef RTCS_STORE_H
 #define RTCS_STORE_H
 #include <stddef.h>
 #include <stdint.h>
-#include <cjson/cJSON.h>
 
-#define STORE_FORMAT	1
+struct event_base;
 
-enum store_sync {
-	STORE_SYNC_ALWAYS,	/* every write is durable when the call returns */
-	STORE_SYNC_BATCH,	/* appends are durable after store_sync() */
-	STORE_SYNC_NONE,	/* never fsync (benchmarks) */
+#define STORE_FORMAT	2
+
+enum store_err {
+	STORE_OK,
+	STORE_CONFLICT,		/* another revision, or another last seq, than expected */
+	STORE_NOT_FOUND,
+	STORE_IO,		/* a system error (store_broken() tells if the store can go on) */
+	STORE_CORRUPT,		/* what is stored fails its checksum or its format */
+	STORE_FULL,		/* no space left (ENOSPC, EDQUOT, a quota) */
+	STORE_BUSY,		/* open: another server holds the store */
+	STORE_FORMAT_ERR,	/* open: not a store, or a format this build does not read */
+	STORE_INVALID,		/* a request no store takes (a bad id, a newline in a record) */
 };
 
-/* store_open() flags. */
-#define STORE_READONLY	0x1	/* no lock, no repair, no writes (fsck, offline readers) */
+enum store_kind { STORE_SESSION, STORE_TRANSFER, STORE_INVITE, STORE_META, STORE_NKINDS };
 
-/* Kinds of documents. */
-enum store_doc { STORE_DOC_SESSION, STORE_DOC_TRANSFER, STORE_DOC_INVITE };
+enum store_sync {
+	STORE_SYNC_ALWAYS,	/* every write is durable before its callback */
+	STORE_SYNC_BATCH,	/* appends are group-committed: one sync per loop turn */
+	STORE_SYNC_NONE,	/* never sync (benchmarks) */
+};
+
+#define STORE_REV_CREATE	0		/* put only if there is no such document */
+#define STORE_REV_ANY		UINT64_MAX	/* put whatever revision is there */
+#define STORE_EVENTS		"events"	/* the server's event log */
+#define STORE_ID_MAX		64
+
+struct store_options {
+	enum store_sync sync;
+	int	 readonly;	/* no lock, no repair, no write: --fsck, offline readers */
+	int	 checkpoint_ms;	/* how often log positions are checkpointed (0: 1000) */
+	int	 max_open_logs;	/* log files kept open at most (0: 1024) */
+};
+
+struct store_doc {
+	enum store_kind	 kind;
+	const char	*id;
+	uint64_t	 rev;
+	const char	*json;
+	size_t		 len;
+};
+
+struct store_record {
+	const char	*log;
+	uint64_t	 seq;
+	const char	*json;
+	size_t		 len;
+};
+
+/* The record a put appends with its document (seq: the log's last + 1). */
+struct store_then {
+	const char	*log;
+	uint64_t	 seq;
+	const char	*json;
+	size_t		 len;
+};
+
+typedef void (*store_done_cb)(void *arg, enum store_err, const char *cause);
+typedef void (*store_put_cb)(void *arg, enum store_err, uint64_t rev, const char *cause);
+typedef void (*store_get_cb)(void *arg, enum store_err, const struct store_doc *,
+	    const char *cause);
+typedef void (*store_append_cb)(void *arg, enum store_err, uint64_t seq, const char *cause);
+/* A page of a log: n records from the one asked for, in order; n 0 at the end. */
+typedef void (*store_page_cb)(void *arg, enum store_err, const struct store_record *,
+	    size_t n, const char *cause);
+typedef void (*store_record_cb)(void *arg, const struct store_record *);
+typedef void (*store_doc_cb)(void *arg, const struct store_doc *);
 
 /*
- * What store_load() hands back, record by record, in order. Callbacks may be
- * NULL; a callback returning -1 (with *cause) stops the load. "problem" hears
- * about every violation found (path and what); with repair allowed, torn
- * tails are cut and reported with fixed = 1.
+ * What store_load() hands back at start: every document (kind by kind, in
+ * id order), then every log with its last seq. A callback returning -1 (with
+ * *cause) stops the load. problem hears of every violation (fixed 1: it was
+ * repaired, what was removed is in quarantine); note of what is not one (a
+ * file in quarantine). Callbacks may be NULL.
  */
 struct store_loader {
 	void	*arg;
-	int	(*doc)(void *arg, enum store_doc kind, const char *id,
-		    const cJSON *doc, char **cause);
-	int	(*log_record)(void *arg, const char *session, uint64_t seq,
-		    const char *json, size_t len, char **cause);
-	int	(*event)(void *arg, uint64_t seq, const char *json, size_t len,
-		    char **cause);
-	void	(*problem)(void *arg, const char *path, const char *what, int fixed);
+	int	(*doc)(void *arg, const struct store_doc *, char **cause);
+	int	(*log)(void *arg, const char *log, uint64_t last_seq, char **cause);
+	void	(*problem)(void *arg, const char *where, const char *what, int fixed);
+	void	(*note)(void *arg, const char *where, const char *what);
 };
 
 struct store;
-
-/* Why store_open() failed (*busy), besides 0 (a system error). */
-#define STORE_BUSY	1	/* another process holds the lock */
-#define STORE_BADFORMAT	2	/* VERSION unknown, or missing from a store with data */
+struct store_watch;
 
 /*
- * Opens (creating if needed) the store in dir and takes its lock. Returns NULL
- * with *cause and *busy (STORE_BUSY, STORE_BADFORMAT or 0).
+ * Opens the store spec names (a directory; "etcd://..." is not built yet).
+ * base is the event loop the callbacks run on (NULL for a read-only reader).
+ * NULL with *err (STORE_BUSY, STORE_FORMAT_ERR, STORE_IO, ...) and *cause.
  */
-struct store *store_open(const char *dir, enum store_sync sync, int flags,
-	    int *busy, char **cause);
+struct store *store_open(const char *spec, struct event_base *base,
+	    const struct store_options *, enum store_err *err, char **cause);
 /*
- * Reads everything once: documents, then each session's log, then the event
- * log. Torn tails are cut (unless read-only). Returns the number of problems
- * left unrepaired, or -1 with *cause when the store cannot be used.
+ * Reads everything once, at start (it blocks: the server is not serving
+ * yet). Nothing is changed unless every file could be read: any read error
+ * is -1 with *err STORE_IO. Repairs (a torn tail cut, an orphan log, a
+ * record a put carried that a crash kept out of its log) are made only in a
+ * writable store and move what they remove to quarantine. Returns the number
+ * of problems left unrepaired (a server refuses to start on any), or -1.
  */
-int	 store_load(struct store *, const struct store_loader *, char **cause);
-const char *store_dir(const struct store *);
+int	 store_load(struct store *, const struct store_loader *, enum store_err *err,
+	    char **cause);
+/* Where the store is (its directory or its URL), for messages. */
+const char *store_where(const struct store *);
+const char *store_err_name(enum store_err);
+
+void	 store_get(struct store *, enum store_kind, const char *id, store_get_cb, void *arg);
+/* Replaces (or creates) a document if its revision is expect_rev (or see STORE_REV_*). */
+void	 store_put(struct store *, enum store_kind, const char *id, uint64_t expect_rev,
+	    const char *json, size_t len, const struct store_then *then, store_put_cb,
+	    void *arg);
+/* Appends one record as seq expect_last + 1 if the log's last is expect_last. */
+void	 store_append(struct store *, const char *log, uint64_t expect_last,
+	    const char *json, size_t len, store_append_cb, void *arg);
+/* Durable records from seq from on: at most max_records, about max_bytes (at least one). */
+void	 store_read(struct store *, const char *log, uint64_t from, size_t max_records,
+	    size_t max_bytes, store_page_cb, void *arg);
+/* Calls back once every write made so far is durable. */
+void	 store_flush(struct store *, store_done_cb, void *arg);
 
 /*
- * Replaces a document. -1 with *cause: nothing changed, unless
- * store_broken() says so (replaced, durability unknown: stop).
+ * Watches a log: fn hears every durable record from seq from on, in order
+ * (those already there first), until store_unwatch. Or every document of a
+ * kind as each put of it becomes durable.
  */
-int	 store_put_doc(struct store *, enum store_doc, const char *id,
-	    const cJSON *doc, char **cause);
-int	 store_append_log(struct store *, const char *session, uint64_t seq,
-	    const char *json, size_t len, char **cause);
-int	 store_append_event(struct store *, uint64_t seq, const char *json,
-	    size_t len, char **cause);
-/* Closes the cached descriptor of a session log that will not grow again. */
-void	 store_retire_log(struct store *, const char *session);
-/* Forgets a session log (a create that was undone): no sync, no descriptor kept. */
-void	 store_forget_log(struct store *, const char *session);
+struct store_watch *store_watch_log(struct store *, const char *log, uint64_t from,
+	    store_record_cb fn, void *arg);
+struct store_watch *store_watch_kind(struct store *, enum store_kind, store_doc_cb fn,
+	    void *arg);
+void	 store_unwatch(struct store_watch *);
 
-/* Whether writes wait for store_sync() (batch mode with writes pending). */
-int	 store_pending(const struct store *);
+/* What the store did since it opened (health, the bench). */
+struct store_stats {
+	const char	*backend;
+	uint64_t	 appends;		/* records appended */
+	uint64_t	 puts;			/* documents written */
+	uint64_t	 syncs;			/* fsyncs and fdatasyncs */
+	uint64_t	 checkpoints;		/* checkpoints written */
+	uint64_t	 checkpoint_us;		/* time spent writing them, in all */
+	uint64_t	 checkpoint_logs;	/* logs the last one named */
+};
+void	 store_stats(const struct store *, struct store_stats *);
+
 /*
- * Whether a failed sync or a failed undo left the store in a state no later
- * write can be trusted on (the server must stop).
+ * Whether a failed sync or a failed undo left the store where no later
+ * write can be trusted: the server must stop.
  */
 int	 store_broken(const struct store *);
-/* Group commit: makes every pending write durable. */
-int	 store_sync(struct store *, char **cause);
+/* Whether writes are waiting for the group commit. */
+int	 store_pending(const struct store *);
+/* Commits what is pending, writes the checkpoint, releases the lock. */
 void	 store_close(struct store *);
 
-/* Checks file-level invariants of a store on disk, calling problem for each. */
-int	 store_check_files(const char *dir, const struct store_loader *);
+/* File-level checks for --fsck (modes, owners, files that are not ours). */
+int	 store_check_files(struct store *, const struct store_loader *);
 #endif

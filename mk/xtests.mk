@@ -11,3 +11,10 @@ pacer: $(PACER)
 check: $(PACER)
 
 .PHONY: pacer
+
+# store-put: writes a well-framed document into a stopped store (tests of bad contents).
+STORE_PUT = $(O)/tools/store-put
+$(STORE_PUT): tests/tools/store_put.c $(LIBCOMMON) | $(O)/config.mk
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBCOMMON) $(PKG_LIBS) -lm
+check: $(STORE_PUT)

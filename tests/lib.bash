@@ -14,3 +14,11 @@ export NO_COLOR=1
 rtcs_tmpdir() {
 	mktemp -d /tmp/rtcs.XXXXXX
 }
+
+# The path of a test tool built under $RTCS_O/tools (mk/xtests.mk).
+rtcs_tool() {
+	case ${RTCS_O:-build} in
+	/*) echo "$RTCS_O/tools/$1" ;;
+	*) echo "$RTCS_TOP/${RTCS_O:-build}/tools/$1" ;;
+	esac
+}

@@ -31,7 +31,7 @@ send() {	# send DEVICE TEXT
 	assert_equal "$(jq -r .body "$RTCS_TEST_DIR/b.out")" two
 }
 
-@test "a torn last log line: fsck reports it, the restart cuts it, fsck is clean after" {
+@test "a torn last log line: fsck reports it, the restart cuts it into quarantine, fsck is clean after" {
 	start_server
 	session_new alice@alice-phone bob@bob-pc
 	send alice-phone one >/dev/null
@@ -40,23 +40,26 @@ send() {	# send DEVICE TEXT
 	printf '3 0badc0de {"seq":3,"ts":"2026-11-24T0' >>"$log"
 	run rtcs-serve --fsck -D "$RTCS_STORE"
 	assert_failure 1
-	assert_output --partial "$log: line 3: unterminated last record"
+	assert_output --partial "$log: unterminated last record (torn write): torn tail, cut at the next start"
 	run rtcs-serve --fsck --json -D "$RTCS_STORE"
 	assert_failure 1
-	assert_equal "$(jq -r .fixed <<<"$output")" false
+	assert_equal "$(jq -r 'select(.problem) | .fixed' <<<"$output")" false
 	_server_launch
-	grep -q "cut the torn tail" "$RTCS_TEST_DIR/server.log"
+	grep -q "cut the torn tail (38 bytes, kept as $RTCS_STORE/quarantine/" "$RTCS_TEST_DIR/server.log"
 	run send bob-pc two
 	assert_output '{"seq":3}'
 	stop_server --keep
 	run rtcs-serve --fsck -D "$RTCS_STORE"
 	assert_success
 	assert_output --partial "0 problems"
+	assert_output --regexp "quarantine/[0-9TZ]+-$SID.log.tail: in quarantine"
+	run cat "$RTCS_STORE"/quarantine/*-"$SID".log.tail
+	assert_output '3 0badc0de {"seq":3,"ts":"2026-11-24T0'
 	run tail -n 1 "$log"
 	assert_output --regexp '^3 [0-9a-f]{8} \{"seq":3,.*"body":"two"\}$'
 }
 
-@test "a bad checksum on the last line is cut too; in the middle it stops the server" {
+@test "a bad checksum on an acknowledged record stops the server, last line or not" {
 	start_server
 	session_new alice@alice-phone
 	send alice-phone one >/dev/null
@@ -67,12 +70,15 @@ send() {	# send DEVICE TEXT
 	sed -i '3s/"two"/"TWO"/' "$log"
 	run rtcs-serve --fsck -D "$RTCS_STORE"
 	assert_failure 1
-	assert_output --partial "checksum mismatch"
+	assert_output --partial "after record 2: checksum mismatch (the last line, but acknowledged)"
+	run rtcs-serve -S "$RTCS_SOCKET" -D "$RTCS_STORE"
+	assert_failure 65
+	cmp "$log" <(sed '3s/"two"/"TWO"/' "$RTCS_TEST_DIR/saved")
 	cp "$RTCS_TEST_DIR/saved" "$log"
 	sed -i '2s/"one"/"ONE"/' "$log"
 	run rtcs-serve --fsck -D "$RTCS_STORE"
 	assert_failure 1
-	assert_output --partial "line 2: checksum mismatch (not the last line)"
+	assert_output --partial "after record 1: checksum mismatch (not the last line)"
 	run rtcs-serve -S "$RTCS_SOCKET" -D "$RTCS_STORE"
 	assert_failure 65
 	assert_output --partial "see rtcs-serve --fsck"
@@ -85,26 +91,27 @@ send() {	# send DEVICE TEXT
 	start_server
 	session_new alice@alice-phone
 	stop_server --keep
+	doc=$RTCS_STORE/sessions/$SID.json
 	run rtcs-serve --fsck -D "$RTCS_STORE"
 	assert_success
-	chmod 0644 "$RTCS_STORE/sessions/$SID.json"
+	chmod 0644 "$doc"
 	run rtcs-serve --fsck -D "$RTCS_STORE"
 	assert_failure 1
 	assert_output --partial "mode 0644, must be 0600"
-	chmod 0600 "$RTCS_STORE/sessions/$SID.json"
-	jq -c '.channels[0].start_seq = 9' "$RTCS_STORE/sessions/$SID.json" >"$RTCS_TEST_DIR/doc"
-	cp "$RTCS_TEST_DIR/doc" "$RTCS_STORE/sessions/$SID.json"
+	chmod 0600 "$doc"
+	cp "$doc" "$RTCS_TEST_DIR/doc"
+	head -n 1 "$RTCS_TEST_DIR/doc" | jq -c '.channels[0].start_seq = 9' | "$(rtcs_tool store-put)" "$RTCS_STORE" session "$SID"
 	run rtcs-serve --fsck -D "$RTCS_STORE"
 	assert_failure 1
 	assert_output --partial "starts after the end of the log"
-	echo '{"id":' >"$RTCS_STORE/sessions/$SID.json"
+	echo '{"id":' >"$doc"
 	run rtcs-serve --fsck -D "$RTCS_STORE"
 	assert_failure 1
-	assert_output --partial "does not parse"
-	rm "$RTCS_STORE/sessions/$SID.json"
+	assert_output --partial "$doc: truncated document (no checksum line)"
+	rm "$doc"
 	run rtcs-serve --fsck -D "$RTCS_STORE"
 	assert_failure 1
-	assert_output --partial "log without a session document"
+	assert_output --partial "a log without a session document, set aside at the next start"
 }
 
 @test "a second server on the same store or socket refuses to start" {

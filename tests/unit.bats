@@ -21,3 +21,11 @@ unit() {
 	assert_success
 	assert_output --partial "ok"
 }
+
+@test "unit: store interface (revisions, conflicts, logs, pages, watches, batch, faults)" {
+	unit test_store
+}
+
+@test "unit: server model on the store (hand-over, batch, failed syncs)" {
+	unit test_serve
+}

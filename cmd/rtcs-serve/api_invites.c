@@ -47,6 +47,7 @@ struct invite {
 	char	 owner_pub[65];
 	struct invite_use *uses;
 	size_t	 nuses;
+	uint64_t rev;			/* its document's revision in the store */
 };
 
 static void
@@ -190,10 +191,10 @@ invite_json(const struct invite *inv, int with_secrets)
 }
 
 static int
-invite_save(struct server *srv, const struct invite *inv, char **cause)
+invite_save(struct server *srv, struct invite *inv, char **cause)
 {
 	cJSON *doc = invite_json(inv, 1);
-	int rv = server_put_doc(srv, STORE_DOC_INVITE, inv->id, doc, cause);
+	int rv = server_put_doc(srv, STORE_INVITE, inv->id, &inv->rev, doc, NULL, cause);
 
 	cJSON_Delete(doc);
 	return rv;
@@ -452,7 +453,7 @@ api_invite_sessions(struct req *rq)
 }
 
 int
-invite_load(struct server *srv, const cJSON *doc, char **cause)
+invite_load(struct server *srv, const cJSON *doc, uint64_t rev, char **cause)
 {
 	struct invite *inv = xcalloc(1, sizeof *inv);
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(doc, "sessions"), *u;
@@ -483,6 +484,7 @@ invite_load(struct server *srv, const cJSON *doc, char **cause)
 		invite_free(inv);
 		return -1;
 	}
+	inv->rev = rev;
 	invite_index(srv, inv);
 	return 0;
 }

@@ -27,7 +27,8 @@ void
 api_health(struct req *rq)
 {
 	struct server *srv = rq->srv;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *st;
+	struct store_stats ss;
 	size_t i, live = 0;
 
 	for (i = 0; i < srv->nsessions; i++)
@@ -41,6 +42,15 @@ api_health(struct req *rq)
 	cJSON_AddNumberToObject(o, "transfers_open", (double)srv->nopen);
 	cJSON_AddStringToObject(o, "sync", srv->cfg->sync == STORE_SYNC_ALWAYS ? "always" :
 	    srv->cfg->sync == STORE_SYNC_BATCH ? "batch" : "none");
+	store_stats(srv->store, &ss);
+	st = cJSON_AddObjectToObject(o, "store");
+	cJSON_AddStringToObject(st, "backend", ss.backend);
+	cJSON_AddNumberToObject(st, "appends", (double)ss.appends);
+	cJSON_AddNumberToObject(st, "puts", (double)ss.puts);
+	cJSON_AddNumberToObject(st, "syncs", (double)ss.syncs);
+	cJSON_AddNumberToObject(st, "checkpoints", (double)ss.checkpoints);
+	cJSON_AddNumberToObject(st, "checkpoint_us", (double)ss.checkpoint_us);
+	cJSON_AddNumberToObject(st, "checkpoint_logs", (double)ss.checkpoint_logs);
 	http_reply(rq, 200, o);
 }
 
@@ -108,9 +118,8 @@ reply_internal(struct req *rq, char *cause)
 }
 
 /*
- * Creates a live session with one channel per participant, durable (the log
- * first: a log without its document is an unacknowledged create) and
- * announced. tokens[i] gets participant i's token (the caller frees).
+ * Creates a live session with one channel per participant, durable (its
+ * document and its first entry together) and announced. tokens[i] gets participant i's token (the caller frees).
  */
 struct session *
 session_create(struct server *srv, const char *kind, size_t n, const char *const names[],
@@ -133,7 +142,8 @@ session_create(struct server *srv, const char *kind, size_t n, const char *const
 		cJSON_AddStringToObject(p, "channel", ch->id);
 		cJSON_AddItemToArray(plist, p);
 	}
-	if (session_append(srv, s, e, NULL, cause) != 0 || session_save(srv, s, cause) != 0) {
+	/* Created with its first entry, or not at all. */
+	if (session_commit(srv, s, NULL, e, cause) != 0) {
 		session_discard(srv, s);
 		for (i = 0; i < n; i++) {
 			free(tokens[i]);
@@ -256,22 +266,17 @@ api_session_end(struct req *rq)
 		http_error(rq, 409, "session_ended", "session %s has already ended", s->id);
 		return;
 	}
-	if (session_save_ended(srv, s, ms, &cause) != 0) {
-		reply_internal(rq, cause);
-		return;
-	}
 	e = entry_new(s, "event");
 	cJSON_AddStringToObject(e, "event", "session.ended");
-	if (session_append(srv, s, e, NULL, &cause) != 0) {
-		after_commit_failed("end of session", s->id, cause);
-		cause = NULL;
+	if (session_commit(srv, s, session_ended_doc(s, ms), e, &cause) != 0) {
+		reply_internal(rq, cause);
+		return;
 	}
 	s->ended = 1;
 	xfer_session_ended(srv, s);	/* before the streams end: they hear of it */
 	session_mark_ended(srv, s, ms);
 	if (server_event(srv, "session.ended", s, NULL, &cause) != 0)
 		after_commit_failed("end of session", s->id, cause);
-	store_retire_log(srv->store, s->id);
 	log_info("session %s ended", s->id);
 	reply_session(rq, 200, s);
 }
@@ -302,21 +307,17 @@ api_participant_add(struct req *rq)
 		http_error(rq, 409, "conflict", "session %s is full", s->id);
 		return;
 	}
-	/* The document is the commit point; the log entry follows it. */
+	/* The document is the commit point; the log entry goes with it. */
 	ch = channel_open(srv, s, name, device, &token);
-	if (session_save(srv, s, &cause) != 0) {
-		channel_unopen(srv, ch);
-		free(token);
-		reply_internal(rq, cause);
-		return;
-	}
 	e = entry_new(s, "event");
 	cJSON_AddStringToObject(e, "event", "participant.joined");
 	cJSON_AddStringToObject(e, "participant", name);
 	cJSON_AddStringToObject(e, "device", device);
-	if (session_append(srv, s, e, NULL, &cause) != 0) {
-		after_commit_failed("join", s->id, cause);
-		cause = NULL;
+	if (session_commit(srv, s, NULL, e, &cause) != 0) {
+		channel_unopen(srv, ch);
+		free(token);
+		reply_internal(rq, cause);
+		return;
 	}
 	x = cJSON_CreateObject();
 	cJSON_AddStringToObject(x, "participant", name);

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "failpoint.h"
 #include "json.h"
 #include "log.h"
 #include "rand.h"
@@ -339,9 +340,9 @@ api_stream(struct req *rq)
 /*
  * Make before break, for the transfer engine's commit: opens a channel for
  * device speaking for old's participant, closes old ("transferred", to
- * device) and appends participant.moved. The session document is the commit
- * point: saved before the entry is appended; if it cannot be saved nothing
- * has changed. The new channel's streams start right after the last entry old
+ * device) with participant.moved in its log. The session document is the
+ * commit point, saved together with the entry; if it cannot be saved
+ * nothing has changed. The new channel's streams start right after the last entry old
  * was delivered (everything appended before is made durable and sent to old's
  * streams first), so the participant loses nothing; participant.moved reaches
  * both devices, and old's streams end with channel.closed after it.
@@ -381,9 +382,16 @@ channel_handover_as(struct server *srv, struct channel *old, const char *device,
 	    old->start_seq - 1) + 1;
 	ch = channel_open_as(srv, s, old->participant, device, id, token);
 	ch->start_seq = from;
-	/* its streams end after participant.moved, appended below */
+	/* its streams end after participant.moved, which the document carries */
 	channel_mark_closed(srv, old, "transferred", device, s->last_seq + 1);
-	if (session_save(srv, s, cause) != 0) {
+	e = entry_new(s, "event");
+	cJSON_AddStringToObject(e, "event", "participant.moved");
+	cJSON_AddStringToObject(e, "participant", old->participant);
+	cJSON_AddStringToObject(e, "from", old->device);
+	cJSON_AddStringToObject(e, "to", device);
+	if (transfer != NULL)
+		cJSON_AddStringToObject(e, "transfer", transfer);
+	if (session_commit(srv, s, NULL, e, cause) != 0) {
 		/* Undo in memory: the document on disk still has old open. */
 		old->open = 1;
 		old->closed_ms = -1;
@@ -402,20 +410,5 @@ channel_handover_as(struct server *srv, struct channel *old, const char *device,
 	}
 	free(old_hash);
 	failpoint("handover-saved");
-	e = entry_new(s, "event");
-	cJSON_AddStringToObject(e, "event", "participant.moved");
-	cJSON_AddStringToObject(e, "participant", old->participant);
-	cJSON_AddStringToObject(e, "from", old->device);
-	cJSON_AddStringToObject(e, "to", device);
-	if (transfer != NULL)
-		cJSON_AddStringToObject(e, "transfer", transfer);
-	if (session_append(srv, s, e, NULL, cause) != 0) {
-		/* Committed by the document; only the log entry is missing. */
-		log_warnx("session %s: %s", s->id, *cause);
-		free(*cause);
-		*cause = NULL;
-		old->close_seq = s->last_seq;
-		stream_wake_session(s);
-	}
 	return ch;
 }

@@ -17,7 +17,7 @@ static const char *const sync_names[] = { "always", "batch", "none", NULL };
 
 enum {
 	OPT_READY_FD = 256, OPT_CODE_TTL, OPT_CONFIRM, OPT_PROOF, OPT_SYNC, OPT_FSCK,
-	OPT_JSON, OPT_IDLE_TIMEOUT, OPT_MAX_CONNECTIONS,
+	OPT_JSON, OPT_IDLE_TIMEOUT, OPT_MAX_CONNECTIONS, OPT_MAX_OPEN_LOGS,
 };
 
 static const struct option longopts[] = {
@@ -30,6 +30,7 @@ static const struct option longopts[] = {
 	{ "sync",		required_argument, NULL, OPT_SYNC },
 	{ "idle-timeout",	required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "max-connections",	required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "max-open-logs",	required_argument, NULL, OPT_MAX_OPEN_LOGS },
 	{ "fsck",		no_argument,	   NULL, OPT_FSCK },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
 	{ "quiet",		no_argument,	   NULL, 'q' },
@@ -46,6 +47,7 @@ usage(FILE *f)
 "usage: rtcs-serve [-qv] [-S SOCK] [-D DIR] [--ready-fd N] [--code-ttl S]\n"
 "                  [--confirm none|origin|peers|all] [--proof both|scanner]\n"
 "                  [--sync always|batch|none] [--idle-timeout S] [--max-connections N]\n"
+"                  [--max-open-logs N]\n"
 "       rtcs-serve --fsck [--json] [-D DIR]\n"
 "\n"
 "The rtcs conference server: HTTP/1.1 + JSON on a UNIX socket, flat-file store.\n"
@@ -60,6 +62,7 @@ usage(FILE *f)
 "      --sync MODE          always (fsync before every reply), batch (group commit), none\n"
 "      --idle-timeout S     close idle connections after S seconds (default 60)\n"
 "      --max-connections N  refuse connections beyond N (default 4096)\n"
+"      --max-open-logs N    keep at most N log files open (default 1024)\n"
 "      --fsck               check the store, list every violation, exit 1 if any\n"
 "      --json               with --fsck: JSON Lines, one per problem\n"
 "  -q, --quiet              only errors\n"
@@ -124,6 +127,11 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 			if (opt_number(optarg, 1, 1000000, &n, &cause) != 0)
 				die_usage("--max-connections", cause);
 			cfg->max_connections = (int)n;
+			break;
+		case OPT_MAX_OPEN_LOGS:
+			if (opt_number(optarg, 1, 1000000, &n, &cause) != 0)
+				die_usage("--max-open-logs", cause);
+			cfg->max_open_logs = (int)n;
 			break;
 		case OPT_FSCK: cfg->fsck = 1; break;
 		case OPT_JSON: cfg->json = 1; break;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "failpoint.h"
 #include "hash.h"
 #include "json.h"
 #include "log.h"
@@ -95,6 +96,7 @@ session_new(struct server *srv, const char *kind)
 	struct session *s = xcalloc(1, sizeof *s);
 
 	TAILQ_INIT(&s->followers);
+	s->srv = srv;
 	s->id = rand_id('S');
 	s->kind = xstrdup(kind);
 	s->created_ms = now_ms();
@@ -256,20 +258,49 @@ session_json(const struct session *s, int with_channels, int with_secrets)
 	return o;
 }
 
+struct put_result {
+	int	 done;
+	enum store_err err;
+	uint64_t rev;
+	char	*cause;
+};
+
+static void
+put_done(void *arg, enum store_err err, uint64_t rev, const char *cause)
+{
+	struct put_result *r = arg;
+
+	r->done = 1;
+	r->err = err;
+	r->rev = rev;
+	r->cause = cause != NULL ? xstrdup(cause) : NULL;
+}
+
 /*
- * Every document goes through here. A document replaced whose durability is
+ * Every document goes through here, with the revision it replaces (0 for a
+ * new one; updated on success). A document replaced whose durability is
  * unknown is committed as far as the disk goes: memory cannot be undone
  * safely, so the server stops before acknowledging (the restart reads the
- * disk).
+ * disk). The flat-file store completes a put before it returns.
  */
 int
-server_put_doc(struct server *srv, enum store_doc kind, const char *id, const cJSON *doc,
-    char **cause)
+server_put_doc(struct server *srv, enum store_kind kind, const char *id, uint64_t *rev,
+    const cJSON *doc, const struct store_then *then, char **cause)
 {
-	if (store_put_doc(srv->store, kind, id, doc, cause) == 0)
+	struct put_result r = { 0, STORE_OK, 0, NULL };
+	char *text = json_print(doc);
+
+	store_put(srv->store, kind, id, *rev, text, strlen(text), then, put_done, &r);
+	free(text);
+	if (!r.done)
+		fatalx("%s: the store did not complete a write at once", id);
+	if (r.err == STORE_OK) {
+		*rev = r.rev;
 		return 0;
+	}
 	if (store_broken(srv->store))
-		fatalx("%s: cannot tell what is durable", *cause);
+		fatalx("%s: cannot tell what is durable", r.cause);
+	*cause = r.cause;
 	return -1;
 }
 
@@ -279,7 +310,7 @@ session_save(struct server *srv, struct session *s, char **cause)
 	cJSON *doc = session_json(s, 1, 1);
 	int rv;
 
-	rv = server_put_doc(srv, STORE_DOC_SESSION, s->id, doc, cause);
+	rv = server_put_doc(srv, STORE_SESSION, s->id, &s->rev, doc, NULL, cause);
 	cJSON_Delete(doc);
 	return rv;
 }
@@ -292,16 +323,15 @@ doc_set(cJSON *o, const char *key, cJSON *v)
 }
 
 /*
- * Saves the document of s as it will be once ended at ms (every open channel
- * closed "session_ended", its token gone) without changing anything in
- * memory: the commit point of an end, applied to memory only once durable.
+ * The document of s as it will be once ended at ms (every open channel
+ * closed "session_ended", its token gone), nothing changed in memory: the
+ * commit point of an end, applied to memory only once durable.
  */
-int
-session_save_ended(struct server *srv, struct session *s, int64_t ms, char **cause)
+cJSON *
+session_ended_doc(struct session *s, int64_t ms)
 {
 	cJSON *doc = session_json(s, 1, 1), *c, *t = cJSON_CreateObject();
 	const char *state;
-	int rv;
 
 	json_add_time(t, "at", ms);
 	doc_set(doc, "state", cJSON_CreateString("ended"));
@@ -315,12 +345,10 @@ session_save_ended(struct server *srv, struct session *s, int64_t ms, char **cau
 		cJSON_DeleteItemFromObjectCaseSensitive(c, "token_hash");
 	}
 	cJSON_Delete(t);
-	rv = server_put_doc(srv, STORE_DOC_SESSION, s->id, doc, cause);
-	cJSON_Delete(doc);
-	return rv;
+	return doc;
 }
 
-/* Applies an end already saved (session_save_ended) to memory. */
+/* Applies an end already saved (session_ended_doc) to memory. */
 void
 session_mark_ended(struct server *srv, struct session *s, int64_t ms)
 {
@@ -359,8 +387,8 @@ channel_unopen(struct server *srv, struct channel *ch)
 
 /*
  * The one policy for a failure after the commit point (the document is
- * saved): the action happened and is acknowledged; what is lost (a log entry
- * or a server event) is logged. Frees cause.
+ * saved): the action happened and is acknowledged; what is lost (a server
+ * event) is logged. Frees cause.
  */
 void
 after_commit_failed(const char *what, const char *id, char *cause)
@@ -391,24 +419,41 @@ log_push(char ***log, size_t *cap, uint64_t n, char *text)
 	(*log)[n] = text;
 }
 
-/* Streams see the new entry once it is durable: now, or after the group commit. */
+/* Replies held for the group commit can go once nothing is pending. */
 static void
-session_appended(struct server *srv, struct session *s)
+model_durable(struct server *srv)
 {
-	if (!store_pending(srv->store)) {
-		s->durable_seq = s->last_seq;
-		stream_wake_session(s);
+	if (!store_pending(srv->store))
+		http_flush_pending(srv);
+}
+
+/*
+ * The result of an append: in the call (a refusal, or a store that syncs at
+ * once), or at the group commit, where a failure means acknowledged-looking
+ * writes may be lost: the server stops.
+ */
+static int
+append_result(struct append_wait *aw, enum store_err err, const char *what, const char *cause)
+{
+	if (aw->active) {
+		aw->err = err;
+		aw->cause = err != STORE_OK ? xstrdup(cause ? cause : "") : NULL;
+	} else if (err != STORE_OK)
+		fatalx("%s: %s: cannot acknowledge writes that may be lost", what, cause);
+	return err == STORE_OK;
+}
+
+static void
+session_appended(void *arg, enum store_err err, uint64_t seq, const char *cause)
+{
+	struct session *s = arg;
+
+	if (!append_result(&s->aw, err, s->id, cause))
 		return;
-	}
-	if (!s->commit_pending) {
-		s->commit_pending = 1;
-		if (srv->ndirty == srv->dirtycap) {
-			srv->dirtycap = srv->dirtycap ? srv->dirtycap * 2 : 16;
-			srv->dirty = xreallocarray(srv->dirty, srv->dirtycap, sizeof *srv->dirty);
-		}
-		srv->dirty[srv->ndirty++] = s;
-	}
-	server_commit_soon(srv);
+	if (seq > s->durable_seq)
+		s->durable_seq = seq;
+	stream_wake_session(s);
+	model_durable(s->srv);
 }
 
 /* Appends entry (made by entry_new; freed here) to the log of s; *seq is its number. */
@@ -419,18 +464,66 @@ session_append(struct server *srv, struct session *s, cJSON *entry, uint64_t *se
 	char *text = json_print(entry);
 
 	cJSON_Delete(entry);
-	if (store_append_log(srv->store, s->id, s->last_seq + 1, text, strlen(text), cause) != 0) {
+	/* In memory first: a store that syncs at once wakes the streams in the call. */
+	log_push(&s->log, &s->logcap, s->last_seq, text);
+	s->last_seq++;
+	s->aw.active = 1;
+	s->aw.err = STORE_OK;
+	store_append(srv->store, s->id, s->last_seq - 1, text, strlen(text), session_appended, s);
+	s->aw.active = 0;
+	if (s->aw.err != STORE_OK) {
 		if (store_broken(srv->store))
-			fatalx("%s: cannot tell what is durable", *cause);
+			fatalx("%s: cannot tell what is durable", s->aw.cause);
+		s->last_seq--;
+		free(text);
+		*cause = s->aw.cause;
+		s->aw.cause = NULL;
+		return -1;
+	}
+	if (seq != NULL)
+		*seq = s->last_seq;
+	return 0;
+}
+
+/*
+ * Saves doc (s's document, freed; NULL: as it is in memory) and entry (made
+ * by entry_new, the next seq; freed) together: both are in the store or
+ * neither. The document is the commit point.
+ */
+int
+session_commit(struct server *srv, struct session *s, cJSON *doc, cJSON *entry, char **cause)
+{
+	char *text = json_print(entry);
+	struct store_then then = { s->id, s->last_seq + 1, text, strlen(text) };
+	cJSON *d = doc != NULL ? doc : session_json(s, 1, 1);
+	int rv;
+
+	cJSON_Delete(entry);
+	rv = server_put_doc(srv, STORE_SESSION, s->id, &s->rev, d, &then, cause);
+	cJSON_Delete(d);
+	if (rv != 0) {
 		free(text);
 		return -1;
 	}
+	/* The record stands with its document, synced or not: streams may have it. */
 	log_push(&s->log, &s->logcap, s->last_seq, text);
 	s->last_seq++;
-	if (seq != NULL)
-		*seq = s->last_seq;
-	session_appended(srv, s);
+	s->durable_seq = s->last_seq;
+	stream_wake_session(s);
 	return 0;
+}
+
+static void
+event_appended(void *arg, enum store_err err, uint64_t seq, const char *cause)
+{
+	struct server *srv = arg;
+
+	if (!append_result(&srv->events_aw, err, "server events", cause))
+		return;
+	if (seq > srv->events_durable)
+		srv->events_durable = seq;
+	events_wake(srv);
+	model_durable(srv);
 }
 
 /* Appends a server event (GET /v1/events); extra (may be NULL) is merged and freed. */
@@ -453,42 +546,23 @@ server_event(struct server *srv, const char *event, struct session *s, cJSON *ex
 	cJSON_Delete(extra);
 	text = json_print(e);
 	cJSON_Delete(e);
-	if (store_append_event(srv->store, srv->nevents + 1, text, strlen(text), cause) != 0) {
-		if (store_broken(srv->store))
-			fatalx("%s: cannot tell what is durable", *cause);
-		free(text);
-		return -1;
-	}
 	log_push(&srv->events, &srv->eventcap, srv->nevents, text);
 	srv->nevents++;
-	if (store_pending(srv->store)) {
-		srv->events_dirty = 1;
-		server_commit_soon(srv);
-	} else {
-		srv->events_durable = srv->nevents;
-		events_wake(srv);
+	srv->events_aw.active = 1;
+	srv->events_aw.err = STORE_OK;
+	store_append(srv->store, STORE_EVENTS, srv->nevents - 1, text, strlen(text),
+	    event_appended, srv);
+	srv->events_aw.active = 0;
+	if (srv->events_aw.err != STORE_OK) {
+		if (store_broken(srv->store))
+			fatalx("%s: cannot tell what is durable", srv->events_aw.cause);
+		srv->nevents--;
+		free(text);
+		*cause = srv->events_aw.cause;
+		srv->events_aw.cause = NULL;
+		return -1;
 	}
 	return 0;
-}
-
-/* After the group commit: what was appended is durable, streams may have it. */
-void
-model_committed(struct server *srv)
-{
-	size_t i;
-
-	for (i = 0; i < srv->ndirty; i++) {
-		struct session *s = srv->dirty[i];
-		s->commit_pending = 0;
-		s->durable_seq = s->last_seq;
-		stream_wake_session(s);
-	}
-	srv->ndirty = 0;
-	if (srv->events_dirty) {
-		srv->events_dirty = 0;
-		srv->events_durable = srv->nevents;
-		events_wake(srv);
-	}
 }
 
 /* ---- loading ---- */
@@ -546,7 +620,7 @@ load_channel(struct server *srv, struct session *s, const cJSON *o, char **cause
 }
 
 static int
-load_session(struct server *srv, const cJSON *doc, char **cause)
+load_session(struct server *srv, const cJSON *doc, uint64_t rev, char **cause)
 {
 	const char *id = json_str(doc, "id"), *kind = json_str(doc, "kind");
 	const char *state = json_str(doc, "state");
@@ -559,6 +633,8 @@ load_session(struct server *srv, const cJSON *doc, char **cause)
 		return load_fail(cause, id, "malformed session document");
 	s = xcalloc(1, sizeof *s);
 	TAILQ_INIT(&s->followers);
+	s->srv = srv;
+	s->rev = rev;
 	s->id = xstrdup(id);
 	s->kind = xstrdup(kind);
 	s->ended = strcmp(state, "ended") == 0;
@@ -585,39 +661,86 @@ load_session(struct server *srv, const cJSON *doc, char **cause)
 }
 
 static int
-load_doc(void *arg, enum store_doc kind, const char *id, const cJSON *doc, char **cause)
+load_doc(void *arg, const struct store_doc *d, char **cause)
 {
-	(void)id;
-	if (kind == STORE_DOC_SESSION)
-		return load_session(arg, doc, cause);
-	if (kind == STORE_DOC_TRANSFER)
-		return xfer_load(arg, doc, cause);
-	return invite_load(arg, doc, cause);
-}
+	cJSON *doc;
+	const char *id;
+	int rv;
 
-static int
-load_log_record(void *arg, const char *session, uint64_t seq, const char *json, size_t len,
-    char **cause)
-{
-	struct session *s = session_find(arg, session);
-
-	if (s == NULL || seq != s->last_seq + 1) {
-		*cause = xprintf("log of %s does not match its session", session);
+	if ((doc = json_parse_object(d->json, d->len, cause)) == NULL)
+		return -1;
+	if ((id = json_str(doc, "id")) == NULL || strcmp(id, d->id) != 0) {
+		*cause = xprintf("%s %s: the document's id does not match its name",
+		    d->kind == STORE_SESSION ? "session" : "document", d->id);
+		cJSON_Delete(doc);
 		return -1;
 	}
-	log_push(&s->log, &s->logcap, s->last_seq, xstrndup(json, len));
-	s->last_seq = s->durable_seq = seq;
-	return 0;
+	if (d->kind == STORE_SESSION)
+		rv = load_session(arg, doc, d->rev, cause);
+	else if (d->kind == STORE_TRANSFER)
+		rv = xfer_load(arg, doc, d->rev, cause);
+	else if (d->kind == STORE_INVITE)
+		rv = invite_load(arg, doc, d->rev, cause);
+	else
+		rv = 0;
+	cJSON_Delete(doc);
+	return rv;
+}
+
+/* Reading a whole log back into memory (until the core reads it from the store). */
+struct log_fill {
+	struct server	*srv;
+	struct session	*s;		/* NULL: the server's events */
+	uint64_t	 got;
+	enum store_err	 err;
+	char		*cause;
+};
+
+static void
+load_page(void *arg, enum store_err err, const struct store_record *recs, size_t n,
+    const char *cause)
+{
+	struct log_fill *f = arg;
+	size_t i;
+
+	f->err = err;
+	if (err != STORE_OK) {
+		f->cause = xstrdup(cause);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		char *text = xstrndup(recs[i].json, recs[i].len);
+		if (f->s != NULL)
+			log_push(&f->s->log, &f->s->logcap, f->s->last_seq++, text);
+		else
+			log_push(&f->srv->events, &f->srv->eventcap, f->srv->nevents++, text);
+	}
+	f->got = n;
 }
 
 static int
-load_event(void *arg, uint64_t seq, const char *json, size_t len, char **cause)
+load_log(void *arg, const char *log, uint64_t last, char **cause)
 {
 	struct server *srv = arg;
+	struct log_fill f = { srv, NULL, 0, STORE_OK, NULL };
+	uint64_t *have;
 
-	(void)cause;
-	log_push(&srv->events, &srv->eventcap, srv->nevents, xstrndup(json, len));
-	srv->nevents = srv->events_durable = seq;
+	if (strcmp(log, STORE_EVENTS) != 0 && (f.s = session_find(srv, log)) == NULL) {
+		*cause = xprintf("log %s has no session", log);
+		return -1;
+	}
+	have = f.s != NULL ? &f.s->last_seq : &srv->nevents;
+	while (*have < last) {
+		store_read(srv->store, log, *have + 1, 4096, 1 << 20, load_page, &f);
+		if (f.err != STORE_OK || f.got == 0) {
+			*cause = f.cause ? f.cause : xprintf("log %s: short read", log);
+			return -1;
+		}
+	}
+	if (f.s != NULL)
+		f.s->durable_seq = f.s->last_seq;
+	else
+		srv->events_durable = srv->nevents;
 	return 0;
 }
 
@@ -638,6 +761,28 @@ load_problem(void *arg, const char *path, const char *what, int fixed)
 		cJSON_AddStringToObject(o, "path", path);
 		cJSON_AddStringToObject(o, "problem", what);
 		cJSON_AddBoolToObject(o, "fixed", fixed);
+		text = json_print(o);
+		printf("%s\n", text);
+		free(text);
+		cJSON_Delete(o);
+	} else
+		printf("%s: %s\n", path, what);
+}
+
+/* What --fsck lists besides problems (files in quarantine). */
+static void
+load_note(void *arg, const char *path, const char *what)
+{
+	struct server *srv = arg;
+	cJSON *o;
+	char *text;
+
+	if (!srv->cfg->fsck)
+		return;
+	if (srv->cfg->json) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "path", path);
+		cJSON_AddStringToObject(o, "note", what);
 		text = json_print(o);
 		printf("%s\n", text);
 		free(text);
@@ -696,84 +841,22 @@ model_check(struct server *srv)
 }
 
 /*
- * A log ahead of its document (written by an older server, which appended
- * before saving): a last entry session.ended in a live session finishes the
- * end (saved; --fsck reports it); participant.joined for a participant the
- * document does not have is ignored with a warning.
- */
-static int
-model_reconcile(struct server *srv)
-{
-	struct session *s;
-	cJSON *e;
-	const char *ev, *who;
-	char *path, *what, *cause = NULL;
-	size_t i;
-	uint64_t j;
-	int problems = 0;
-
-	for (i = 0; i < srv->nsessions; i++) {
-		s = srv->slist[i];
-		path = xprintf("%s/sessions/%s.json", srv->cfg->store_path, s->id);
-		for (j = 0; j < s->last_seq; j++) {
-			if (strstr(s->log[j], "\"session.ended\"") == NULL &&
-			    strstr(s->log[j], "\"participant.joined\"") == NULL)
-				continue;
-			if ((e = cJSON_Parse(s->log[j])) == NULL)
-				continue;
-			ev = json_str(e, "event");
-			who = json_str(e, "participant");
-			what = NULL;
-			if (ev != NULL && strcmp(ev, "participant.joined") == 0 && who != NULL &&
-			    session_participant(s, who) == NULL) {
-				what = xprintf("log entry %llu: participant.joined for %s, who is "
-				    "not in the document (ignored)", (unsigned long long)j + 1, who);
-				load_problem(srv, path, what, 1);
-			} else if (ev != NULL && strcmp(ev, "session.ended") == 0 &&
-			    j + 1 == s->last_seq && !s->ended) {
-				if (srv->cfg->fsck) {
-					load_problem(srv, path, "log ends with session.ended but "
-					    "the document says live (finished at the next start)", 0);
-					problems++;
-				} else {
-					session_mark_ended(srv, s, time_parse(e, "ts"));
-					if (session_save(srv, s, &cause) != 0) {
-						load_problem(srv, path, cause, 0);
-						free(cause);
-						cause = NULL;
-						problems++;
-					} else
-						load_problem(srv, path, "finished the end of a session "
-						    "whose log ended it", 1);
-				}
-			}
-			free(what);
-			cJSON_Delete(e);
-		}
-		free(path);
-	}
-	return problems;
-}
-
-/*
  * Builds the index from the store. Returns the number of problems left (the
  * server refuses to start on any), or -1 with *cause.
  */
 int
-model_load(struct server *srv, int fsck, char **cause)
+model_load(struct server *srv, enum store_err *err, char **cause)
 {
-	struct store_loader ld = { srv, load_doc, load_log_record, load_event, load_problem };
+	struct store_loader ld = { srv, load_doc, load_log, load_problem, load_note };
 	int problems;
 
-	(void)fsck;
-	if ((problems = store_load(srv->store, &ld, cause)) < 0)
+	if ((problems = store_load(srv->store, &ld, err, cause)) < 0)
 		return -1;
 	if (srv->nsessions > 1)
 		qsort(srv->slist, srv->nsessions, sizeof *srv->slist, session_cmp);
-	problems += model_reconcile(srv);
 	problems += model_check(srv);
 	if (srv->cfg->fsck)
-		problems += store_check_files(srv->cfg->store_path, &ld);
+		problems += store_check_files(srv->store, &ld);
 	return problems;
 }
 
@@ -818,11 +901,7 @@ session_discard(struct server *srv, struct session *s)
 		channel_revoke(srv, s->channels[i]);
 		strmap_del(srv->channels, s->channels[i]->id);
 	}
-	for (i = 0; i < srv->ndirty; i++)
-		if (srv->dirty[i] == s)
-			srv->dirty[i] = srv->dirty[--srv->ndirty];
 	strmap_del(srv->sessions, s->id);
-	store_forget_log(srv->store, s->id);
 	for (i = 0; i < srv->nsessions; i++) {
 		if (srv->slist[i] == s) {
 			memmove(&srv->slist[i], &srv->slist[i + 1],
@@ -845,7 +924,6 @@ model_free(struct server *srv)
 	for (i = 0; i < srv->nevents; i++)
 		free(srv->events[i]);
 	free(srv->events);
-	free(srv->dirty);
 	xfer_free_all(srv);
 	invite_free_all(srv);
 	strmap_free(srv->sessions, NULL);

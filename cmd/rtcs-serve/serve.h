@@ -43,6 +43,7 @@ struct config {
 	enum store_sync sync;
 	int	 idle_timeout_s;
 	int	 max_connections;
+	int	 max_open_logs;
 	int	 fsck;
 	int	 json;
 };
@@ -57,6 +58,7 @@ struct xfer {
 	TAILQ_ENTRY(xfer) entry;	/* in server.xopen while not terminal */
 	struct server *srv;
 	struct transfer *t;
+	uint64_t rev;			/* its document's revision in the store */
 	struct event *timer;		/* expiry */
 	char	*claim;			/* the claim secret in clear, memory only, until the switch */
 	int	 open;
@@ -84,8 +86,17 @@ struct participant {
 	struct channel *channel;	/* the device currently speaking for it */
 };
 
+/* An append whose result may come at once (in the call) or at the group commit. */
+struct append_wait {
+	int	 active;		/* inside store_append: a result now is the call's */
+	enum store_err err;
+	char	*cause;
+};
+
 struct session {
+	struct server *srv;
 	char	*id;
+	uint64_t rev;			/* its document's revision in the store */
 	char	*kind;
 	int	 ended;
 	int64_t	 created_ms, ended_ms;
@@ -98,7 +109,7 @@ struct session {
 	uint64_t durable_seq;		/* acknowledged: streams deliver up to here */
 	struct streamq followers;	/* GET .../log?follow=1 */
 	size_t	 logcap;
-	int	 commit_pending;
+	struct append_wait aw;
 };
 
 struct stream {
@@ -161,13 +172,11 @@ struct server {
 	char	**events;		/* events[seq - 1] */
 	uint64_t nevents, events_durable;
 	size_t	 eventcap;
+	struct append_wait events_aw;
 	struct streamq followers;	/* GET /v1/events?follow=1 */
 
 	struct strmap *conns;		/* "%p" of evcon -> conn */
 	size_t	 nstreams;
-	struct session **dirty;		/* sessions with entries awaiting commit */
-	size_t	 ndirty, dirtycap;
-	int	 events_dirty;
 	struct pendingq pending;
 	struct event *commit_ev;
 	struct event *shutdown_ev;
@@ -216,7 +225,7 @@ void	 conn_closed(struct evhttp_connection *, void *);
 int64_t	 now_ms(void);
 void	 time_format(int64_t ms, char out[32]);
 void	 json_add_time(cJSON *, const char *key, int64_t ms);
-int	 model_load(struct server *, int repair_only, char **cause);
+int	 model_load(struct server *, enum store_err *, char **cause);
 struct session *session_new(struct server *, const char *kind);
 void	 session_discard(struct server *, struct session *);
 struct session *session_find(struct server *, const char *id);
@@ -229,10 +238,12 @@ struct channel *channel_open_as(struct server *, struct session *, const char *p
 void	 channel_revoke(struct server *, struct channel *);
 void	 channel_free(struct channel *);
 cJSON	*session_json(const struct session *, int with_channels, int with_secrets);
-int	 server_put_doc(struct server *, enum store_doc, const char *id,
-	    const cJSON *doc, char **cause);
+int	 server_put_doc(struct server *, enum store_kind, const char *id, uint64_t *rev,
+	    const cJSON *doc, const struct store_then *, char **cause);
 int	 session_save(struct server *, struct session *, char **cause);
-int	 session_save_ended(struct server *, struct session *, int64_t ms, char **cause);
+int	 session_commit(struct server *, struct session *, cJSON *doc, cJSON *entry,
+	    char **cause);
+cJSON	*session_ended_doc(struct session *, int64_t ms);
 void	 session_mark_ended(struct server *, struct session *, int64_t ms);
 void	 channel_unopen(struct server *, struct channel *);
 void	 after_commit_failed(const char *what, const char *id, char *cause);
@@ -241,7 +252,6 @@ int	 session_append(struct server *, struct session *, cJSON *entry, uint64_t *s
 	    char **cause);
 int	 server_event(struct server *, const char *event, struct session *, cJSON *extra,
 	    char **cause);
-void	 model_committed(struct server *);
 void	 model_free(struct server *);
 
 /* api_sessions.c */
@@ -281,8 +291,6 @@ void	 stream_shutdown_all(struct server *);
 void	 api_events(struct req *);
 void	 events_wake(struct server *);
 
-/* failpoint.c */
-void	 failpoint(const char *name);
 
 /* xfer.c */
 void	 xfer_init(struct server *);
@@ -296,7 +304,7 @@ void	 xfer_arm(struct server *, struct xfer *);
 int	 xfer_commit(struct server *, struct xfer *, char **cause);
 void	 xfer_session_ended(struct server *, struct session *);
 void	 xfer_stream_started(struct server *, struct channel *);
-int	 xfer_load(struct server *, const cJSON *doc, char **cause);
+int	 xfer_load(struct server *, const cJSON *doc, uint64_t rev, char **cause);
 int	 xfer_check(struct server *, void (*problem)(void *, const char *, const char *, int));
 int	 xfer_recover(struct server *, char **cause);
 void	 xfer_free_all(struct server *);
@@ -318,7 +326,7 @@ void	 api_transfer_token(struct req *);
 void	 api_invite_create(struct req *);
 void	 api_invite_scan(struct req *);
 void	 api_invite_sessions(struct req *);
-int	 invite_load(struct server *, const cJSON *doc, char **cause);
+int	 invite_load(struct server *, const cJSON *doc, uint64_t rev, char **cause);
 void	 invite_free_all(struct server *);
 
 /* fsck.c */

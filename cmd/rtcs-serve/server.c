@@ -90,29 +90,32 @@ server_listen(struct server *srv, int *busy, char **cause)
 	return fd;
 }
 
-/* The group commit: one fsync per file for everything written in the last turn. */
+static void
+server_committed(void *arg, enum store_err err, const char *cause)
+{
+	if (err != STORE_OK)
+		fatalx("%s: cannot acknowledge writes that may be lost", cause);
+	http_flush_pending(arg);
+}
+
+/* Replies held for the group commit go once it is made (the store commits on its own too). */
 static void
 server_commit(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
-	char *cause = NULL;
 
 	(void)fd;
 	(void)what;
-	if (store_sync(srv->store, &cause) != 0)
-		fatalx("%s: cannot acknowledge writes that may be lost", cause);
-	model_committed(srv);
-	http_flush_pending(srv);
+	store_flush(srv->store, server_committed, srv);
 }
 
 /* Commits now what this turn wrote (before a step that must see it durable). */
 void
 server_commit_now(struct server *srv)
 {
-	if (store_pending(srv->store) || srv->ndirty > 0 || srv->events_dirty) {
+	if (srv->commit_ev != NULL)
 		evtimer_del(srv->commit_ev);
-		server_commit(-1, 0, srv);
-	}
+	server_commit(-1, 0, srv);
 }
 
 /* Writes made in this loop turn are committed at the start of the next one. */
@@ -260,19 +263,21 @@ server_http(struct server *srv, int fd)
 static int
 server_open_store(struct server *srv, char **cause, int *exitcode)
 {
-	int busy, problems;
+	struct store_options opt = { .sync = srv->cfg->sync, .max_open_logs = srv->cfg->max_open_logs };
+	enum store_err err;
+	int problems;
 
-	srv->store = store_open(srv->cfg->store_path, srv->cfg->sync, 0, &busy, cause);
+	srv->store = store_open(srv->cfg->store_path, srv->base, &opt, &err, cause);
 	if (srv->store == NULL) {
-		*exitcode = busy == STORE_BUSY ? EXIT_UNAVAILABLE :
-		    busy == STORE_BADFORMAT ? EXIT_DATAERR : EXIT_IOERR;
+		*exitcode = err == STORE_BUSY ? EXIT_UNAVAILABLE : err == STORE_FORMAT_ERR ?
+		    EXIT_DATAERR : err == STORE_INVALID ? EXIT_USAGE : EXIT_IOERR;
 		return -1;
 	}
-	if ((problems = model_load(srv, 0, cause)) != 0) {
+	if ((problems = model_load(srv, &err, cause)) != 0) {
 		if (problems > 0)
 			*cause = xprintf("store %s has %d problem%s: see rtcs-serve --fsck",
 			    srv->cfg->store_path, problems, problems == 1 ? "" : "s");
-		*exitcode = EXIT_DATAERR;
+		*exitcode = problems > 0 || err != STORE_IO ? EXIT_DATAERR : EXIT_IOERR;
 		return -1;
 	}
 	log_info("store %s: %zu sessions, %llu events", srv->cfg->store_path, srv->nsessions,
@@ -304,10 +309,10 @@ server_free(struct server *srv)
 		event_free(srv->sig_int);
 		event_free(srv->sig_hup);
 	}
+	store_close(srv->store);	/* commits what is pending, hearing nothing back */
+	model_free(srv);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
-	model_free(srv);
-	store_close(srv->store);
 	if (srv->lockfd >= 0)
 		close(srv->lockfd);
 }
@@ -328,15 +333,14 @@ server_run(struct server *srv, char **cause, int *exitcode)
 	TAILQ_INIT(&srv->pending);
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
+	if ((srv->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
 	if (server_open_store(srv, cause, exitcode) != 0)
 		goto out;
 	if ((fd = server_listen(srv, &busy, cause)) < 0) {
-		*exitcode = busy == STORE_BUSY ? EXIT_UNAVAILABLE :
-		    busy == STORE_BADFORMAT ? EXIT_DATAERR : EXIT_IOERR;
+		*exitcode = busy ? EXIT_UNAVAILABLE : EXIT_IOERR;
 		goto out;
 	}
-	if ((srv->base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
 	server_http(srv, fd);
 	srv->commit_ev = evtimer_new(srv->base, server_commit, srv);
 	if (xfer_recover(srv, cause) != 0) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failpoint.h"
 #include "json.h"
 #include "log.h"
 #include "rand.h"
@@ -90,7 +91,7 @@ xfer_save(struct server *srv, struct xfer *x, char **cause)
 	cJSON *doc = transfer_to_json(x->t, 1);
 	int rv;
 
-	rv = server_put_doc(srv, STORE_DOC_TRANSFER, x->t->id, doc, cause);
+	rv = server_put_doc(srv, STORE_TRANSFER, x->t->id, &x->rev, doc, NULL, cause);
 	cJSON_Delete(doc);
 	return rv;
 }
@@ -389,7 +390,7 @@ xfer_session_ended(struct server *srv, struct session *s)
 /* ---- loading, checking, recovery ---- */
 
 int
-xfer_load(struct server *srv, const cJSON *doc, char **cause)
+xfer_load(struct server *srv, const cJSON *doc, uint64_t rev, char **cause)
 {
 	struct transfer *t;
 
@@ -400,29 +401,8 @@ xfer_load(struct server *srv, const cJSON *doc, char **cause)
 		transfer_free(t);
 		return -1;
 	}
-	xfer_add(srv, t, NULL);
+	xfer_add(srv, t, NULL)->rev = rev;
 	return 0;
-}
-
-/* Whether the session's log has the participant.moved of transfer id. */
-static int
-xfer_moved_logged(struct session *s, const char *id)
-{
-	uint64_t i;
-	cJSON *e;
-	int found = 0;
-
-	for (i = s->last_seq; i > 0 && !found; i--) {
-		if (strstr(s->log[i - 1], id) == NULL)
-			continue;
-		if ((e = cJSON_Parse(s->log[i - 1])) == NULL)
-			continue;
-		found = json_str(e, "event") != NULL &&
-		    strcmp(json_str(e, "event"), "participant.moved") == 0 &&
-		    json_str(e, "transfer") != NULL && strcmp(json_str(e, "transfer"), id) == 0;
-		cJSON_Delete(e);
-	}
-	return found;
 }
 
 /* Whether the session document shows the switch of t: its new channel exists there. */
@@ -462,29 +442,6 @@ xfer_check(struct server *srv, void (*problem)(void *, const char *, const char 
 	return problems;
 }
 
-/* A transfer the crash caught after the commit point: completed now. */
-static int
-xfer_recover_switched(struct server *srv, struct xfer *x, struct channel *ch, char **cause)
-{
-	struct transfer *t = x->t;
-	struct session *s = ch->session;
-	cJSON *e;
-
-	if (!xfer_moved_logged(s, t->id)) {
-		e = entry_new(s, "event");
-		cJSON_AddStringToObject(e, "event", "participant.moved");
-		cJSON_AddStringToObject(e, "participant", ch->participant);
-		cJSON_AddStringToObject(e, "from", t->origin_device);
-		cJSON_AddStringToObject(e, "to", ch->device);
-		cJSON_AddStringToObject(e, "transfer", t->id);
-		if (session_append(srv, s, e, NULL, cause) != 0)
-			return -1;
-		log_info("transfer %s: appended the missing participant.moved", t->id);
-	}
-	transfer_finish(t, now_ms());
-	return 0;
-}
-
 /*
  * After a restart no transfer is left half-way (design.md 3.1): one whose
  * switch is in the session document is completed, every other one that
@@ -501,10 +458,13 @@ xfer_recover(struct server *srv, char **cause)
 	TAILQ_FOREACH_SAFE(x, &srv->xopen, entry, next) {
 		struct transfer *t = x->t;
 		prev = (int)t->state;
-		if ((ch = xfer_switched(srv, t)) != NULL) {
-			if (xfer_recover_switched(srv, x, ch, cause) != 0)
-				return -1;
-		} else {
+		/*
+		 * The switch is in the session document; the participant.moved
+		 * entry it carried is in the log (the store appends it at load).
+		 */
+		if ((ch = xfer_switched(srv, t)) != NULL)
+			transfer_finish(t, now_ms());
+		else {
 			transfer_fail(t, "interrupted", now_ms());
 			t->token_box[0] = '\0';
 			t->new_channel[0] = '\0';

@@ -1,0 +1,344 @@
+/*
+ * The store interface (store.h): picks the backend by the form of the spec,
+ * checks every request's arguments once for all backends, and runs watches
+ * (a backend only says what became durable).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "store_be.h"
+#include "store_format.h"
+#include "xmalloc.h"
+
+const char *
+store_err_name(enum store_err e)
+{
+	switch (e) {
+	case STORE_OK:		return "ok";
+	case STORE_CONFLICT:	return "conflict";
+	case STORE_NOT_FOUND:	return "not_found";
+	case STORE_IO:		return "io";
+	case STORE_CORRUPT:	return "corrupt";
+	case STORE_FULL:	return "full";
+	case STORE_BUSY:	return "busy";
+	case STORE_FORMAT_ERR:	return "format";
+	case STORE_INVALID:	return "invalid";
+	}
+	return "io";
+}
+
+enum store_err
+store_errno(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EFBIG ? STORE_FULL : STORE_IO;
+}
+
+struct store *
+store_open(const char *spec, struct event_base *base, const struct store_options *opt,
+    enum store_err *err, char **cause)
+{
+	struct store *st;
+
+	*err = STORE_OK;
+	if (strncmp(spec, "etcd://", 7) == 0) {
+		*err = STORE_INVALID;
+		*cause = xprintf("%s: the etcd backend is not built into this version", spec);
+		return NULL;
+	}
+	if (strstr(spec, "://") != NULL) {
+		*err = STORE_INVALID;
+		*cause = xprintf("%s: unknown store (a directory, or etcd://HOST:PORT)", spec);
+		return NULL;
+	}
+	st = xcalloc(1, sizeof *st);
+	st->ops = &store_fs_ops;
+	st->where = xstrdup(spec);
+	st->base = base;
+	TAILQ_INIT(&st->watches);
+	if ((st->be = store_fs_open(st, spec, opt, err, cause)) == NULL) {
+		free(st->where);
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+const char *
+store_where(const struct store *st)
+{
+	return st->where;
+}
+
+int
+store_load(struct store *st, const struct store_loader *ld, enum store_err *err, char **cause)
+{
+	return st->ops->load(st->be, ld, err, cause);
+}
+
+static int
+id_ok(const char *id)
+{
+	return id != NULL && store_id_valid(id, strlen(id));
+}
+
+/* One JSON object on one line, under max bytes. */
+static int
+text_ok(const char *json, size_t len, size_t max)
+{
+	return json != NULL && len >= 2 && len < max && json[0] == '{' &&
+	    json[len - 1] == '}' && memchr(json, '\n', len) == NULL;
+}
+
+void
+store_get(struct store *st, enum store_kind kind, const char *id, store_get_cb cb, void *arg)
+{
+	if (!id_ok(id) || (unsigned)kind >= STORE_NKINDS) {
+		cb(arg, STORE_INVALID, NULL, "not a document id");
+		return;
+	}
+	st->ops->get(st->be, kind, id, cb, arg);
+}
+
+void
+store_put(struct store *st, enum store_kind kind, const char *id, uint64_t expect_rev,
+    const char *json, size_t len, const struct store_then *then, store_put_cb cb, void *arg)
+{
+	if (!id_ok(id) || (unsigned)kind >= STORE_NKINDS || !text_ok(json, len, STORE_DOC_MAX)) {
+		cb(arg, STORE_INVALID, 0, "not a document (one JSON object without newlines)");
+		return;
+	}
+	if (then != NULL && (!id_ok(then->log) || then->seq == 0 ||
+	    !text_ok(then->json, then->len, STORE_RECORD_MAX - 64))) {
+		cb(arg, STORE_INVALID, 0, "not a record (one JSON object without newlines)");
+		return;
+	}
+	st->ops->put(st->be, kind, id, expect_rev, json, len, then, cb, arg);
+}
+
+void
+store_append(struct store *st, const char *log, uint64_t expect_last, const char *json,
+    size_t len, store_append_cb cb, void *arg)
+{
+	if (!id_ok(log) || !text_ok(json, len, STORE_RECORD_MAX - 64)) {
+		cb(arg, STORE_INVALID, 0, "not a record (one JSON object without newlines)");
+		return;
+	}
+	st->ops->append(st->be, log, expect_last, json, len, cb, arg);
+}
+
+void
+store_read(struct store *st, const char *log, uint64_t from, size_t max_records,
+    size_t max_bytes, store_page_cb cb, void *arg)
+{
+	if (!id_ok(log) || from == 0) {
+		cb(arg, STORE_INVALID, NULL, 0, "not a log name, or seq 0");
+		return;
+	}
+	st->ops->read(st->be, log, from, max_records ? max_records : 1, max_bytes, cb, arg);
+}
+
+void
+store_flush(struct store *st, store_done_cb cb, void *arg)
+{
+	st->ops->flush(st->be, cb, arg);
+}
+
+int
+store_broken(const struct store *st)
+{
+	return st->ops->broken(st->be);
+}
+
+int
+store_pending(const struct store *st)
+{
+	return st->ops->pending(st->be);
+}
+
+void
+store_stats(const struct store *st, struct store_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	st->ops->stats(st->be, out);
+	out->backend = st->ops->name;
+}
+
+int
+store_check_files(struct store *st, const struct store_loader *ld)
+{
+	return st->ops->check_files(st->be, ld);
+}
+
+/* ---- watches ---- */
+
+static void
+watch_free(struct store_watch *w)
+{
+	if (w->replay_ev != NULL)
+		event_free(w->replay_ev);
+	free(w->log);
+	free(w);
+}
+
+/* Frees the watches unwatched while a notification was running. */
+static void
+watch_sweep(struct store *st)
+{
+	struct store_watch *w, *next;
+
+	for (w = TAILQ_FIRST(&st->watches); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->dead) {
+			TAILQ_REMOVE(&st->watches, w, entry);
+			watch_free(w);
+		}
+	}
+}
+
+struct replay {
+	struct store_watch *w;
+	size_t	 n;
+};
+
+static void
+watch_page(void *arg, enum store_err err, const struct store_record *recs, size_t n,
+    const char *cause)
+{
+	struct replay *r = arg;
+	size_t i;
+
+	(void)cause;
+	r->n = 0;
+	if (err != STORE_OK)
+		return;
+	for (i = 0; i < n && !r->w->dead; i++) {
+		if (recs[i].seq != r->w->next)
+			continue;
+		r->w->next++;
+		r->w->rfn(r->w->arg, &recs[i]);
+	}
+	r->n = n;
+}
+
+/* Hands a new watch what its log held before it, page by page, then live. */
+static void
+watch_replay(evutil_socket_t fd, short what, void *arg)
+{
+	struct store_watch *w = arg;
+	struct store *st = w->st;
+	struct replay r = { w, 0 };
+
+	(void)fd;
+	(void)what;
+	st->notifying++;
+	while (!w->dead && w->next <= st->ops->durable_last(st->be, w->log)) {
+		st->ops->read(st->be, w->log, w->next, 256, 1 << 20, watch_page, &r);
+		if (r.n == 0)
+			break;
+	}
+	w->replaying = 0;
+	if (--st->notifying == 0)
+		watch_sweep(st);
+}
+
+struct store_watch *
+store_watch_log(struct store *st, const char *log, uint64_t from, store_record_cb fn, void *arg)
+{
+	struct store_watch *w;
+
+	if (!id_ok(log))
+		return NULL;
+	w = xcalloc(1, sizeof *w);
+	w->st = st;
+	w->log = xstrdup(log);
+	w->next = from ? from : 1;
+	w->rfn = fn;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&st->watches, w, entry);
+	if (w->next <= st->ops->durable_last(st->be, log)) {
+		w->replaying = 1;
+		if (st->base != NULL) {
+			w->replay_ev = event_new(st->base, -1, 0, watch_replay, w);
+			event_active(w->replay_ev, EV_TIMEOUT, 0);
+		} else
+			watch_replay(-1, 0, w);
+	}
+	return w;
+}
+
+struct store_watch *
+store_watch_kind(struct store *st, enum store_kind kind, store_doc_cb fn, void *arg)
+{
+	struct store_watch *w = xcalloc(1, sizeof *w);
+
+	w->st = st;
+	w->kind = kind;
+	w->dfn = fn;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&st->watches, w, entry);
+	return w;
+}
+
+void
+store_unwatch(struct store_watch *w)
+{
+	struct store *st;
+
+	if (w == NULL)
+		return;
+	st = w->st;
+	w->dead = 1;
+	if (st->notifying == 0) {
+		TAILQ_REMOVE(&st->watches, w, entry);
+		watch_free(w);
+	}
+}
+
+void
+store_notify_record(struct store *st, const struct store_record *rec)
+{
+	struct store_watch *w;
+
+	st->notifying++;
+	TAILQ_FOREACH(w, &st->watches, entry) {
+		if (w->dead || w->log == NULL || w->replaying || w->next != rec->seq ||
+		    strcmp(w->log, rec->log) != 0)
+			continue;
+		w->next++;
+		w->rfn(w->arg, rec);
+	}
+	if (--st->notifying == 0)
+		watch_sweep(st);
+}
+
+void
+store_notify_doc(struct store *st, const struct store_doc *doc)
+{
+	struct store_watch *w;
+
+	st->notifying++;
+	TAILQ_FOREACH(w, &st->watches, entry)
+		if (!w->dead && w->log == NULL && w->kind == doc->kind)
+			w->dfn(w->arg, doc);
+	if (--st->notifying == 0)
+		watch_sweep(st);
+}
+
+void
+store_close(struct store *st)
+{
+	struct store_watch *w;
+
+	if (st == NULL)
+		return;
+	st->ops->close(st->be);
+	while ((w = TAILQ_FIRST(&st->watches)) != NULL) {
+		TAILQ_REMOVE(&st->watches, w, entry);
+		watch_free(w);
+	}
+	free(st->where);
+	free(st);
+}

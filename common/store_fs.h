@@ -1,0 +1,107 @@
+/*
+ * The flat-file backend's own objects, shared by its files, which call each
+ * other in one direction only: store_fs.c (open, close, the operations
+ * table) -> store_fs_load.c (loading, repairs) -> store_fs_doc.c (documents)
+ * -> store_fs_log.c (logs, the group commit, the checkpoint).
+ */
+#ifndef RTCS_STORE_FS_H
+#define RTCS_STORE_FS_H
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "store_be.h"
+#include "strmap.h"
+
+#define FS_VERSION_TEXT		"rtcs-store 2\n"
+#define FS_MAX_OPEN_LOGS	1024	/* log descriptors kept open, by default */
+
+struct fs_log {
+	TAILQ_ENTRY(fs_log) lru;	/* while its descriptor is open */
+	char	*name, *path;
+	int	 fd;			/* -1: closed, reopened on demand */
+	int	 created;		/* made by us; its directory entry not synced yet */
+	int	 dirty;			/* written since the last sync */
+	uint64_t last;			/* appended */
+	off_t	 size;			/* where the next record goes */
+	uint64_t durable;		/* synced: what reads and watches see */
+	off_t	 durable_size;
+	uint64_t covered;		/* checkpointed, in its document or the checkpoint */
+	uint64_t cur_seq;		/* a record known to start at cur_off (0: none) */
+	off_t	 cur_off;
+};
+TAILQ_HEAD(fs_logq, fs_log);
+
+/* An append waiting for the group commit (--sync batch); cb NULL for a put's record. */
+struct fs_pending {
+	struct fs_log	*lf;
+	uint64_t	 seq;
+	off_t		 end;
+	char		*json;
+	size_t		 len;
+	store_append_cb	 cb;
+	void		*arg;
+};
+
+struct fs {
+	struct store	*st;
+	char		*dir, *tmp;
+	struct store_options opt;
+	int		 lockfd;
+	int		 broken;	/* a failed sync or undo: nothing more can be trusted */
+	int		 loaded;	/* store_load ran: every document and log is known */
+	struct event	*commit_ev, *ckpt_ev;
+	struct strmap	*revs[STORE_NKINDS];	/* id -> uint64_t * (current revision) */
+	struct strmap	*logs;			/* name -> struct fs_log */
+	struct fs_logq	 lru;
+	int		 nopen;
+	struct fs_pending *pend;
+	size_t		 npend, pendcap;
+	uint64_t	 ckpt_rev;
+	struct store_stats stats;
+};
+
+/* How a scan of a log's records ended (fs_log_scan). */
+struct fs_scan_end {
+	uint64_t last;		/* the last good record's seq (0: none) */
+	off_t	 good_end;	/* where it ends */
+	off_t	 file_end;
+	char	*why;		/* NULL: clean to the end; else what is wrong at good_end */
+	int	 at_tail;	/* the bad part is the last line (a torn tail) */
+	int	 io;		/* a read error (why says which) */
+};
+
+/* store_fs_log.c */
+struct fs_log *fs_log_get(struct fs *, const char *name);
+void	 fs_log_free(struct fs *, struct fs_log *);
+int	 fs_log_fd(struct fs *, struct fs_log *, char **cause);
+int	 fs_log_write(struct fs *, struct fs_log *, const char *json, size_t len,
+	    enum store_err *, char **cause);
+void	 fs_log_committed(struct fs *, struct fs_log *, uint64_t seq, off_t end,
+	    const char *json, size_t len);
+int	 fs_log_sync(struct fs *, struct fs_log *, char **cause);
+int	 fs_log_scan(int fd, off_t from, uint64_t first_seq, int (*fn)(void *, uint64_t seq,
+	    uint32_t crc, const char *json, size_t len, off_t off), void *arg,
+	    struct fs_scan_end *);
+void	 fs_pend(struct fs *, struct fs_log *, const char *json, size_t len,
+	    store_append_cb, void *);
+int	 fs_commit(struct fs *, char **cause);
+void	 fs_append(void *be, const char *log, uint64_t expect_last, const char *json,
+	    size_t len, store_append_cb, void *);
+void	 fs_read(void *be, const char *log, uint64_t from, size_t max_records,
+	    size_t max_bytes, store_page_cb, void *);
+void	 fs_flush(void *be, store_done_cb, void *);
+uint64_t fs_durable_last(void *be, const char *log);
+int	 fs_write_checkpoint(struct fs *, char **cause);
+void	 fs_logs_free(struct fs *);
+
+/* store_fs_doc.c */
+const char *fs_kind_dir(enum store_kind);
+void	 fs_set_rev(struct fs *, enum store_kind, const char *id, uint64_t rev);
+void	 fs_get(void *be, enum store_kind, const char *id, store_get_cb, void *);
+void	 fs_put(void *be, enum store_kind, const char *id, uint64_t expect_rev,
+	    const char *json, size_t len, const struct store_then *, store_put_cb, void *);
+
+/* store_fs_load.c */
+int	 fs_load(void *be, const struct store_loader *, enum store_err *, char **);
+int	 fs_check_files(void *be, const struct store_loader *);
+#endif

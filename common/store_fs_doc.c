@@ -1,0 +1,204 @@
+/*
+ * The flat-file store's documents: DIR/KIND/ID.json, framed with a revision,
+ * the checkpoint of the session's log and a CRC (store_format.c), replaced
+ * atomically (tmp/, fsync, rename, fsync the directory). A put that carries a
+ * record writes the document first: it is the commit point, and a crash
+ * before the record reaches its log is mended at the next start.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "failpoint.h"
+#include "fsutil.h"
+#include "store_format.h"
+#include "store_fs.h"
+#include "xmalloc.h"
+
+const char *
+fs_kind_dir(enum store_kind kind)
+{
+	switch (kind) {
+	case STORE_SESSION:	return "sessions";
+	case STORE_TRANSFER:	return "transfers";
+	case STORE_INVITE:	return "invites";
+	case STORE_META:	return "meta";
+	case STORE_NKINDS:	break;
+	}
+	return "meta";
+}
+
+static uint64_t
+fs_rev(struct fs *fs, enum store_kind kind, const char *id)
+{
+	uint64_t *r = strmap_get(fs->revs[kind], id);
+
+	return r != NULL ? *r : 0;
+}
+
+void
+fs_set_rev(struct fs *fs, enum store_kind kind, const char *id, uint64_t rev)
+{
+	uint64_t *r = strmap_get(fs->revs[kind], id);
+
+	if (r == NULL) {
+		r = xmalloc(sizeof *r);
+		strmap_put(fs->revs[kind], id, r);
+	}
+	*r = rev;
+}
+
+void
+fs_get(void *be, enum store_kind kind, const char *id, store_get_cb cb, void *arg)
+{
+	struct fs *fs = be;
+	char *path = xprintf("%s/%s/%s.json", fs->dir, fs_kind_dir(kind), id);
+	char *data = NULL, *cause = NULL, *why = NULL;
+	struct store_frame f;
+	struct store_doc d;
+	size_t len;
+	int e;
+
+	if ((e = failpoint_errno("store-read-doc")) != 0) {
+		cause = xprintf("cannot read %s: %s", path, strerror(e));
+		cb(arg, store_errno(e), NULL, cause);
+	} else if (fs_read_file(path, STORE_DOC_MAX + 4096, &data, &len, &cause) != 0)
+		cb(arg, errno == ENOENT ? STORE_NOT_FOUND : store_errno(errno), NULL, cause);
+	else if (store_unframe_doc(data, len, &f, &why) != 0) {
+		free(cause);
+		cause = xprintf("%s: %s", path, why);
+		cb(arg, STORE_CORRUPT, NULL, cause);
+	} else {
+		d.kind = kind;
+		d.id = id;
+		d.rev = f.rev;
+		d.json = f.json;
+		d.len = f.len;
+		cb(arg, STORE_OK, &d, NULL);
+	}
+	free(why);
+	free(cause);
+	free(data);
+	free(path);
+}
+
+/* Whether a put may go on: 0, or its refusal sent. */
+static int
+fs_put_check(struct fs *fs, enum store_kind kind, const char *id, uint64_t expect_rev,
+    const struct store_then *then, store_put_cb cb, void *arg)
+{
+	uint64_t cur = fs_rev(fs, kind, id);
+	struct fs_log *tl;
+	char *cause;
+
+	if (fs->opt.readonly || !fs->loaded || fs->broken) {
+		cb(arg, fs->broken ? STORE_IO : STORE_INVALID, 0, fs->broken ?
+		    "the store is broken (a sync failed): restart the server" :
+		    fs->opt.readonly ? "the store is open read-only" : "the store is not loaded");
+		return -1;
+	}
+	if (expect_rev != STORE_REV_ANY && expect_rev != cur) {
+		cause = cur == 0 ? xprintf("%s %s does not exist", fs_kind_dir(kind), id) :
+		    xprintf("%s %s is at revision %llu, not %llu", fs_kind_dir(kind), id,
+		    (unsigned long long)cur, (unsigned long long)expect_rev);
+		cb(arg, STORE_CONFLICT, 0, cause);
+		free(cause);
+		return -1;
+	}
+	if (then != NULL && (tl = fs_log_get(fs, then->log))->last != then->seq - 1) {
+		cause = xprintf("log %s is at %llu, not %llu", then->log,
+		    (unsigned long long)tl->last, (unsigned long long)(then->seq - 1));
+		cb(arg, STORE_CONFLICT, 0, cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+/* The record the put carried, after its document: written like any append. */
+static int
+fs_put_then(struct fs *fs, const struct store_then *then, char **cause)
+{
+	struct fs_log *tl = fs_log_get(fs, then->log);
+	enum store_err err;
+
+	if (fs_log_write(fs, tl, then->json, then->len, &err, cause) != 0) {
+		/* The document says it is there: only the next start can append it. */
+		fs->broken = 1;
+		return -1;
+	}
+	if (fs->opt.sync == STORE_SYNC_BATCH)
+		fs_pend(fs, tl, then->json, then->len, NULL, NULL);
+	else if (fs_log_sync(fs, tl, cause) != 0)
+		return -1;
+	else
+		fs_log_committed(fs, tl, tl->last, tl->size, then->json, then->len);
+	return 0;
+}
+
+void
+fs_put(void *be, enum store_kind kind, const char *id, uint64_t expect_rev, const char *json,
+    size_t len, const struct store_then *then, store_put_cb cb, void *arg)
+{
+	struct fs *fs = be;
+	char *dir, *name, *text, *cause = NULL;
+	struct fs_log *lf = kind == STORE_SESSION ? strmap_get(fs->logs, id) : NULL;
+	struct store_doc d = { kind, id, 0, json, len };
+	uint64_t rev;
+	size_t tlen;
+	int e, rv;
+
+	if (fs_put_check(fs, kind, id, expect_rev, then, cb, arg) != 0)
+		return;
+	/* What the document's checkpoint vouches for must be durable first. */
+	if (fs->npend > 0 && fs_commit(fs, &cause) != 0) {
+		cb(arg, STORE_IO, 0, cause);
+		free(cause);
+		return;
+	}
+	rev = fs_rev(fs, kind, id) + 1;
+	text = store_frame_doc(json, len, rev, lf != NULL ? lf->durable : 0,
+	    then ? then->log : NULL, then ? then->seq : 0, then ? then->json : NULL,
+	    then ? then->len : 0, &tlen);
+	dir = xprintf("%s/%s", fs->dir, fs_kind_dir(kind));
+	name = xprintf("%s.json", id);
+	if ((e = failpoint_errno("store-put")) != 0) {
+		cause = xprintf("cannot write %s/%s: %s", dir, name, strerror(e));
+		rv = -1;
+		errno = e;
+	} else
+		rv = fs_write_atomic(dir, name, fs->tmp, text, tlen,
+		    fs->opt.sync != STORE_SYNC_NONE, &cause);
+	if (rv == 0 && (e = failpoint_errno("store-put-dirsync")) != 0) {
+		cause = xprintf("cannot sync %s: %s", dir, strerror(e));
+		rv = FS_REPLACED_UNSYNCED;
+	}
+	free(text);
+	free(name);
+	free(dir);
+	if (rv == -1) {
+		cb(arg, store_errno(errno), 0, cause);
+		free(cause);
+		return;
+	}
+	/* Replaced: from here on the change is made, whatever follows. */
+	fs_set_rev(fs, kind, id, rev);
+	fs->stats.puts++;
+	if (fs->opt.sync != STORE_SYNC_NONE)
+		fs->stats.syncs += 2;
+	if (lf != NULL && lf->durable > lf->covered)
+		lf->covered = lf->durable;
+	if (rv == FS_REPLACED_UNSYNCED)
+		fs->broken = 1;	/* durability unknown: the caller must stop */
+	else if (then != NULL && fs_put_then(fs, then, &cause) != 0)
+		rv = -1;
+	if (rv != 0) {
+		cb(arg, STORE_IO, 0, cause);
+		free(cause);
+		return;
+	}
+	d.rev = rev;
+	store_notify_doc(fs->st, &d);
+	cb(arg, STORE_OK, rev, NULL);
+}

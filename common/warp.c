@@ -205,6 +205,8 @@ warp_views(const struct image *img, struct warp_view *views, int max)
 	/* Modules between centres: n - 7 along each edge. */
 	est = (hypot(t.f[1].x - t.f[0].x, t.f[1].y - t.f[0].y) / ((ms[0] + ms[1]) / 2) +
 	    hypot(t.f[2].x - t.f[0].x, t.f[2].y - t.f[0].y) / ((ms[0] + ms[2]) / 2)) / 2 + 7;
+	if (!(est >= 14 && est <= 200))	/* not a code between versions 1 and 40 */
+		return 0;
 	version = (int)floor((est - 17) / 4 + 0.5);
 	if (max > WARP_VIEWS)
 		max = WARP_VIEWS;

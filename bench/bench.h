@@ -21,6 +21,7 @@ struct bench_opts {
 	long		 pid;		/* rtcs-serve pid (scale) */
 	const char	*tag;		/* figure name prefix (--tag), where a command allows it */
 	const char	*note;		/* added to the figure's note (--note), procs only */
+	int		 anchor_exit;	/* the anchor's expected exit status (--anchor-exit), procs only */
 	const char	*log;		/* rtcs-serve -vv log (--log): server-side call timings */
 };
 

@@ -40,6 +40,8 @@ static const struct figdef {
 	{ "relay.p99_us", "us", T_REPORT, 0, "same, p99" },
 	{ "relay.always.p50_us", "us", T_REPORT, 0, "same p50 with the server on --sync always" },
 	{ "cli.scan_ms", "ms", T_RATIO_LE, 0.5, "rtcs-scan FILE vs zbarimg FILE" },
+	{ "cli.scan_tilted_ms", "ms", T_REPORT, 0,
+	  "rtcs-scan vs zbarimg, tilted photo (keystone 0.5, 30 deg): zbarimg finds nothing" },
 	{ "cli.code_png_ms", "ms", T_RATIO_LE, 1, "rtcs-code -t png -o F vs qrencode -o F" },
 	{ "cli.session_send_ms", "ms", T_REPORT, 0,
 	  "rtcs-session send vs curl --unix-socket POST" },

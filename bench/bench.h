@@ -102,6 +102,11 @@ int	 cmd_continuity(struct bench_opts *, int, char **);
 int	 cmd_scale(struct bench_opts *, int, char **);
 int	 cmd_fsync(struct bench_opts *, int, char **);
 int	 cmd_store(struct bench_opts *, int, char **);
+int	 cmd_genlog(struct bench_opts *, int, char **);
+int	 cmd_replay(struct bench_opts *, int, char **);
+int	 cmd_fig(struct bench_opts *, int, char **);
+/* rtcs-serve's VmRSS, KiB (-1 if unknown). */
+long	 proc_rss_kib(long pid);
 int	 cmd_report(struct bench_opts *, int, char **);
 int	 cmd_na(struct bench_opts *, int, char **);
 

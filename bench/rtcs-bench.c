@@ -29,6 +29,9 @@ static const struct cmd {
 	{ "scale", cmd_scale, "-S SOCK --pid PID -n SESSIONS --nginx SOCK --www DIR" },
 	{ "fsync", cmd_fsync, "--dir DIR" },
 	{ "store", cmd_store, "-S SOCK --dir DIR -n ANCHOR-WRITES" },
+	{ "genlog", cmd_genlog, "-n MESSAGES STORE-DIR SESSION" },
+	{ "replay", cmd_replay, "-S SOCK --pid PID -n STREAMS SESSION TOKEN LOG-KIB" },
+	{ "fig", cmd_fig, "NAME RTCS ANCHOR NOTE (a figure measured by bench/run)" },
 	{ "report", cmd_report, "FIGURES.jsonl RESULTS.json [QUICK]" },
 	{ "na", cmd_na, "NAME REASON" },
 };

@@ -93,7 +93,7 @@ refused_write() {	# [--live] SPEC METHOD PATH [JSON] [TOKEN]
 	out=$(api POST /v1/transfers '{"session":"'"$SID"'"}' "$(token alice-phone)")
 	tid=$(jq -r .transfer.id <<<"$out") payload=$(jq -r .payload <<<"$out")
 	match=$(api POST "/v1/transfers/$tid/image" '{"device":"alice-tablet","payload":"'"$payload"'"}' | jq -r .match)
-	fault "store-put=ENOSPC@2"	# the 1st put records the confirmation, the 2nd is the switch
+	fault "store-put=ENOSPC@1"	# the switch is the first write of the confirmation
 	run code POST "/v1/transfers/$tid/confirm" '{"match":"'"$match"'"}' "$(token alice-phone)"
 	fault ""
 	assert_output 500

@@ -74,6 +74,7 @@ struct core_channel {
 	char		*closed_reason, *closed_to;
 	char		*opened_by;		/* the transfer that opened it */
 	char		*token_box;		/* its token sealed to that transfer's claim, until first used */
+	char		*claim_hash;		/* that claim secret's hash (a transfer's switch) */
 	int		 clearing;		/* the box's removal is being written */
 	uint64_t	 start_seq;		/* the first entry meant for it */
 	uint64_t	 delivered_seq;		/* the highest entry written to one of its streams */

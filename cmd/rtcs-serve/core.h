@@ -174,6 +174,9 @@ struct core {
 	int		 events_appending;
 	struct store_watch *events_watch;
 	struct core_lane events_lane;
+	unsigned char	 match_key[32];		/* keyed hash of match codes (meta/keys) */
+	int		 have_keys;
+	uint64_t	 keys_rev;
 	const struct core_listener *lsn;
 	void		*events_lsn;		/* the stream layer's */
 	/* What a session's end does to its transfers (set by core_transfer.c). */

@@ -21,6 +21,7 @@ struct bench_opts {
 	long		 pid;		/* rtcs-serve pid (scale) */
 	const char	*tag;		/* figure name prefix (--tag), where a command allows it */
 	const char	*note;		/* added to the figure's note (--note), procs only */
+	int		 anchor_exit;	/* the anchor's expected exit status (--anchor-exit), procs only */
 	const char	*log;		/* rtcs-serve -vv log (--log): server-side call timings */
 };
 
@@ -101,6 +102,11 @@ int	 cmd_continuity(struct bench_opts *, int, char **);
 int	 cmd_scale(struct bench_opts *, int, char **);
 int	 cmd_fsync(struct bench_opts *, int, char **);
 int	 cmd_store(struct bench_opts *, int, char **);
+int	 cmd_genlog(struct bench_opts *, int, char **);
+int	 cmd_replay(struct bench_opts *, int, char **);
+int	 cmd_fig(struct bench_opts *, int, char **);
+/* rtcs-serve's VmRSS, KiB (-1 if unknown). */
+long	 proc_rss_kib(long pid);
 int	 cmd_report(struct bench_opts *, int, char **);
 int	 cmd_na(struct bench_opts *, int, char **);
 

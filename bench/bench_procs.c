@@ -20,6 +20,7 @@ extern char **environ;
 
 struct proc {
 	char	**argv;
+	int	  want;		/* the exit status that counts as a run */
 };
 
 static int
@@ -46,7 +47,7 @@ proc_run(void *ctx, double *lat, char **cause)
 			*cause = xprintf("waitpid: %s", strerror(errno));
 			return -1;
 		}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != p->want) {
 		*cause = xprintf("%s exited with %d", p->argv[0],
 		    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 		return -1;
@@ -57,7 +58,7 @@ proc_run(void *ctx, double *lat, char **cause)
 int
 cmd_procs(struct bench_opts *o, int argc, char **argv)
 {
-	struct proc a = { NULL }, b = { NULL };
+	struct proc a = { NULL, 0 }, b = { NULL, o->anchor_exit };
 	struct ab_result r;
 	char *cause = NULL, *note;
 	int i, sep = -1;

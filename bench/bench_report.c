@@ -40,6 +40,8 @@ static const struct figdef {
 	{ "relay.p99_us", "us", T_REPORT, 0, "same, p99" },
 	{ "relay.always.p50_us", "us", T_REPORT, 0, "same p50 with the server on --sync always" },
 	{ "cli.scan_ms", "ms", T_RATIO_LE, 0.5, "rtcs-scan FILE vs zbarimg FILE" },
+	{ "cli.scan_tilted_ms", "ms", T_REPORT, 0,
+	  "rtcs-scan vs zbarimg, tilted photo (keystone 0.5, 30 deg): zbarimg finds nothing" },
 	{ "cli.code_png_ms", "ms", T_RATIO_LE, 1, "rtcs-code -t png -o F vs qrencode -o F" },
 	{ "cli.session_send_ms", "ms", T_REPORT, 0,
 	  "rtcs-session send vs curl --unix-socket POST" },
@@ -55,6 +57,10 @@ static const struct figdef {
 	{ "scale.fds", "fds", T_REPORT, 0, "rtcs-serve open fds under the load" },
 	{ "scale.read.p50_us", "us", T_REPORT, 0, "read p50 under the load vs nginx" },
 	{ "scale.read.rps", "req/s", T_REPORT, 0, "read rate under the load vs nginx" },
+	{ "replay.rss_added_kib", "KiB", T_VALUE_LE, 20480,
+	  "20 unread streams from seq 0 on a 15 MB log: RSS added (anchor: the log)" },
+	{ "scale.long.rss_kib_per_session", "KiB", T_REPORT, 0,
+	  "RSS per session, 10 sessions of 100,000 messages loaded, vs an empty server" },
 };
 #define NFIGS (sizeof figs / sizeof figs[0])
 

@@ -20,7 +20,7 @@
 #include "bench.h"
 #include "xmalloc.h"
 
-static long
+long
 proc_rss_kib(long pid)
 {
 	char path[64], line[256];

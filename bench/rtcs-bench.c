@@ -23,12 +23,15 @@ static const struct cmd {
 	{ "mutate", cmd_mutate, "-S SOCK --nginx SOCK --www DIR --dir DIR" },
 	{ "batch", cmd_batch, "-S SOCK(always) --sock2 SOCK(batch) --conc C -n MSGS-PER-BURST" },
 	{ "relay", cmd_relay, "-S SOCK --anchor SOCK [--tag PREFIX]" },
-	{ "procs", cmd_procs, "[--note TEXT] NAME -- CMD... --- ANCHOR-CMD..." },
+	{ "procs", cmd_procs, "[--note TEXT] [--anchor-exit N] NAME -- CMD... --- ANCHOR-CMD..." },
 	{ "transfer", cmd_transfer, "-S SOCK [--log SERVER-VV-LOG]" },
 	{ "continuity", cmd_continuity, "-S SOCK -n TRANSFERS" },
 	{ "scale", cmd_scale, "-S SOCK --pid PID -n SESSIONS --nginx SOCK --www DIR" },
 	{ "fsync", cmd_fsync, "--dir DIR" },
 	{ "store", cmd_store, "-S SOCK --dir DIR -n ANCHOR-WRITES" },
+	{ "genlog", cmd_genlog, "-n MESSAGES STORE-DIR SESSION" },
+	{ "replay", cmd_replay, "-S SOCK --pid PID -n STREAMS SESSION TOKEN LOG-KIB" },
+	{ "fig", cmd_fig, "NAME RTCS ANCHOR NOTE (a figure measured by bench/run)" },
 	{ "report", cmd_report, "FIGURES.jsonl RESULTS.json [QUICK]" },
 	{ "na", cmd_na, "NAME REASON" },
 };
@@ -81,6 +84,7 @@ main(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "tag", required_argument, NULL, 't' },
 		{ "note", required_argument, NULL, 'T' },
+		{ "anchor-exit", required_argument, NULL, 'X' },
 		{ "log", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -106,6 +110,7 @@ main(int argc, char **argv)
 		case 'p': o.pid = number(optarg, 0, 1 << 30); break;
 		case 't': o.tag = optarg; break;
 		case 'T': o.note = optarg; break;
+		case 'X': o.anchor_exit = number(optarg, 0, 255); break;
 		case 'L': o.log = nonempty(optarg); break;
 		default: usage();
 		}

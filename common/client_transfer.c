@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <sodium.h>
 
 #include "client.h"
 #include "client_transfer.h"
@@ -145,8 +145,9 @@ transfer_base64(const void *data, size_t len)
 
 	if (len > 64 * 1024 * 1024)
 		return NULL;
-	out = xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	out = xmalloc(sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL));
+	sodium_bin2base64(out, sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL),
+	    data, len, sodium_base64_VARIANT_ORIGINAL);
 	return out;
 }
 

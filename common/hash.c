@@ -1,8 +1,7 @@
-/* Hashes of secrets (stored instead of the secrets) and constant-time comparison. */
+/* Hashes of secrets (stored instead of the secrets) and constant-time comparison (libsodium). */
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
+#include <sodium.h>
 #include <zlib.h>
 
 #include "hash.h"
@@ -11,22 +10,43 @@
 void
 hash_sha256(const void *data, size_t len, unsigned char out[32])
 {
-	SHA256(data, len, out);
+	crypto_hash_sha256(out, data, len);
+}
+
+void
+hash_hex_bytes(const unsigned char *in, size_t len, char *out)
+{
+	sodium_bin2hex(out, 2 * len + 1, in, len);
+}
+
+int
+hash_unhex(const char *hex, unsigned char *out, size_t len)
+{
+	size_t got;
+
+	if (strlen(hex) != 2 * len ||
+	    sodium_hex2bin(out, len, hex, 2 * len, NULL, &got, NULL) != 0 || got != len)
+		return -1;
+	return 0;
+}
+
+void
+hash_keyed_hex(const unsigned char key[32], const void *data, size_t len,
+    char out[HASH_HEX_LEN + 1])
+{
+	unsigned char md[32];
+
+	crypto_generichash(md, sizeof md, data, len, key, 32);
+	hash_hex_bytes(md, sizeof md, out);
 }
 
 void
 hash_hex(const void *data, size_t len, char out[HASH_HEX_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	size_t i;
+	unsigned char md[crypto_hash_sha256_BYTES];
 
-	SHA256(data, len, md);
-	for (i = 0; i < sizeof md; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[HASH_HEX_LEN] = '\0';
+	crypto_hash_sha256(md, data, len);
+	hash_hex_bytes(md, sizeof md, out);
 }
 
 /* Secrets are 128 random bits, so one SHA-256 is enough: no dictionary to fear. */
@@ -53,7 +73,7 @@ hash_secret_matches(const char *secret, const char *stored_hex)
 int
 ct_equal(const void *a, const void *b, size_t len)
 {
-	return CRYPTO_memcmp(a, b, len) == 0;
+	return sodium_memcmp(a, b, len) == 0;
 }
 
 uint32_t

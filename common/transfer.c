@@ -9,12 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "clock.h"
 #include "hash.h"
 #include "json.h"
 #include "rand.h"
 #include "transfer.h"
 #include "xmalloc.h"
+
+/* The key of the match codes' keyed hash (the server keeps it in its store). */
+static unsigned char match_key[32];
+
+void
+transfer_set_match_key(const unsigned char key[32])
+{
+	memcpy(match_key, key, sizeof match_key);
+}
 
 static const char *const state_names[] = {
 	"issued", "scanned", "verified", "committing", "completed", "failed", NULL
@@ -360,7 +371,7 @@ transfer_image_push(struct transfer *t, const struct transfer_actor *a,
 	COPY(t->claimant, a->device);
 	r->claim = transfer_new_claim(t, a->claim);
 	snprintf(r->match, sizeof r->match, "%06u", (unsigned)rand_uniform(1000000));
-	hash_hex(r->match, strlen(r->match), h);
+	hash_keyed_hex(match_key, r->match, strlen(r->match), h);
 	COPY(t->match_hash, h);
 	transfer_scanned(t, now, r);
 	return TE_OK;
@@ -458,7 +469,7 @@ transfer_confirm(struct transfer *t, const struct transfer_actor *a, const char 
 	if (t->dir == TD_PUSH && strcmp(a->channel, t->origin_channel) == 0) {
 		if (match == NULL || strlen(match) != TRANSFER_MATCH_LEN)
 			return transfer_attempt_failed(t, TE_MATCH_MISMATCH, now, r);
-		hash_hex(match, strlen(match), h);
+		hash_keyed_hex(match_key, match, strlen(match), h);
 		if (!ct_equal(h, t->match_hash, HASH_HEX_LEN))
 			return transfer_attempt_failed(t, TE_MATCH_MISMATCH, now, r);
 	}
@@ -526,59 +537,64 @@ transfer_finish(struct transfer *t, const char *new_channel, long long now)
 	t->completed_at = now;
 }
 
-/* The key stream for a token sealed with a claim secret. */
+/* The secretbox key of a token sealed with a claim secret (128 random bits: no stretching needed). */
 static void
-transfer_seal_key(const char *claim, unsigned char key[32])
+transfer_seal_key(const char *claim, unsigned char key[crypto_secretbox_KEYBYTES])
 {
-	char *material = xprintf("rtcs-token-seal:%s", claim);
+	static const char ctx[] = "rtcs-token-seal";
 
-	hash_sha256(material, strlen(material), key);
-	free(material);
+	crypto_generichash(key, crypto_secretbox_KEYBYTES, (const unsigned char *)claim,
+	    strlen(claim), (const unsigned char *)ctx, sizeof ctx - 1);
 }
 
+/* hex(nonce || secretbox(token)): authenticated, so a changed box never opens. */
 char *
 transfer_seal(const char *claim_secret, const char *token)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char key[32];
-	size_t i, len = strlen(token);
+	unsigned char key[crypto_secretbox_KEYBYTES], *buf;
+	size_t len = strlen(token), n = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
 	char *box;
 
-	if (len > sizeof key)
+	if (sodium_init() < 0 || len > TRANSFER_TOKEN_MAX)
 		return NULL;
 	transfer_seal_key(claim_secret, key);
-	box = xmalloc(2 * len + 1);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)token[i] ^ key[i];
-		box[2 * i] = hex[c >> 4];
-		box[2 * i + 1] = hex[c & 15];
-	}
-	box[2 * len] = '\0';
-	explicit_bzero(key, sizeof key);
+	buf = xmalloc(n);
+	randombytes_buf(buf, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(buf + crypto_secretbox_NONCEBYTES, (const unsigned char *)token, len,
+	    buf, key);
+	box = xmalloc(2 * n + 1);
+	hash_hex_bytes(buf, n, box);
+	sodium_memzero(key, sizeof key);
+	free(buf);
 	return box;
 }
 
 char *
 transfer_unseal(const char *claim_secret, const char *box)
 {
-	unsigned char key[32];
-	size_t i, len = strlen(box) / 2;
-	unsigned int v;
-	char *token;
+	unsigned char key[crypto_secretbox_KEYBYTES], *buf;
+	size_t n = strlen(box) / 2, len;
+	char *token = NULL;
 
-	if (len == 0 || len > sizeof key || strlen(box) != 2 * len)
+	if (n <= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES ||
+	    n > crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + TRANSFER_TOKEN_MAX)
 		return NULL;
+	buf = xmalloc(n);
+	if (hash_unhex(box, buf, n) != 0) {
+		free(buf);
+		return NULL;
+	}
+	len = n - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
 	transfer_seal_key(claim_secret, key);
 	token = xmalloc(len + 1);
-	for (i = 0; i < len; i++) {
-		if (sscanf(box + 2 * i, "%2x", &v) != 1) {
-			free(token);
-			return NULL;
-		}
-		token[i] = (char)((unsigned char)v ^ key[i]);
-	}
-	token[len] = '\0';
-	explicit_bzero(key, sizeof key);
+	if (crypto_secretbox_open_easy((unsigned char *)token, buf + crypto_secretbox_NONCEBYTES,
+	    n - crypto_secretbox_NONCEBYTES, buf, key) != 0) {
+		free(token);
+		token = NULL;
+	} else
+		token[len] = '\0';
+	sodium_memzero(key, sizeof key);
+	free(buf);
 	return token;
 }
 

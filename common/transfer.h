@@ -114,6 +114,8 @@ void	 transfer_finish(struct transfer *t, const char *new_channel, long long now
  * claim secret (the store never holds the secret): hex; NULL if unsealable.
  */
 char	*transfer_seal(const char *claim_secret, const char *token);
+/* The key of the match codes' keyed hash (the server's, from its store). */
+void	 transfer_set_match_key(const unsigned char key[32]);
 char	*transfer_unseal(const char *claim_secret, const char *box);
 
 const char *transfer_state_name(enum transfer_state);

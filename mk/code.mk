@@ -24,19 +24,20 @@ endif
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 10
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_NAMES = fuzz_payload fuzz_pnm fuzz_png_zbar fuzz_store_format
+FUZZ_NAMES = fuzz_payload fuzz_pnm fuzz_png_zbar fuzz_store_format fuzz_warp
 FUZZ_BIN = $(FUZZ_NAMES:%=$(O)/fuzz/%)
 FUZZ_COMMON = common/xmalloc.c common/log.c common/fsutil.c common/rand.c common/base32.c common/payload.c \
 	common/image.c common/image_png.c common/image_pnm.c common/qr_decode.c common/hash.c \
-	common/store_format.c
+	common/store_format.c common/image_filter.c common/finder.c common/homography.c common/warp.c
 
 $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_COMMON) | $(O)/config.mk deps-clang
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_COMMON) $(PKG_LIBS) -lm
 
-# Seeds: a transfer payload, a PNG code, a PGM code.
+# Seeds: a transfer payload, a PNG code, a PGM code; for fuzz_warp a code's
+# pixels (2 px a module) behind its width and height bytes.
 $(O)/fuzz/seeds: $(O)/bin/rtcs-code
-	@mkdir -p $@/fuzz_payload $@/fuzz_pnm $@/fuzz_png_zbar $@/fuzz_store_format
+	@mkdir -p $@/fuzz_payload $@/fuzz_pnm $@/fuzz_png_zbar $@/fuzz_store_format $@/fuzz_warp
 	@echo -n 'RTCS:1:TABCDEFGHIJKLMNOP:ABCDEFGHIJKLMNOPQRSTUVWXYZ' > $@/fuzz_payload/transfer
 	@echo -n 'RTCS:1:I:IABCDEFGHIJKLMNOP:ABCDEFGHIJKLMNOPQRSTUVWXYZ' > $@/fuzz_payload/invite
 	@$(O)/bin/rtcs-code -t png -s 1 -m 1 RTCS:1:TA > $@/fuzz_png_zbar/code.png
@@ -45,6 +46,9 @@ $(O)/fuzz/seeds: $(O)/bin/rtcs-code
 	@cp $@/fuzz_pnm/small.pgm $@/fuzz_png_zbar/
 	@printf '{"id":"S1"}\nthen S1 1 {"seq":1}\nrtcs-doc 2 rev=1 log=0 crc=00000000\n' > $@/fuzz_store_format/doc
 	@printf '12 0badc0de {"seq":12}' > $@/fuzz_store_format/record
+	@$(O)/bin/rtcs-code -t ascii --invert -m 2 RTCS:1:TA | perl -e 'my @r; while (my $$s = <STDIN>) { \
+	  chomp $$s; my $$l = join "", map { (substr($$s, 2 * $$_, 1) eq "#" ? "\0" : "\xff") x 2 } 0 .. length($$s) / 2 - 1; \
+	  push @r, $$l, $$l } print chr(length($$r[0]) - 1), chr(@r - 1), @r' > $@/fuzz_warp/code
 
 fuzz-build: $(FUZZ_BIN) $(O)/fuzz/seeds
 

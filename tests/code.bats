@@ -114,24 +114,58 @@ roundtrip() {
 	assert_output "$PAYLOAD"$'\n'"lower case, and 8-bit: é"
 }
 
-@test "code: utf8, ansi and ascii terminal renderings are valid codes" {
-	local t
-	for t in utf8 ansi ascii; do
-		rtcs-code -t "$t" "$PAYLOAD" > "$T/$t.txt"
-		term_to_pgm "$t" 3 < "$T/$t.txt" > "$T/$t.pgm"
-		run rtcs-scan "$T/$t.pgm"
-		assert_success
-		assert_output "$PAYLOAD"
-	done
-	# utf8 on a light background shows inverted: still decodes.
-	term_to_pgm ansi 3 < "$T/utf8.txt" > "$T/utf8-light.pgm"
-	run rtcs-scan "$T/utf8-light.pgm"
+# textcode FORM GLYPHS RTCS-CODE-OPTION...: the rendering, turned back into the image a
+# terminal of the matching theme shows (light glyphs on dark, dark on light), decodes by
+# rtcs-scan and by zbarimg (which reads no inverted code: the image must be dark on light).
+textcode() {
+	local form=$1 glyphs=$2
+	shift 2
+	rtcs-code "$@" "$PAYLOAD" > "$T/t.txt"
+	term_to_pgm "$form" 3 "$glyphs" < "$T/t.txt" > "$T/t.pgm"
+	run rtcs-scan "$T/t.pgm"
+	assert_success
 	assert_output "$PAYLOAD"
-	# ansi sets its own colours on every line and resets them.
-	run grep -c $'^\e\\[30;107m.*\e\\[0m$' "$T/ansi.txt"
-	assert_output "$(wc -l < "$T/ansi.txt")"
-	run grep -c $'\e' "$T/utf8.txt"
-	assert_output 0
+	command -v zbarimg > /dev/null || return 0
+	run zbarimg --nodbus --raw -q "$T/t.pgm"
+	assert_output "$PAYLOAD"
+}
+
+@test "code: every terminal form, coloured or not, inverted or not, is a valid code" {
+	textcode half light -t utf8
+	textcode half dark -t utf8 --invert
+	textcode half light -t ansi
+	textcode half light -t utf8 --color always
+	textcode wide light -t blocks
+	textcode wide dark -t blocks --invert
+	textcode wide light -t blocks --color always
+	textcode wide light -t ascii
+	textcode wide dark -t ascii --invert
+	textcode wide dark -t ascii --invert --color always
+}
+
+@test "code: colours are explicit: dark glyphs on a light background, every line reset" {
+	local t
+	for t in ansi "utf8 --color always" "blocks --color always"; do
+		rtcs-code -t $t "$PAYLOAD" > "$T/c.txt"
+		run grep -c $'^\e\\[30;107m.*\e\\[0m$' "$T/c.txt"
+		assert_output "$(wc -l < "$T/c.txt")"
+		# Only the dark foreground and the two backgrounds, never the theme's own.
+		run bash -c "grep -o $'\\e\\\\[[0-9;]*m' \"\$0\" | sort -u | tr '\\n' ' '" "$T/c.txt"
+		assert_output $'\e[0m \e[107m \e[30;107m \e[40m '
+	done
+	TERM=xterm-256color rtcs-code -t ansi "$PAYLOAD" > "$T/c256.txt"
+	run grep -c $'\e\\[38;5;16;48;5;231m' "$T/c256.txt"
+	assert_output "$(wc -l < "$T/c256.txt")"
+	COLORTERM=truecolor rtcs-code -t ansi "$PAYLOAD" > "$T/c24.txt"
+	run grep -c $'\e\\[38;2;0;0;0;48;2;255;255;255m' "$T/c24.txt"
+	assert_output "$(wc -l < "$T/c24.txt")"
+	# Piped, utf8 and blocks are plain text; ascii never has colours.
+	for t in utf8 blocks ascii "ascii --color always"; do
+		run bash -c "rtcs-code -t $t \"\$0\" | grep -c $'\\e'" "$PAYLOAD"
+		assert_output 0
+	done
+	run rtcs-code -t blocks --color never "$PAYLOAD"
+	assert_output --partial '██'
 }
 
 @test "code: the SVG is one path whose runs draw the code" {
@@ -168,15 +202,22 @@ roundtrip() {
 }
 
 @test "code: on a terminal: text by default, colours unless NO_COLOR, never a PNG" {
-	run script -qec "env -u NO_COLOR rtcs-code '$PAYLOAD'" /dev/null
-	assert_success
-	assert_output --partial $'\e[30;107m'
-	run script -qec "NO_COLOR=1 rtcs-code '$PAYLOAD'" /dev/null
-	assert_success
-	refute_output --partial $'\e['
-	assert_output --partial '█'
+	local t
+	for t in "" "-t utf8" "-t blocks"; do
+		run script -qec "env -u NO_COLOR TERM=xterm rtcs-code $t '$PAYLOAD'" /dev/null
+		assert_success
+		assert_output --partial $'\e[30;107m'
+		run script -qec "NO_COLOR=1 TERM=xterm rtcs-code $t '$PAYLOAD'" /dev/null
+		assert_success
+		refute_output --partial $'\e['
+		assert_output --partial '█'
+		run script -qec "env -u NO_COLOR TERM=dumb rtcs-code $t '$PAYLOAD'" /dev/null
+		refute_output --partial $'\e['
+	done
 	run script -qec "TERM=dumb rtcs-code '$PAYLOAD'" /dev/null
 	assert_output --partial '##'
+	run script -qec "env -u NO_COLOR TERM=xterm rtcs-code --color never -t utf8 '$PAYLOAD'" /dev/null
+	refute_output --partial $'\e['
 	run script -qec "rtcs-code -t png '$PAYLOAD'; echo rc=\$?" /dev/null
 	assert_output --partial 'rtcs-code: not writing a PNG to a terminal'
 	assert_output --partial 'rc=64'
@@ -184,7 +225,7 @@ roundtrip() {
 
 @test "code: usage errors exit 64 with one line on stderr" {
 	local args
-	for args in "-x" "--bogus" "-t" "-t gif" "-s 0" "-s 65" "-s x" "-m -1" "-l X" "--depth 4" \
+	for args in "-x" "--bogus" "-t" "-t gif" "--color" "--color sometimes" "-s 0" "-s 65" "-s x" "-m -1" "-l X" "--depth 4" \
 	    "-o" "a b" "--json -o -"; do
 		run --separate-stderr rtcs-code $args
 		assert_failure 64

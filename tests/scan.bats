@@ -59,7 +59,7 @@ refused() {
 }
 
 @test "scan: PGM and PPM, 8 and 16 bit, with header comments" {
-	rtcs-code -t ascii "$PAYLOAD" | term_to_pgm ascii 3 > "$T/c.pgm"
+	rtcs-code -t ascii --invert "$PAYLOAD" | term_to_pgm wide 3 dark > "$T/c.pgm"
 	# The same pixels as P6 (grey RGB), as 16-bit P5, and with comments in the header.
 	perl -0777 -ne '/^P5\n(\d+) (\d+)\n255\n(.*)\z/s or die; print "P6\n$1 $2\n255\n", join("", map { $_ x 3 } split //, $3)' "$T/c.pgm" > "$T/c.ppm"
 	perl -0777 -ne '/^P5\n(\d+) (\d+)\n255\n(.*)\z/s or die; print "P5\n$1 $2\n65535\n", join("", map { $_ x 2 } split //, $3)' "$T/c.pgm" > "$T/c16.pgm"

@@ -112,7 +112,7 @@ wait_for() {
 		assert_line --index 1 --regexp '^libraries: [A-Za-z]+ [0-9]'
 	done
 	run rtcs-serve --version
-	assert_output --regexp 'libevent [0-9.]+-stable, cJSON [0-9.]+, zbar [0-9.]+, libpng [0-9.]+, OpenSSL [0-9.]+, libsystemd [0-9]+'
+	assert_output --regexp 'libevent [0-9.]+-stable, cJSON [0-9.]+, zbar [0-9.]+, libpng [0-9.]+, libsodium [0-9.]+, libsystemd [0-9]+'
 	run rtcs-scan --version
 	refute_output --partial libcurl		# rtcs-scan stays free of the HTTP client
 }

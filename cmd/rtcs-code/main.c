@@ -20,29 +20,39 @@
 
 #define CODE_MAX_INPUT	65536	/* far above what version 40 holds */
 
-enum code_type { T_PNG, T_UTF8, T_ANSI, T_ASCII, T_SVG, T_TXT };
-static const char *const code_types[] = { "png", "utf8", "ansi", "ascii", "svg", "txt", NULL };
+enum code_type { T_PNG, T_UTF8, T_ANSI, T_BLOCKS, T_ASCII, T_SVG, T_TXT };
+static const char *const code_types[] = { "png", "utf8", "ansi", "blocks", "ascii", "svg", "txt",
+	NULL };
+enum code_colour { C_AUTO, C_ALWAYS, C_NEVER };
+static const char *const code_colours[] = { "auto", "always", "never", NULL };
 
 struct code_opts {
 	int		 type;		/* -1 until chosen */
 	const char	*output;	/* NULL or "-": stdout */
 	int		 scale, margin, depth, json;
 	enum qr_ec	 ec;
+	int		 colour;	/* enum code_colour */
+	int		 invert;
 };
 
 static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: rtcs-code [-hqVv] [-t png|utf8|ansi|ascii|svg|txt] [-o FILE|-] [-s PX]\n"
-	    "                 [-m MODULES] [-l L|M|Q|H] [--depth 1|8] [--json] [PAYLOAD|-]\n"
+	    "usage: rtcs-code [-hqVv] [-t png|utf8|ansi|blocks|ascii|svg|txt] [-o FILE|-] [-s PX]\n"
+	    "                 [-m MODULES] [-l L|M|Q|H] [--depth 1|8] [--color WHEN] [--invert]\n"
+	    "                 [--json] [PAYLOAD|-]\n"
 	    "Renders PAYLOAD (or standard input) as a QR code.\n"
-	    "  -t, --type TYPE       png, utf8, ansi, ascii, svg or txt\n"
+	    "  -t, --type TYPE       png, utf8, ansi, blocks, ascii, svg or txt\n"
 	    "  -o, --output FILE     write to FILE (- for standard output)\n"
 	    "  -s, --scale PX        pixels a module in png and svg (1-64, default 8)\n"
 	    "  -m, --margin MODULES  quiet zone (0-64, default 4)\n"
 	    "  -l, --level L|M|Q|H   error correction level (default M)\n"
 	    "      --depth 1|8       bits a pixel in png (default 1)\n"
+	    "      --color WHEN      utf8 and blocks in explicit colours: auto (on a terminal\n"
+	    "                        without NO_COLOR, the default), always or never\n"
+	    "      --invert          uncoloured text: glyphs draw the dark modules, for dark\n"
+	    "                        text on a light background (default: light on dark)\n"
 	    "      --json            print the code's metadata as JSON on standard output\n"
 	    "  -q, --quiet           no warnings\n"
 	    "  -v, --verbose         describe the code on standard error\n"
@@ -111,19 +121,38 @@ default_type(const char *output)
 	return nc != NULL && nc[0] != '\0' ? T_UTF8 : T_ANSI;
 }
 
+/* Explicit colours for utf8 and blocks: asked for, or a terminal that has them. */
+static enum render_term_colour
+term_colour(const struct code_opts *o, FILE *fp)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (o->type == T_ASCII || o->colour == C_NEVER)
+		return RENDER_COLOUR_NONE;
+	if (o->type != T_ANSI && o->colour == C_AUTO && (!isatty(fileno(fp)) ||
+	    (nc != NULL && nc[0] != '\0') || term == NULL || strcmp(term, "dumb") == 0))
+		return RENDER_COLOUR_NONE;
+	return render_term_colour_for(term, getenv("COLORTERM"));
+}
+
 static int
 render(const struct code_opts *o, const struct qr_code *qr, const char *payload,
     size_t len, FILE *fp, char **cause)
 {
+	struct render_term how = { RENDER_TERM_HALF, term_colour(o, fp), o->invert, o->margin };
+
 	switch (o->type) {
 	case T_PNG:
 		return render_png(qr, o->scale, o->margin, o->depth, fp, cause);
+	case T_BLOCKS:
+		how.style = RENDER_TERM_BLOCKS;
+		/* FALLTHROUGH */
 	case T_UTF8:
-		return render_term(qr, RENDER_TERM_UTF8, o->margin, fp, cause);
 	case T_ANSI:
-		return render_term(qr, RENDER_TERM_ANSI, o->margin, fp, cause);
+		return render_term(qr, &how, fp, cause);
 	case T_ASCII:
-		return render_term(qr, RENDER_TERM_ASCII, o->margin, fp, cause);
+		how.style = RENDER_TERM_ASCII;
+		return render_term(qr, &how, fp, cause);
 	case T_SVG:
 		return render_svg(qr, o->scale, o->margin, fp, cause);
 	}
@@ -205,6 +234,8 @@ parse_options(int argc, char **argv, struct code_opts *o)
 		{ "level", required_argument, NULL, 'l' },
 		{ "depth", required_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "color", required_argument, NULL, 'C' },
+		{ "invert", no_argument, NULL, 'I' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -243,6 +274,13 @@ parse_options(int argc, char **argv, struct code_opts *o)
 		case 'J':
 			o->json = 1;
 			break;
+		case 'C':
+			if ((o->colour = opt_choice(optarg, code_colours, &cause)) < 0)
+				log_die(EXIT_USAGE, "--color: %s", cause);
+			break;
+		case 'I':
+			o->invert = 1;
+			break;
 		default:
 			getopt_std(c, argv, usage);
 		}
@@ -252,7 +290,7 @@ parse_options(int argc, char **argv, struct code_opts *o)
 int
 main(int argc, char **argv)
 {
-	struct code_opts o = { -1, NULL, 8, 4, 1, 0, QR_EC_M };
+	struct code_opts o = { -1, NULL, 8, 4, 1, 0, QR_EC_M, C_AUTO, 0 };
 	struct qr_code qr;
 	char *payload, *cause = NULL;
 	size_t len;

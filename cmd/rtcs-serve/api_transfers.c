@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <sodium.h>
 
 #include "api.h"
 #include "image.h"
@@ -287,22 +287,19 @@ image_payload(struct req *rq, const char *b64)
 {
 	size_t n = strlen(b64), len;
 	unsigned char *png;
+	const char *end;
 	struct image img;
 	struct qr_symbol *syms = NULL;
 	char *cause = NULL, *out = NULL;
-	int i, nsyms, dec;
+	int i, nsyms;
 
-	if (n == 0 || n % 4 != 0) {
-		http_error(rq, 400, "bad_field", "image must be base64 (PNG bytes)");
-		return NULL;
-	}
-	png = xmalloc(n / 4 * 3 + 1);
-	if ((dec = EVP_DecodeBlock(png, (const unsigned char *)b64, (int)n)) < 0) {
+	png = xmalloc(n / 4 * 3 + 3);
+	if (n == 0 || sodium_base642bin(png, n / 4 * 3 + 3, b64, n, NULL, &len, &end,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || *end != '\0') {
 		free(png);
 		http_error(rq, 400, "bad_field", "image must be base64 (PNG bytes)");
 		return NULL;
 	}
-	len = (size_t)dec - (n >= 1 && b64[n - 1] == '=') - (n >= 2 && b64[n - 2] == '=');
 	if (image_decode(png, len, &img, &cause) != 0) {
 		free(png);
 		http_error(rq, 400, "bad_image", "%s", cause);

@@ -74,6 +74,7 @@ struct core_channel {
 	char		*closed_reason, *closed_to;
 	char		*opened_by;		/* the transfer that opened it */
 	char		*token_box;		/* its token sealed to that transfer's claim, until first used */
+	char		*claim_hash;		/* that claim secret's hash (a transfer's switch) */
 	int		 clearing;		/* the box's removal is being written */
 	uint64_t	 start_seq;		/* the first entry meant for it */
 	uint64_t	 delivered_seq;		/* the highest entry written to one of its streams */
@@ -173,6 +174,9 @@ struct core {
 	int		 events_appending;
 	struct store_watch *events_watch;
 	struct core_lane events_lane;
+	unsigned char	 match_key[32];		/* keyed hash of match codes (meta/keys) */
+	int		 have_keys;
+	uint64_t	 keys_rev;
 	const struct core_listener *lsn;
 	void		*events_lsn;		/* the stream layer's */
 	/* What a session's end does to its transfers (set by core_transfer.c). */

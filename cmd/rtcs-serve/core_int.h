@@ -40,6 +40,7 @@ struct chan_new {
 	uint64_t	 start_seq;		/* 0: after the end of the log */
 	const char	*opened_by;
 	char		*token_box;
+	const char	*claim_hash;		/* the claim that may collect it (a transfer's) */
 };
 
 /*

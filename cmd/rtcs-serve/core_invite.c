@@ -2,7 +2,8 @@
  * Invite codes (design.md 4.5): a printed code for a named device; scanning
  * it starts a session between the scanner and that device. The target is
  * not there when the code is scanned: its channel keeps its token sealed to
- * the invite owner's key (the store never holds the owner secret), in the
+ * the invite owner's key (libsodium's crypto_box_seal; the store keeps only
+ * the public key, never the owner secret), in the
  * session's own document, so the session and its collectable token are one
  * write; the owner collects it until the channel is first used.
  */
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <sodium.h>
 
 #include "clock.h"
 #include "core_int.h"
@@ -22,119 +23,54 @@
 #include "rand.h"
 #include "xmalloc.h"
 
+/* The owner's X25519 key pair, derived from its secret (128 random bits). */
 static void
-hex_encode(const unsigned char *in, size_t len, char *out)
+owner_keys(const char *owner, unsigned char pk[crypto_box_PUBLICKEYBYTES],
+    unsigned char sk[crypto_box_SECRETKEYBYTES])
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	static const char ctx[] = "rtcs-invite-key";
+	unsigned char seed[crypto_box_SEEDBYTES];
 
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 15];
-	}
-	out[2 * len] = '\0';
+	crypto_generichash(seed, sizeof seed, (const unsigned char *)owner, strlen(owner),
+	    (const unsigned char *)ctx, sizeof ctx - 1);
+	crypto_box_seed_keypair(pk, sk, seed);
+	sodium_memzero(seed, sizeof seed);
 }
 
-static int
-hex_decode(const char *in, size_t inlen, unsigned char *out, size_t len)
-{
-	unsigned int v;
-	size_t i;
-
-	if (inlen != 2 * len)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (sscanf(in + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (unsigned char)v;
-	}
-	return 0;
-}
-
-/* The owner's X25519 key, derived from its secret. */
-static EVP_PKEY *
-owner_key(const char *owner)
-{
-	unsigned char sk[32];
-	char *m = xprintf("rtcs-invite-key:%s", owner);
-	EVP_PKEY *k;
-
-	hash_sha256(m, strlen(m), sk);
-	free(m);
-	k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sk, sizeof sk);
-	explicit_bzero(sk, sizeof sk);
-	return k;
-}
-
-/* key = SHA-256 of the X25519 agreement of mine with the peer's public key. */
-static int
-agree(EVP_PKEY *mine, const unsigned char pub[32], unsigned char key[32])
-{
-	EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, 32);
-	EVP_PKEY_CTX *c = peer ? EVP_PKEY_CTX_new(mine, NULL) : NULL;
-	unsigned char shared[32];
-	size_t n = sizeof shared;
-	int ok;
-
-	ok = c != NULL && EVP_PKEY_derive_init(c) > 0 && EVP_PKEY_derive_set_peer(c, peer) > 0 &&
-	    EVP_PKEY_derive(c, shared, &n) > 0 && n == sizeof shared;
-	if (ok)
-		hash_sha256(shared, sizeof shared, key);
-	explicit_bzero(shared, sizeof shared);
-	EVP_PKEY_CTX_free(c);
-	EVP_PKEY_free(peer);
-	return ok ? 0 : -1;
-}
-
-/* Seals token (26 characters) to the owner's public key: "EPH:BOX", hex. */
+/* The token sealed to the owner's public key (crypto_box_seal: authenticated), hex. */
 static char *
 invite_seal(const struct core_invite *inv, const char *token)
 {
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL);
-	EVP_PKEY *eph = NULL;
-	unsigned char pub[32], key[32], box[32];
-	char ephhex[65], boxhex[65], *out = NULL;
-	size_t i, n = sizeof pub, len = strlen(token);
+	unsigned char pk[crypto_box_PUBLICKEYBYTES], box[crypto_box_SEALBYTES + 64];
+	size_t len = strlen(token);
+	char *out;
 
-	if (len > sizeof box || hex_decode(inv->owner_pub, strlen(inv->owner_pub), pub,
-	    sizeof pub) != 0)
-		goto out;
-	if (c == NULL || EVP_PKEY_keygen_init(c) <= 0 || EVP_PKEY_keygen(c, &eph) <= 0 ||
-	    agree(eph, pub, key) != 0 || EVP_PKEY_get_raw_public_key(eph, pub, &n) <= 0)
-		goto out;
-	for (i = 0; i < len; i++)
-		box[i] = (unsigned char)token[i] ^ key[i];
-	hex_encode(pub, sizeof pub, ephhex);
-	hex_encode(box, len, boxhex);
-	out = xprintf("%s:%s", ephhex, boxhex);
-out:
-	explicit_bzero(key, sizeof key);
-	EVP_PKEY_free(eph);
-	EVP_PKEY_CTX_free(c);
+	if (len > 64 || hash_unhex(inv->owner_pub, pk, sizeof pk) != 0 ||
+	    crypto_box_seal(box, (const unsigned char *)token, len, pk) != 0)
+		return NULL;
+	out = xmalloc(2 * (crypto_box_SEALBYTES + len) + 1);
+	hash_hex_bytes(box, crypto_box_SEALBYTES + len, out);
 	return out;
 }
 
 static char *
 invite_unseal(const char *owner, const char *sealed)
 {
-	const char *colon = strchr(sealed, ':');
-	EVP_PKEY *k;
-	unsigned char pub[32], key[32], box[32];
-	size_t i, len;
+	unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+	unsigned char box[crypto_box_SEALBYTES + 64];
+	size_t n = strlen(sealed) / 2;
 	char *token = NULL;
 
-	if (colon == NULL || (len = strlen(colon + 1) / 2) > sizeof box || len == 0)
+	if (n <= crypto_box_SEALBYTES || n > sizeof box || hash_unhex(sealed, box, n) != 0)
 		return NULL;
-	k = owner_key(owner);
-	if (k != NULL && hex_decode(sealed, (size_t)(colon - sealed), pub, sizeof pub) == 0 &&
-	    hex_decode(colon + 1, strlen(colon + 1), box, len) == 0 && agree(k, pub, key) == 0) {
-		token = xmalloc(len + 1);
-		for (i = 0; i < len; i++)
-			token[i] = (char)(box[i] ^ key[i]);
-		token[len] = '\0';
-	}
-	explicit_bzero(key, sizeof key);
-	EVP_PKEY_free(k);
+	owner_keys(owner, pk, sk);
+	token = xmalloc(n - crypto_box_SEALBYTES + 1);
+	if (crypto_box_seal_open((unsigned char *)token, box, n, pk, sk) != 0) {
+		free(token);
+		token = NULL;
+	} else
+		token[n - crypto_box_SEALBYTES] = '\0';
+	sodium_memzero(sk, sizeof sk);
 	return token;
 }
 
@@ -246,11 +182,8 @@ core_invite_create(struct core *c, const char *to, const char *name, const char 
 {
 	struct invite_call *ic = xcalloc(1, sizeof *ic);
 	struct core_invite *inv = xcalloc(1, sizeof *inv);
-	struct core_status st;
+	unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
 	struct payload p;
-	EVP_PKEY *k;
-	unsigned char pub[32];
-	size_t n = sizeof pub;
 	char *secret, *h, *id, *json;
 	cJSON *doc;
 
@@ -270,18 +203,9 @@ core_invite_create(struct core *c, const char *to, const char *name, const char 
 	h = hash_secret(ic->owner);
 	snprintf(inv->owner_hash, sizeof inv->owner_hash, "%s", h);
 	free(h);
-	if ((k = owner_key(ic->owner)) == NULL || EVP_PKEY_get_raw_public_key(k, pub, &n) <= 0) {
-		EVP_PKEY_free(k);
-		status_set(&st, CE_STORE, "X25519 is not available");
-		cb(arg, &st, NULL, NULL, NULL);
-		free(inv);
-		free(secret);
-		free(ic->owner);
-		free(ic);
-		return;
-	}
-	EVP_PKEY_free(k);
-	hex_encode(pub, sizeof pub, inv->owner_pub);
+	owner_keys(ic->owner, pk, sk);
+	sodium_memzero(sk, sizeof sk);
+	hash_hex_bytes(pk, sizeof pk, inv->owner_pub);
 	memset(&p, 0, sizeof p);
 	p.kind = PAYLOAD_INVITE;
 	snprintf(p.id, sizeof p.id, "%s", inv->id);
@@ -403,7 +327,7 @@ core_invite_scan(struct core *c, struct core_invite *inv, const char *payload,
 	chan_new_fill(&sc->chg.open[1], inv->name, inv->to);
 	sc->chg.open[1].opened_by = inv->id;
 	if ((sc->chg.open[1].token_box = invite_seal(inv, sc->chg.open[1].token)) == NULL)
-		fatalx("cannot seal a token with X25519");
+		fatalx("cannot seal a token to invite %s's owner", inv->id);
 	sc->chg.prepare = scan_prepare;
 	sc->chg.done = scan_done;
 	session_change_submit(&sc->chg);

@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <sodium.h>
 
 #include "core_int.h"
+#include "hash.h"
 #include "json.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -69,6 +71,21 @@ fwd_note(void *arg, const char *where, const char *what)
 		l->note(l->arg, where, what);
 }
 
+/* The server's keys (meta/keys): shared by every node that uses the store. */
+static int
+keys_from_doc(struct core *c, const cJSON *doc, uint64_t rev, char **why)
+{
+	const char *mk = json_str(doc, "match_key");
+
+	if (mk == NULL || hash_unhex(mk, c->match_key, sizeof c->match_key) != 0) {
+		*why = xstrdup("malformed keys document");
+		return -1;
+	}
+	c->have_keys = 1;
+	c->keys_rev = rev;
+	return 0;
+}
+
 static int
 load_doc(void *arg, const struct store_doc *d, char **cause)
 {
@@ -92,6 +109,8 @@ load_doc(void *arg, const struct store_doc *d, char **cause)
 		rv = xfer_from_doc(l->core, doc, d->rev, &why);
 	else if (d->kind == STORE_INVITE)
 		rv = invite_from_doc(l->core, doc, d->rev, &why);
+	else if (strcmp(d->id, "keys") == 0)
+		rv = keys_from_doc(l->core, doc, d->rev, &why);
 	else
 		rv = 0;
 	/* Every document that does not hold is a problem; the load goes on to find the rest. */
@@ -100,6 +119,54 @@ load_doc(void *arg, const struct store_doc *d, char **cause)
 	free(why);
 	free(where);
 	cJSON_Delete(doc);
+	return 0;
+}
+
+struct keys_put {
+	int	 done;
+	enum store_err err;
+	char	*cause;
+};
+
+static void
+keys_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
+{
+	struct keys_put *kp = arg;
+
+	(void)rev;
+	kp->done = 1;
+	kp->err = err;
+	kp->cause = cause != NULL ? xstrdup(cause) : NULL;
+}
+
+/* A new store gets its keys at the first start (start-up: this may wait). */
+static int
+keys_ensure(struct core *c, enum store_err *err, char **cause)
+{
+	struct keys_put kp = { 0, STORE_OK, NULL };
+	char hex[65], *json;
+	cJSON *doc;
+
+	if (!c->have_keys && !c->readonly) {
+		randombytes_buf(c->match_key, sizeof c->match_key);
+		hash_hex_bytes(c->match_key, sizeof c->match_key, hex);
+		doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(doc, "id", "keys");
+		cJSON_AddStringToObject(doc, "match_key", hex);
+		json = json_print(doc);
+		cJSON_Delete(doc);
+		store_put(c->store, STORE_META, "keys", STORE_REV_CREATE, json, strlen(json), NULL,
+		    keys_written, &kp);
+		free(json);
+		sodium_memzero(hex, sizeof hex);
+		if (!kp.done || kp.err != STORE_OK) {
+			*err = kp.done ? kp.err : STORE_IO;
+			*cause = kp.cause != NULL ? kp.cause : xstrdup("cannot write the keys");
+			return -1;
+		}
+		c->have_keys = 1;
+	}
+	transfer_set_match_key(c->match_key);
 	return 0;
 }
 
@@ -202,7 +269,13 @@ core_load(struct core *c, void (*problem)(void *, const char *, const char *, in
 	size_t i;
 	int problems;
 
-	if ((problems = store_load(c->store, &ld, err, cause)) < 0)
+	if (sodium_init() < 0) {
+		*err = STORE_IO;
+		*cause = xstrdup("libsodium cannot start");
+		return -1;
+	}
+	if ((problems = store_load(c->store, &ld, err, cause)) < 0 ||
+	    keys_ensure(c, err, cause) != 0)
 		return -1;
 	if (c->nsessions > 1)
 		qsort(c->slist, c->nsessions, sizeof *c->slist, session_cmp);

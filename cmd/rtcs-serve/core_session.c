@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "clock.h"
 #include "core_int.h"
 #include "hash.h"
@@ -43,6 +45,7 @@ channel_free(struct core_channel *ch)
 	free(ch->closed_to);
 	free(ch->opened_by);
 	free(ch->token_box);
+	free(ch->claim_hash);
 	free(ch);
 }
 
@@ -138,6 +141,8 @@ channel_json(const struct core_channel *ch, int doc)
 		cJSON_AddStringToObject(o, "token_hash", ch->token_hash);
 	if (doc && ch->token_box != NULL)
 		cJSON_AddStringToObject(o, "token_box", ch->token_box);
+	if (doc && ch->claim_hash != NULL)
+		cJSON_AddStringToObject(o, "claim_hash", ch->claim_hash);
 	return o;
 }
 
@@ -269,6 +274,8 @@ session_doc(const struct core_session *s, const struct session_change *chg)
 		cJSON_AddStringToObject(c, "token_hash", n->token_hash);
 		if (n->token_box != NULL)
 			cJSON_AddStringToObject(c, "token_box", n->token_box);
+		if (n->claim_hash != NULL)
+			cJSON_AddStringToObject(c, "claim_hash", n->claim_hash);
 		cJSON_AddItemToArray(cs, c);
 	}
 	return o;
@@ -324,6 +331,7 @@ session_apply(struct core_session *s, struct session_change *chg, uint64_t entry
 		ch->token_hash = xstrdup(n->token_hash);
 		ch->opened_by = n->opened_by ? xstrdup(n->opened_by) : NULL;
 		ch->token_box = n->token_box ? xstrdup(n->token_box) : NULL;
+		ch->claim_hash = n->claim_hash ? xstrdup(n->claim_hash) : NULL;
 		strmap_put(c->channels, ch->id, ch);
 		strmap_put(c->tokens, ch->token_hash, ch);
 		if ((p = core_participant(s, n->participant)) == NULL) {
@@ -705,9 +713,21 @@ used_prepare(struct session_change *chg, cJSON *entry, struct core_status *st)
 	return 0;
 }
 
+static void
+used_turn(evutil_socket_t fd, short what, void *arg)
+{
+	struct session_change *chg = arg;
+
+	(void)fd;
+	(void)what;
+	session_change_submit(chg);
+}
+
+/* After the request that used it has its answer: not on its way. */
 void
 core_channel_used(struct core *c, struct core_channel *ch)
 {
+	static const struct timeval now = { 0, 0 };
 	struct session_change *chg;
 
 	if (ch->token_box == NULL || ch->clearing || !ch->open)
@@ -719,7 +739,8 @@ core_channel_used(struct core *c, struct core_channel *ch)
 	chg->entry_type = NULL;	/* nothing to tell the others */
 	chg->prepare = used_prepare;
 	chg->done = used_done;
-	session_change_submit(chg);
+	if (c->base == NULL || event_base_once(c->base, -1, EV_TIMEOUT, used_turn, chg, &now) != 0)
+		session_change_submit(chg);
 }
 
 /* ---- messages ---- */
@@ -847,6 +868,7 @@ load_channel(struct core *c, struct core_session *s, const cJSON *o, char **caus
 	ch->closed_reason = opt_str(o, "closed_reason");
 	ch->closed_to = opt_str(o, "closed_to");
 	ch->opened_by = opt_str(o, "opened_by");
+	ch->claim_hash = opt_str(o, "claim_hash");
 	strmap_put(c->channels, ch->id, ch);
 	if (ch->open) {
 		if (th == NULL || strlen(th) != HASH_HEX_LEN)

@@ -195,17 +195,27 @@ announce_state(struct core *c, struct core_xfer *x, enum transfer_state st)
 	    reason ? reason : "");
 }
 
+/* The crash tests' failpoints of every state after prev up to last. */
+static void
+state_failpoints_from(int prev, int last)
+{
+	int st;
+
+	for (st = prev + 1; st <= last; st++)
+		if (state_failpoints[st] != NULL && st != TS_COMMITTING)
+			failpoint(state_failpoints[st]);
+}
+
 /* Every state from prev (exclusive) to the current one, or the failure. */
 static void
-announce_from(struct core *c, struct core_xfer *x, int prev)
+announce_from(struct core *c, struct core_xfer *x, int prev, int failpoints)
 {
 	int st;
 
 	if ((int)x->t.state == prev)
 		return;
-	for (st = prev + 1; st <= (int)x->t.state && x->t.state != TS_FAILED; st++)
-		if (state_failpoints[st] != NULL && st != TS_COMMITTING)
-			failpoint(state_failpoints[st]);
+	if (failpoints && x->t.state != TS_FAILED)
+		state_failpoints_from(prev, (int)x->t.state);
 	if (x->t.state == TS_FAILED)
 		announce_state(c, x, TS_FAILED);
 	else
@@ -368,7 +378,7 @@ call_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
 		x->claim = xstrdup(xc->r.claim);
 		strmap_put(c->claims, x->t.claim_hash, x);
 	}
-	announce_from(c, x, prev);
+	announce_from(c, x, prev, 1);
 	if (xc->r.alert)
 		core_xfer_alert(c, x, xc->te == TE_ALREADY_CLAIMED ? "already_claimed" :
 		    "wrong_device", xc->actor.ch ? xc->actor.ch->device : xc->actor.device);
@@ -387,6 +397,14 @@ call_persist(struct xfer_call *xc)
 	cJSON *doc;
 	char *json;
 
+	/*
+	 * Every condition met: the switch is the next write, and its session
+	 * document commits the transfer too (a crash before it: interrupted).
+	 */
+	if (xc->kind != XC_CREATE && xc->te == TE_OK && xc->r.commit) {
+		xfer_commit(xc);
+		return;
+	}
 	if (xc->kind != XC_CREATE && memcmp(&xc->next, &x->t, sizeof x->t) == 0) {
 		if (xc->r.alert)
 			core_xfer_alert(xc->core, x, xc->te == TE_ALREADY_CLAIMED ?
@@ -491,7 +509,7 @@ static int
 switch_prepare(struct session_change *chg, cJSON *entry, struct core_status *st)
 {
 	struct switch_change *sw = (struct switch_change *)chg;
-	struct transfer *t = &sw->xc->x->t;
+	struct transfer *t = &sw->xc->next;
 	struct core_channel *old = sw->old;
 
 	if (!old->open) {
@@ -531,10 +549,10 @@ completed_written(void *arg, enum store_err err, uint64_t rev, const char *cause
  * fails. (recovered: found made at start, its events told before the crash.)
  */
 static void
-switch_made(struct core *c, struct core_xfer *x, struct core_channel *old, const char *new_id,
-    int recovered)
+switch_made(struct core *c, struct core_xfer *x, const struct transfer *computed,
+    struct core_channel *old, const char *new_id, int recovered)
 {
-	struct transfer next = x->t;
+	struct transfer next = *computed;
 	struct core_xfer *y, *ny;
 	cJSON *doc, *extra;
 	char *json;
@@ -557,7 +575,7 @@ switch_made(struct core *c, struct core_xfer *x, struct core_channel *old, const
 		cJSON_AddStringToObject(extra, "transfer", x->t.id);
 		core_event(c, "participant.moved", old->session, extra);
 	}
-	announce_from(c, x, prev);
+	announce_from(c, x, prev, 0);
 	for (y = TAILQ_FIRST(&c->xopen); y != NULL; y = ny) {
 		ny = TAILQ_NEXT(y, entry);
 		if (y != x && strcmp(y->t.origin_channel, old->id) == 0)
@@ -569,7 +587,6 @@ switch_made(struct core *c, struct core_xfer *x, struct core_channel *old, const
 static void
 commit_refused(struct xfer_call *xc, const char *reason)
 {
-	xc->next = xc->x->t;
 	transfer_fail(&xc->next, reason, core_now_ms());
 	xc->te = TE_OK;
 	xc->r.commit = 0;
@@ -591,7 +608,11 @@ switch_done(struct session_change *chg, const struct core_status *st)
 	free(sw);
 	if (st->err == CE_OK) {
 		failpoint("handover-saved");
-		switch_made(xc->core, xc->x, old, new_id, 0);
+		if (xc->r.claim != NULL && xc->x->claim == NULL) {
+			xc->x->claim = xstrdup(xc->r.claim);
+			strmap_put(xc->core->claims, xc->next.claim_hash, xc->x);
+		}
+		switch_made(xc->core, xc->x, &xc->next, old, new_id, 0);
 		status_set(&ok, CE_OK, NULL);
 		call_finish(xc, &ok);
 		return;
@@ -613,14 +634,17 @@ xfer_commit(struct xfer_call *xc)
 {
 	struct core *c = xc->core;
 	struct core_xfer *x = xc->x;
-	struct core_channel *old = strmap_get(c->channels, x->t.origin_channel);
+	struct transfer *t = &xc->next;
+	struct core_channel *old = strmap_get(c->channels, t->origin_channel);
+	const char *claim = x->claim != NULL ? x->claim : xc->r.claim;
 	struct switch_change *sw;
 
+	state_failpoints_from((int)x->t.state, TS_VERIFIED);
 	if (old == NULL || !old->open) {
 		commit_refused(xc, "origin_gone");
 		return;
 	}
-	if (x->claim == NULL) {
+	if (claim == NULL) {
 		commit_refused(xc, "internal");
 		return;
 	}
@@ -632,12 +656,13 @@ xfer_commit(struct xfer_call *xc)
 	session_change_init(&sw->chg, c, old->session);
 	sw->chg.open = xcalloc(1, sizeof *sw->chg.open);
 	sw->chg.nopen = 1;
-	chan_new_fill(&sw->chg.open[0], old->participant, x->t.claimant);
-	sw->chg.open[0].opened_by = x->t.id;
-	sw->chg.open[0].token_box = transfer_seal(x->claim, sw->chg.open[0].token);
+	chan_new_fill(&sw->chg.open[0], old->participant, t->claimant);
+	sw->chg.open[0].opened_by = t->id;
+	sw->chg.open[0].claim_hash = t->claim_hash;
+	sw->chg.open[0].token_box = transfer_seal(claim, sw->chg.open[0].token);
 	sw->chg.close = old;
 	sw->chg.close_reason = "transferred";
-	sw->chg.close_to = x->t.claimant;
+	sw->chg.close_to = t->claimant;
 	sw->chg.prepare = switch_prepare;
 	sw->chg.done = switch_done;
 	session_change_submit(&sw->chg);
@@ -845,7 +870,14 @@ xfer_recover_one(struct core *c, struct core_xfer *x, struct core_channel *switc
 		xfer_submit(c, x, XC_FAIL, "interrupted");
 		return;
 	}
+	/* The switch's document knows the claimant and its claim when the record does not. */
+	if (x->t.claim_hash[0] == '\0' && switched->claim_hash != NULL) {
+		snprintf(x->t.claim_hash, sizeof x->t.claim_hash, "%s", switched->claim_hash);
+		strmap_put(c->claims, x->t.claim_hash, x);
+	}
+	if (x->t.claimant[0] == '\0')
+		snprintf(x->t.claimant, sizeof x->t.claimant, "%s", switched->device);
 	x->lane.busy = 1;
-	switch_made(c, x, old, switched->id, 1);
+	switch_made(c, x, &x->t, old, switched->id, 1);
 	lane_done(&x->lane);
 }

@@ -1,6 +1,6 @@
 /* The libraries rtcs-serve runs with, for --version (each as it reports itself at run time). */
 #include <event2/event.h>
-#include <openssl/crypto.h>
+#include <sodium.h>
 #include <png.h>
 #include <cjson/cJSON.h>
 
@@ -16,7 +16,7 @@ version_program_libs(void)
 	version_add(&l, "cJSON", cJSON_Version());
 	version_add_zbar(&l);
 	version_add(&l, "libpng", png_get_libpng_ver(NULL));
-	version_add(&l, "OpenSSL", OpenSSL_version(OPENSSL_VERSION_STRING));
+	version_add(&l, "libsodium", sodium_version_string());
 	version_add(&l, "libsystemd", RTCS_LIBSYSTEMD_VERSION);
 	return l;
 }

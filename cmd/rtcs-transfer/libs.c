@@ -1,6 +1,6 @@
 /* The libraries rtcs-transfer runs with, for --version (each as it reports itself at run time). */
 #include <curl/curl.h>
-#include <openssl/crypto.h>
+#include <sodium.h>
 #include <cjson/cJSON.h>
 
 #include "version.h"
@@ -12,6 +12,6 @@ version_program_libs(void)
 
 	version_add(&l, "libcurl", curl_version_info(CURLVERSION_NOW)->version);
 	version_add(&l, "cJSON", cJSON_Version());
-	version_add(&l, "OpenSSL", OpenSSL_version(OPENSSL_VERSION_STRING));
+	version_add(&l, "libsodium", sodium_version_string());
 	return l;
 }

@@ -1,10 +1,12 @@
 # fish completion for rtcs-code(1)
-complete -c rtcs-code -s t -l type -x -a 'png utf8 ansi ascii svg txt' -d 'Output type'
+complete -c rtcs-code -s t -l type -x -a 'png utf8 ansi blocks ascii svg txt' -d 'Output type'
 complete -c rtcs-code -s o -l output -r -F -d 'Output file'
 complete -c rtcs-code -s s -l scale -x -d 'Pixels a module'
 complete -c rtcs-code -s m -l margin -x -d 'Quiet zone in modules'
 complete -c rtcs-code -s l -l level -x -a 'L M Q H' -d 'Error correction level'
 complete -c rtcs-code -l depth -x -a '1 8' -d 'Bits a PNG pixel'
+complete -c rtcs-code -l color -x -a 'auto always never' -d 'Explicit colours for utf8 and blocks'
+complete -c rtcs-code -l invert -d 'Uncoloured: glyphs draw the dark modules'
 complete -c rtcs-code -l json -d 'Print the code metadata as JSON'
 complete -c rtcs-code -s q -l quiet -d 'No warnings'
 complete -c rtcs-code -s v -l verbose -d 'Describe the code'

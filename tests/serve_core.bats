@@ -1,0 +1,228 @@
+#!/usr/bin/env bats
+# rtcs-serve's core (issue 9): state is written before it is believed,
+# identity is the channel, a lost reply strands nobody, memory does not hold
+# the logs, a bound pull offer is claimed once.
+load lib
+load server
+
+teardown() { stop_server; }
+
+# fault SPEC: the server's failpoints from now on (RTCS_FAILPOINT_FILE); "" clears them.
+fault() {
+	printf '%s\n' "$1" >"$RTCS_TEST_DIR/faults"
+}
+
+start_faulty() {
+	RTCS_TEST_DIR=$(mktemp -d /tmp/rtcs.XXXXXX)
+	export RTCS_TEST_DIR RTCS_SOCKET="$RTCS_TEST_DIR/run/rtcs.sock" RTCS_STORE="$RTCS_TEST_DIR/store"
+	export RTCS_FAILPOINT_FILE="$RTCS_TEST_DIR/faults"
+	: >"$RTCS_FAILPOINT_FILE"
+	START_ARGS=("$@")
+	_server_launch "$@"
+}
+
+# code METHOD PATH [JSON] [TOKEN]: the status only.
+code() {
+	api_code "$@" | cut -d' ' -f1
+}
+
+# The operator's view of everything that a failed write must leave alone.
+snapshot() {
+	{
+		api GET /v1/sessions | jq -c '.sessions | map({id, state, last_seq, participants})'
+		api GET /v1/transfers | jq -c '.transfers | map({id, state, reason, attempts_left, claimant})'
+		for s in $(api GET /v1/sessions | jq -r '.sessions[].id'); do
+			api GET "/v1/sessions/$s" | jq -c '.session.channels | map({id, state})'
+		done
+	}
+}
+
+# Runs a call with the write it makes failing: 500, nothing changed, before and
+# after a restart (--live: no restart, which interrupts the transfers under way).
+refused_write() {	# [--live] SPEC METHOD PATH [JSON] [TOKEN]
+	local spec before after live=
+	[ "$1" = --live ] && { live=1; shift; }
+	spec=$1
+	shift
+	before=$(snapshot)
+	fault "$spec"
+	run code "$@"
+	fault ""
+	[ "$output" = 500 ] || { echo "$* with $spec: $output, not 500" >&2; return 1; }
+	after=$(snapshot)
+	[ "$before" = "$after" ] || { echo "$* changed memory: $before -> $after" >&2; return 1; }
+	[ -n "$live" ] && return 0
+	restart_server "${START_ARGS[@]}"
+	after=$(snapshot)
+	[ "$before" = "$after" ] || { echo "$* changed the store: $before -> $after" >&2; return 1; }
+}
+
+@test "every save of every endpoint that fails changes nothing: the API before and after a restart and fsck agree" {
+	start_faulty --proof scanner --confirm origin
+	session_new alice@alice-phone bob@bob-pc
+	refused_write store-put=ENOSPC POST /v1/sessions '{"participants":[{"name":"c","device":"c1"}]}'
+	refused_write store-put=ENOSPC POST "/v1/sessions/$SID/participants" '{"name":"carol","device":"carol-pc"}'
+	refused_write store-append=ENOSPC POST "/v1/sessions/$SID/messages" '{"body":"lost"}' "$(token bob-pc)"
+	refused_write store-put=EIO DELETE "/v1/sessions/$SID"
+	refused_write store-put=ENOSPC POST /v1/invites '{"to":"kiosk"}'
+	inv=$(api POST /v1/invites '{"to":"kiosk"}')
+	iid=$(jq -r .invite.id <<<"$inv") ipay=$(jq -r .payload <<<"$inv")
+	refused_write store-put=ENOSPC POST "/v1/invites/$iid/scan" '{"payload":"'"$ipay"'","device":"dave-phone"}'
+	[ "$(api GET "/v1/invites/$iid/sessions" - "$(jq -r .owner <<<"$inv")" | jq '.sessions | length')" = 0 ]
+	refused_write store-put=ENOSPC POST /v1/transfers '{"session":"'"$SID"'"}' "$(token alice-phone)"
+	out=$(api POST /v1/transfers '{"session":"'"$SID"'"}' "$(token alice-phone)")
+	tid=$(jq -r .transfer.id <<<"$out") payload=$(jq -r .payload <<<"$out")
+	# A claim that could not be saved sticks nowhere: the retry claims it.
+	refused_write --live store-put=ENOSPC POST "/v1/transfers/$tid/image" \
+	    '{"device":"alice-tablet","payload":"'"$payload"'"}'
+	out=$(api POST "/v1/transfers/$tid/image" '{"device":"alice-tablet","payload":"'"$payload"'"}')
+	match=$(jq -r .match <<<"$out")
+	refused_write --live store-put=ENOSPC DELETE "/v1/transfers/$tid"
+	# Everything still works, and the store is whole.
+	run api_code POST "/v1/transfers/$tid/confirm" '{"match":"'"$match"'"}' "$(token alice-phone)"
+	assert_output --regexp "^200 "
+	[ "$(api GET "/v1/transfers/$tid" | jq -r .transfer.state)" = completed ]
+	stop_server --keep
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_success
+}
+
+@test "a switch whose session document cannot be written: 500, the transfer failed internal, alice stays, a restart agrees" {
+	start_faulty --proof scanner --confirm origin
+	session_new alice@alice-phone bob@bob-pc
+	out=$(api POST /v1/transfers '{"session":"'"$SID"'"}' "$(token alice-phone)")
+	tid=$(jq -r .transfer.id <<<"$out") payload=$(jq -r .payload <<<"$out")
+	match=$(api POST "/v1/transfers/$tid/image" '{"device":"alice-tablet","payload":"'"$payload"'"}' | jq -r .match)
+	fault "store-put=ENOSPC@1"	# the switch is the first write of the confirmation
+	run code POST "/v1/transfers/$tid/confirm" '{"match":"'"$match"'"}' "$(token alice-phone)"
+	fault ""
+	assert_output 500
+	[ "$(api GET "/v1/transfers/$tid" | jq -r '.transfer.state + " " + .transfer.reason')" = "failed internal" ]
+	[ "$(api GET "/v1/sessions/$SID" | jq -r '.session.participants[0].device')" = alice-phone ]
+	restart_server
+	[ "$(api GET "/v1/transfers/$tid" | jq -r '.transfer.state + " " + .transfer.reason')" = "failed internal" ]
+	run code POST "/v1/sessions/$SID/messages" '{"body":"still here"}' "$(token alice-phone)"
+	assert_output 201
+}
+
+# pull_bound SESSION-TOKEN ORIGIN-DEVICE: a pull offer for "tablet" bound by that origin's scan; $T its id.
+pull_bound() {
+	local out payload
+	out=$(api POST /v1/transfers '{"device":"tablet"}')
+	T=$(jq -r .transfer.id <<<"$out") payload=$(jq -r .payload <<<"$out")
+	api POST "/v1/transfers/$T/image" '{"device":"'"$2"'","payload":"'"$payload"'"}' "$1" >/dev/null
+}
+
+@test "identity is the channel: two pull offers for one device name never put two participants on it" {
+	start_server --proof scanner --confirm origin
+	session_new alice@alice-phone bob@bob-pc
+	pull_bound "$(token alice-phone)" alice-phone
+	ta=$T
+	pull_bound "$(token bob-pc)" bob-pc
+	tb=$T
+	api POST "/v1/transfers/$ta/confirm" '{}' "$(token alice-phone)" >/dev/null
+	[ "$(api GET "/v1/transfers/$ta" | jq -r .transfer.state)" = completed ]
+	run api POST "/v1/transfers/$tb/confirm" '{}' "$(token bob-pc)"
+	[ "$(api GET "/v1/transfers/$tb" | jq -r '.transfer.state + " " + .transfer.reason')" = "failed device_in_use" ]
+	run api GET "/v1/sessions/$SID"
+	assert_equal "$(jq -r '[.session.participants[].device] | join(" ")' <<<"$output")" "tablet bob-pc"
+	stop_server --keep
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_success
+}
+
+@test "confirmers are channels: a peer cannot confirm for the origin; fsck sees a device on two open channels" {
+	start_server --proof scanner --confirm origin
+	session_new alice@alice-phone bob@bob-pc
+	out=$(api POST /v1/transfers '{"session":"'"$SID"'"}' "$(token alice-phone)")
+	tid=$(jq -r .transfer.id <<<"$out") payload=$(jq -r .payload <<<"$out")
+	api POST "/v1/transfers/$tid/image" '{"device":"alice-tablet","payload":"'"$payload"'"}' >/dev/null
+	origin=$(api GET "/v1/sessions/$SID" | jq -r '.session.participants[0].channel')
+	[ "$(api GET "/v1/transfers/$tid" | jq -r '.transfer.confirmations.required_channels | join(" ")')" = "$origin" ]
+	run code POST "/v1/transfers/$tid/confirm" '{}' "$(token bob-pc)"
+	assert_output 403
+	[ "$(api GET "/v1/transfers/$tid" | jq -r .transfer.state)" = verified ]
+	stop_server --keep
+	doc=$RTCS_STORE/sessions/$SID.json
+	head -n 1 "$doc" | jq -c '.channels[1].device = "alice-phone"' |
+	    "$(rtcs_tool store-put)" "$RTCS_STORE" session "$SID"
+	run rtcs-serve --fsck -D "$RTCS_STORE"
+	assert_failure 1
+	assert_output --partial "device alice-phone holds two open channels"
+}
+
+@test "a lost reply strands nobody: after kill -9 the claimant collects its token again, until it is used" {
+	start_server --proof scanner --confirm none
+	session_new alice@alice-phone bob@bob-pc
+	out=$(api POST /v1/transfers '{"session":"'"$SID"'"}' "$(token alice-phone)")
+	tid=$(jq -r .transfer.id <<<"$out") payload=$(jq -r .payload <<<"$out")
+	claim=$(api POST "/v1/transfers/$tid/image" '{"device":"alice-tablet","payload":"'"$payload"'"}' | jq -r .claim)
+	tok=$(api GET "/v1/transfers/$tid/token" - "$claim" | jq -r .token)	# ... and the reply is lost
+	kill -9 "$SERVER_PID"
+	wait "$SERVER_PID" || true
+	SERVER_PID=
+	_server_launch
+	[ "$(api GET "/v1/transfers/$tid/token" - "$claim" | jq -r .token)" = "$tok" ]
+	run code GET "/v1/sessions/$SID" - "$tok"
+	assert_output 200
+	run code GET "/v1/transfers/$tid/token" - "$claim"
+	assert_output 410
+}
+
+# A log of N messages written straight in the store's format (the server stopped).
+big_log() {	# N
+	python3 - "$RTCS_STORE/logs/$SID.log" "$1" <<-'EOF'
+	import sys, zlib
+	path, n = sys.argv[1], int(sys.argv[2])
+	last = sum(1 for _ in open(path))
+	with open(path, "a") as f:
+	    for seq in range(last + 1, last + n + 1):
+	        j = '{"seq":%d,"ts":"2026-12-01T00:00:00.000Z","type":"message","from":"bob","device":"bob-pc","kind":"text","body":"line %d %s"}' % (seq, seq, "x" * 200)
+	        f.write("%d %08x %s\n" % (seq, zlib.crc32(j.encode()) & 0xffffffff, j))
+	EOF
+}
+
+@test "streams and the log replay a long log from the store page by page, in order, to the end" {
+	start_server
+	session_new alice@alice-phone bob@bob-pc
+	stop_server --keep
+	big_log 20000
+	_server_launch
+	run api GET "/v1/sessions/$SID"
+	assert_output --partial '"last_seq":20001'
+	stream_open a "$SID" "$(token alice-phone)" "since=0"
+	api POST "/v1/sessions/$SID/messages" '{"body":"live"}' "$(token bob-pc)" >/dev/null
+	wait_lines "$RTCS_TEST_DIR/a.out" 20002 60
+	run jq -s '[.[].seq] == [range(1; 20003)]' "$RTCS_TEST_DIR/a.out"
+	assert_output true
+	curl -sS --unix-socket "$RTCS_SOCKET" "http://rtcs/v1/sessions/$SID/log?since=19990" >"$RTCS_TEST_DIR/log"
+	run jq -s '[.[].seq] == [range(19991; 20003)]' "$RTCS_TEST_DIR/log"
+	assert_output true
+	[ "$(curl -sS --unix-socket "$RTCS_SOCKET" "http://rtcs/v1/sessions/$SID/log" | wc -l)" = 20002 ]
+}
+
+@test "watchers start from now: events since=now, and every transfer says where the event log is" {
+	start_server
+	session_new alice@alice-phone bob@bob-pc
+	run api GET "/v1/events?since=now"
+	assert_output ""
+	n=$(api GET /v1/events | wc -l)
+	out=$(api POST /v1/transfers '{"session":"'"$SID"'"}' "$(token alice-phone)")
+	[ "$(jq -r .transfer.events_seq <<<"$out")" -ge "$n" ]
+	run api GET /v1/health
+	assert_output --regexp '"events_seq":[0-9]+'
+}
+
+@test "pull: a second scan of a bound offer is already_claimed, and the origin is alerted; the scan names the device" {
+	start_server --proof scanner --confirm origin
+	session_new alice@alice-phone bob@bob-pc
+	stream_open a "$SID" "$(token alice-phone)"
+	out=$(api POST /v1/transfers '{"device":"tablet"}')
+	tid=$(jq -r .transfer.id <<<"$out") payload=$(jq -r .payload <<<"$out")
+	run api POST "/v1/transfers/$tid/image" '{"device":"alice-phone","payload":"'"$payload"'"}' "$(token alice-phone)"
+	assert_success
+	assert_equal "$(jq -r .to <<<"$output")" tablet
+	run api_code POST "/v1/transfers/$tid/image" '{"device":"bob-pc","payload":"'"$payload"'"}' "$(token bob-pc)"
+	assert_output --regexp '^409 .*"code":"already_claimed"'
+	wait_grep "$RTCS_TEST_DIR/a.out" '"event":"transfer.alert".*"reason":"already_claimed".*"device":"bob-pc"'
+}

@@ -284,6 +284,7 @@ static const struct {
 	{ "code_mismatch", "the image data does not match the code (a failed attempt)" },
 	{ "wrong_device", "the code was issued for another device (a failed attempt)" },
 	{ "match_mismatch", "wrong match code (a failed attempt)" },
+	{ "check_mismatch", "wrong check code (a failed attempt)" },
 	{ "too_many_attempts", "too many failed attempts: the code is burnt" },
 	{ "rejected", "the transfer was rejected" },
 	{ "cancelled", "the transfer was cancelled" },

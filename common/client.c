@@ -57,6 +57,7 @@ static const struct {
 	{ "gone", EXIT_NO },
 	{ "code_mismatch", EXIT_NO },
 	{ "match_mismatch", EXIT_NO },
+	{ "check_mismatch", EXIT_NO },
 	{ "too_many_attempts", EXIT_NO },
 	{ "rejected", EXIT_NO },
 	{ "cancelled", EXIT_NO },

@@ -72,11 +72,18 @@ transfer_reason_text(const char *reason)
 int
 transfer_get(struct client *c, const char *id, cJSON **out, struct client_err *err)
 {
+	return transfer_get_as(c, id, NULL, out, err);
+}
+
+int
+transfer_get_as(struct client *c, const char *id, const char *secret, cJSON **out,
+    struct client_err *err)
+{
 	char *path = xprintf("/v1/transfers/%s", id);
 	cJSON *resp = NULL, *t;
 	int rc;
 
-	rc = client_call(c, "GET", path, NULL, NULL, &resp, err);
+	rc = client_call(c, "GET", path, secret, NULL, &resp, err);
 	free(path);
 	if (rc != 0)
 		return -1;
@@ -214,6 +221,34 @@ out:
 	return rc;
 }
 
+/*
+ * A bound pull's check code, told once: read with the claim, on a connection
+ * of its own (the stream may hold the other). A failed look is no error: the
+ * wait goes on.
+ */
+static void
+transfer_wait_check(struct transfer_wait *w)
+{
+	struct client_err e = { 0 };
+	struct client *look;
+	cJSON *own = NULL;
+	const char *check;
+	int rc;
+
+	if (w->claim == NULL || w->check[0] != '\0' || strcmp(w->state, "verified") != 0)
+		return;
+	look = client_new(client_socket(w->client), 5000);
+	rc = look != NULL ? transfer_get_as(look, w->id, w->claim, &own, &e) : -1;
+	client_free(look);
+	client_err_clear(&e);
+	if (rc == 0 && (check = json_str(own, "check")) != NULL) {
+		snprintf(w->check, sizeof w->check, "%s", check);
+		if (w->on_check != NULL)
+			w->on_check(w->check, w->arg);
+	}
+	cJSON_Delete(own);
+}
+
 /* One line of /v1/events: keeps the state of our transfer, stops when it is settled. */
 static int
 transfer_wait_line(cJSON *ev, void *arg)
@@ -229,6 +264,7 @@ transfer_wait_line(cJSON *ev, void *arg)
 	snprintf(w->reason, sizeof w->reason, "%s", reason ? reason : "");
 	if (w->on_event != NULL)
 		w->on_event(ev, w->arg);
+	transfer_wait_check(w);
 	if (transfer_state_reached(state, w->want))
 		return 1;
 	if (transfer_state_terminal(state))
@@ -242,6 +278,7 @@ transfer_wait_now(struct client *c, struct transfer_wait *w, struct client_err *
 {
 	cJSON *t;
 	const char *state, *reason;
+	const cJSON *seq;
 
 	if (transfer_get(c, w->id, &t, err) != 0)
 		return -1;
@@ -249,7 +286,21 @@ transfer_wait_now(struct client *c, struct transfer_wait *w, struct client_err *
 	reason = json_str(t, "reason");
 	snprintf(w->state, sizeof w->state, "%s", state ? state : "");
 	snprintf(w->reason, sizeof w->reason, "%s", reason ? reason : "");
+	seq = cJSON_GetObjectItemCaseSensitive(t, "events_seq");
+	w->events_seq = cJSON_IsNumber(seq) && seq->valuedouble >= 0 ? (long long)seq->valuedouble : 0;
 	cJSON_Delete(t);
+	/* The state it is in now, told as its event would be; then each change. */
+	if (w->on_event != NULL && w->state[0] != '\0') {
+		t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "event", "transfer.state");
+		cJSON_AddStringToObject(t, "transfer", w->id);
+		cJSON_AddStringToObject(t, "state", w->state);
+		if (w->reason[0] != '\0')
+			cJSON_AddStringToObject(t, "reason", w->reason);
+		w->on_event(t, w->arg);
+		cJSON_Delete(t);
+	}
+	transfer_wait_check(w);
 	if (transfer_state_reached(w->state, w->want))
 		return 0;
 	return transfer_state_terminal(w->state) ? 1 : 2;
@@ -258,17 +309,21 @@ transfer_wait_now(struct client *c, struct transfer_wait *w, struct client_err *
 int
 transfer_wait(struct client *c, struct transfer_wait *w, struct client_err *err)
 {
+	char *path;
 	int rc;
 
+	w->client = c;
 	if ((rc = transfer_wait_now(c, w, err)) != 2)
 		return rc;
 	/*
-	 * The durable event log from its start: every transition of this
-	 * transfer is in it, so nothing between the look above and the
-	 * stream's start is missed.
+	 * The durable event log from the seq the look above was taken at:
+	 * every later transition of this transfer is after it, so nothing
+	 * between the look and the stream's start is missed, and nothing
+	 * older is replayed.
 	 */
-	rc = client_stream(c, "/v1/events?since=0&follow=1", NULL, w->timeout_ms,
-	    transfer_wait_line, w, err);
+	path = xprintf("/v1/events?since=%lld&follow=1", w->events_seq);
+	rc = client_stream(c, path, NULL, w->timeout_ms, transfer_wait_line, w, err);
+	free(path);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {

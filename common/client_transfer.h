@@ -32,6 +32,9 @@ int	 transfer_device_secret(struct client *, const char *keys_dir, const char *d
 
 /* GET /v1/transfers/{id} as the operator: the transfer object (caller frees *out). */
 int	 transfer_get(struct client *, const char *id, cJSON **out, struct client_err *);
+/* The same with a secret (a claim's: a bound pull's object then has its "check"). */
+int	 transfer_get_as(struct client *, const char *id, const char *secret, cJSON **out,
+	    struct client_err *);
 
 /*
  * POST /v1/transfers/{id}/image for device: the decoded payload, or the PNG
@@ -51,13 +54,25 @@ struct transfer_wait {
 	long long	 timeout_ms;	/* 0: forever */
 	transfer_event_cb on_event;	/* may be NULL */
 	void		*arg;
+	/*
+	 * The claim secret of a pull's new device (may be NULL): once the
+	 * origin's scan binds the offer, the check code is fetched with it and
+	 * on_check called once.
+	 */
+	const char	*claim;
+	void		(*on_check)(const char *check, void *arg);
 	/* Results. */
 	char		 state[16];
 	char		 reason[32];
+	char		 check[8];
+	/* Inside. */
+	struct client	*client;
+	long long	 events_seq;
 };
 
 /*
- * Waits on the server's event stream until the transfer reaches w->want.
+ * Waits on the server's event stream, from the event seq the transfer was
+ * read at (not the log's start), until the transfer reaches w->want.
  * Returns 0 when it did, 1 when the transfer ended otherwise (w->state and
  * w->reason say how), -1 on error (exit 124 in *err on timeout).
  */

@@ -1,4 +1,5 @@
 /* cJSON helpers: bounded parsing (nesting limit) and typed field access. */
+#include <stdint.h>
 #include <string.h>
 
 #include "json.h"
@@ -53,6 +54,45 @@ json_has_nul_escape(const char *buf, size_t len)
 	return 0;
 }
 
+int
+json_utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf, *end = s + len;
+	uint32_t cp;
+	int n, i;
+
+	while (s < end) {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if ((*s & 0xe0) == 0xc0) {
+			n = 1;
+			cp = *s & 0x1f;
+		} else if ((*s & 0xf0) == 0xe0) {
+			n = 2;
+			cp = *s & 0x0f;
+		} else if ((*s & 0xf8) == 0xf0) {
+			n = 3;
+			cp = *s & 0x07;
+		} else
+			return 0;
+		if (end - s <= n)
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		/* No overlong form, no surrogate, nothing past U+10FFFF. */
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
 cJSON *
 json_parse_object(const char *buf, size_t len, char **cause)
 {
@@ -65,6 +105,10 @@ json_parse_object(const char *buf, size_t len, char **cause)
 	}
 	if (memchr(buf, '\0', len) != NULL) {
 		*cause = xstrdup("NUL byte in JSON");
+		return NULL;
+	}
+	if (!json_utf8_valid(buf, len)) {
+		*cause = xstrdup("JSON is not valid UTF-8");
 		return NULL;
 	}
 	if (json_has_nul_escape(buf, len)) {

@@ -6,7 +6,9 @@
 
 #define JSON_MAX_DEPTH 32
 
-/* Parses exactly one JSON object from buf (len bytes); NULL with *cause on error. */
+/* Whether buf is strict UTF-8 (no overlong form, no surrogate, at most U+10FFFF). */
+int	 json_utf8_valid(const char *buf, size_t len);
+/* Parses exactly one JSON object (valid UTF-8) from buf (len bytes); NULL with *cause on error. */
 cJSON	*json_parse_object(const char *buf, size_t len, char **cause);
 /* The string member key, or NULL if absent or not a string. */
 const char *json_str(const cJSON *obj, const char *key);

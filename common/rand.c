@@ -1,45 +1,28 @@
-/* Randomness from the kernel (getrandom), for secrets, tokens and ids. */
-#include <errno.h>
+/* Randomness from libsodium (the kernel's getrandom), for secrets, tokens and ids. */
+#include <sodium.h>
 #include <stdlib.h>
-#include <sys/random.h>
 
 #include "base32.h"
 #include "log.h"
 #include "rand.h"
 #include "xmalloc.h"
 
-/* Without the kernel's randomness no secret is safe to issue: that is fatal. */
+/* Without randomness no secret is safe to issue: that is fatal. */
 void
 rand_bytes(void *buf, size_t len)
 {
-	unsigned char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = getrandom(p, len, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			fatal("getrandom");
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (sodium_init() < 0)
+		fatalx("libsodium cannot start");
+	randombytes_buf(buf, len);
 }
 
 /* Uniform in [0, upper) without modulo bias. */
 uint32_t
 rand_uniform(uint32_t upper)
 {
-	uint32_t r, min;
-
-	if (upper < 2)
-		return 0;
-	min = -upper % upper;
-	do
-		rand_bytes(&r, sizeof r);
-	while (r < min);
-	return r % upper;
+	if (sodium_init() < 0)
+		fatalx("libsodium cannot start");
+	return upper < 2 ? 0 : randombytes_uniform(upper);
 }
 
 /* nbytes of randomness in upper-case base32, no padding. */

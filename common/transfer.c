@@ -27,6 +27,71 @@ transfer_set_match_key(const unsigned char key[32])
 	memcpy(match_key, key, sizeof match_key);
 }
 
+/* The secretbox key of a token sealed with a claim secret (128 random bits: no stretching needed). */
+static void
+transfer_seal_key(const char *claim, unsigned char key[crypto_secretbox_KEYBYTES])
+{
+	static const char ctx[] = "rtcs-token-seal";
+
+	crypto_generichash(key, crypto_secretbox_KEYBYTES, (const unsigned char *)claim,
+	    strlen(claim), (const unsigned char *)ctx, sizeof ctx - 1);
+}
+
+/* The key of the pull check code, kept sealed in the record under the server's own key. */
+static void
+transfer_check_key(unsigned char key[crypto_secretbox_KEYBYTES])
+{
+	static const char ctx[] = "rtcs-check-seal";
+
+	crypto_generichash(key, crypto_secretbox_KEYBYTES, match_key, sizeof match_key,
+	    (const unsigned char *)ctx, sizeof ctx - 1);
+}
+
+/* hex(nonce || secretbox(text)): authenticated, so a changed box never opens. */
+static char *
+seal_with(const unsigned char key[crypto_secretbox_KEYBYTES], const char *text)
+{
+	unsigned char *buf;
+	size_t len = strlen(text), n = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
+	char *box;
+
+	buf = xmalloc(n);
+	randombytes_buf(buf, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(buf + crypto_secretbox_NONCEBYTES, (const unsigned char *)text, len,
+	    buf, key);
+	box = xmalloc(2 * n + 1);
+	hash_hex_bytes(buf, n, box);
+	free(buf);
+	return box;
+}
+
+static char *
+open_with(const unsigned char key[crypto_secretbox_KEYBYTES], const char *box)
+{
+	unsigned char *buf;
+	size_t n = strlen(box) / 2, len;
+	char *text;
+
+	if (n <= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES ||
+	    n > crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + TRANSFER_TOKEN_MAX)
+		return NULL;
+	buf = xmalloc(n);
+	if (hash_unhex(box, buf, n) != 0) {
+		free(buf);
+		return NULL;
+	}
+	len = n - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+	text = xmalloc(len + 1);
+	if (crypto_secretbox_open_easy((unsigned char *)text, buf + crypto_secretbox_NONCEBYTES,
+	    n - crypto_secretbox_NONCEBYTES, buf, key) != 0) {
+		free(text);
+		text = NULL;
+	} else
+		text[len] = '\0';
+	free(buf);
+	return text;
+}
+
 static const char *const state_names[] = {
 	"issued", "scanned", "verified", "committing", "completed", "failed", NULL
 };
@@ -106,6 +171,7 @@ transfer_err_code(enum transfer_err e)
 	case TE_BAD_STATE:		return "bad_state";
 	case TE_BURNT:			return "too_many_attempts";
 	case TE_CONFLICT:		return "conflict";
+	case TE_CHECK_MISMATCH:		return "check_mismatch";
 	}
 	return "internal";
 }
@@ -125,6 +191,7 @@ transfer_err_status(enum transfer_err e)
 	case TE_BAD_STATE:		return 409;
 	case TE_BURNT:			return 410;
 	case TE_CONFLICT:		return 409;
+	case TE_CHECK_MISMATCH:		return 403;
 	}
 	return 500;
 }
@@ -307,7 +374,8 @@ transfer_verify_if_proven(struct transfer *t, const struct transfer_ctx *ctx, lo
 	t->verified_at = now;
 	r->state_changed = 1;
 	t->nrequired = 0;
-	if (t->confirm == TC_ORIGIN || t->confirm == TC_ALL)
+	/* A pull always waits for its origin, with the check code: no policy removes it. */
+	if (t->confirm == TC_ORIGIN || t->confirm == TC_ALL || t->dir == TD_PULL)
 		transfer_require(t, t->origin_channel, t->origin_device);
 	if (t->confirm == TC_PEERS || t->confirm == TC_ALL)
 		for (i = 0; i < ctx->npeers; i++)
@@ -382,6 +450,9 @@ static enum transfer_err
 transfer_image_pull(struct transfer *t, const struct transfer_actor *a,
     const struct transfer_ctx *ctx, long long now, struct transfer_result *r)
 {
+	unsigned char key[crypto_secretbox_KEYBYTES];
+	char h[HASH_HEX_LEN + 1], *box;
+
 	if (a->kind == TA_CLAIMANT) {
 		COPY(r->role, "displayer");
 		t->proof_displayer = 1;
@@ -404,6 +475,14 @@ transfer_image_pull(struct transfer *t, const struct transfer_actor *a,
 	COPY(t->participant, a->participant);
 	COPY(t->origin_device, a->device);
 	COPY(t->origin_channel, a->channel);
+	snprintf(r->check, sizeof r->check, "%02u", (unsigned)rand_uniform(100));
+	hash_keyed_hex(match_key, r->check, strlen(r->check), h);
+	COPY(t->check_hash, h);
+	transfer_check_key(key);
+	box = seal_with(key, r->check);
+	sodium_memzero(key, sizeof key);
+	COPY(t->check_box, box);
+	free(box);
 	transfer_scanned(t, now, r);
 	return TE_OK;
 }
@@ -450,12 +529,23 @@ transfer_required_index(const struct transfer *t, const char *channel)
 	return -1;
 }
 
+/* Whether a code typed by the origin is the one kept (as a keyed hash), in constant time. */
+static int
+transfer_code_ok(const char *typed, size_t len, const char *stored)
+{
+	char h[HASH_HEX_LEN + 1];
+
+	if (typed == NULL || strlen(typed) != len || strspn(typed, "0123456789") != len)
+		return 0;
+	hash_keyed_hex(match_key, typed, len, h);
+	return ct_equal(h, stored, HASH_HEX_LEN);
+}
+
 enum transfer_err
 transfer_confirm(struct transfer *t, const struct transfer_actor *a, const char *match,
-    long long now, struct transfer_result *r)
+    const char *check, long long now, struct transfer_result *r)
 {
 	enum transfer_err e;
-	char h[HASH_HEX_LEN + 1];
 	int i, all = 1;
 
 	memset(r, 0, sizeof *r);
@@ -466,13 +556,12 @@ transfer_confirm(struct transfer *t, const struct transfer_actor *a, const char 
 		return t->state == TS_VERIFIED ? TE_FORBIDDEN : TE_BAD_STATE;
 	if (t->state != TS_VERIFIED)
 		return TE_BAD_STATE;
-	if (t->dir == TD_PUSH && strcmp(a->channel, t->origin_channel) == 0) {
-		if (match == NULL || strlen(match) != TRANSFER_MATCH_LEN)
-			return transfer_attempt_failed(t, TE_MATCH_MISMATCH, now, r);
-		hash_keyed_hex(match_key, match, strlen(match), h);
-		if (!ct_equal(h, t->match_hash, HASH_HEX_LEN))
-			return transfer_attempt_failed(t, TE_MATCH_MISMATCH, now, r);
-	}
+	if (t->dir == TD_PUSH && strcmp(a->channel, t->origin_channel) == 0 &&
+	    !transfer_code_ok(match, TRANSFER_MATCH_LEN, t->match_hash))
+		return transfer_attempt_failed(t, TE_MATCH_MISMATCH, now, r);
+	if (t->dir == TD_PULL && strcmp(a->channel, t->origin_channel) == 0 &&
+	    !transfer_code_ok(check, TRANSFER_CHECK_LEN, t->check_hash))
+		return transfer_attempt_failed(t, TE_CHECK_MISMATCH, now, r);
 	t->received[i] = 1;
 	for (i = 0; i < t->nrequired; i++)
 		all &= t->received[i];
@@ -537,65 +626,49 @@ transfer_finish(struct transfer *t, const char *new_channel, long long now)
 	t->completed_at = now;
 }
 
-/* The secretbox key of a token sealed with a claim secret (128 random bits: no stretching needed). */
-static void
-transfer_seal_key(const char *claim, unsigned char key[crypto_secretbox_KEYBYTES])
-{
-	static const char ctx[] = "rtcs-token-seal";
-
-	crypto_generichash(key, crypto_secretbox_KEYBYTES, (const unsigned char *)claim,
-	    strlen(claim), (const unsigned char *)ctx, sizeof ctx - 1);
-}
-
-/* hex(nonce || secretbox(token)): authenticated, so a changed box never opens. */
 char *
 transfer_seal(const char *claim_secret, const char *token)
 {
-	unsigned char key[crypto_secretbox_KEYBYTES], *buf;
-	size_t len = strlen(token), n = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
+	unsigned char key[crypto_secretbox_KEYBYTES];
 	char *box;
 
-	if (sodium_init() < 0 || len > TRANSFER_TOKEN_MAX)
+	if (sodium_init() < 0 || strlen(token) > TRANSFER_TOKEN_MAX)
 		return NULL;
 	transfer_seal_key(claim_secret, key);
-	buf = xmalloc(n);
-	randombytes_buf(buf, crypto_secretbox_NONCEBYTES);
-	crypto_secretbox_easy(buf + crypto_secretbox_NONCEBYTES, (const unsigned char *)token, len,
-	    buf, key);
-	box = xmalloc(2 * n + 1);
-	hash_hex_bytes(buf, n, box);
+	box = seal_with(key, token);
 	sodium_memzero(key, sizeof key);
-	free(buf);
 	return box;
 }
 
 char *
 transfer_unseal(const char *claim_secret, const char *box)
 {
-	unsigned char key[crypto_secretbox_KEYBYTES], *buf;
-	size_t n = strlen(box) / 2, len;
-	char *token = NULL;
+	unsigned char key[crypto_secretbox_KEYBYTES];
+	char *token;
 
-	if (n <= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES ||
-	    n > crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + TRANSFER_TOKEN_MAX)
-		return NULL;
-	buf = xmalloc(n);
-	if (hash_unhex(box, buf, n) != 0) {
-		free(buf);
-		return NULL;
-	}
-	len = n - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
 	transfer_seal_key(claim_secret, key);
-	token = xmalloc(len + 1);
-	if (crypto_secretbox_open_easy((unsigned char *)token, buf + crypto_secretbox_NONCEBYTES,
-	    n - crypto_secretbox_NONCEBYTES, buf, key) != 0) {
-		free(token);
-		token = NULL;
-	} else
-		token[len] = '\0';
+	token = open_with(key, box);
 	sodium_memzero(key, sizeof key);
-	free(buf);
 	return token;
+}
+
+int
+transfer_check_code(const struct transfer *t, char code[TRANSFER_CHECK_LEN + 1])
+{
+	unsigned char key[crypto_secretbox_KEYBYTES];
+	char *c;
+	int ok;
+
+	if (t->check_box[0] == '\0')
+		return -1;
+	transfer_check_key(key);
+	c = open_with(key, t->check_box);
+	sodium_memzero(key, sizeof key);
+	ok = c != NULL && strlen(c) == TRANSFER_CHECK_LEN;
+	if (ok)
+		memcpy(code, c, TRANSFER_CHECK_LEN + 1);
+	free(c);
+	return ok ? 0 : -1;
 }
 
 void

@@ -13,6 +13,7 @@
 #define TRANSFER_ATTEMPTS	5
 #define TRANSFER_MAX_CONFIRM	64
 #define TRANSFER_MATCH_LEN	6
+#define TRANSFER_CHECK_LEN	2
 #define TRANSFER_TOKEN_MAX	64
 
 enum transfer_state { TS_ISSUED, TS_SCANNED, TS_VERIFIED, TS_COMMITTING, TS_COMPLETED, TS_FAILED };
@@ -24,7 +25,7 @@ enum transfer_confirm { TC_NONE, TC_ORIGIN, TC_PEERS, TC_ALL };
 enum transfer_err {
 	TE_OK, TE_ENDED, TE_EXPIRED, TE_ALREADY_CLAIMED, TE_CODE_MISMATCH,
 	TE_WRONG_DEVICE, TE_MATCH_MISMATCH, TE_FORBIDDEN, TE_BAD_STATE,
-	TE_BURNT, TE_CONFLICT,
+	TE_BURNT, TE_CONFLICT, TE_CHECK_MISMATCH,
 };
 
 enum transfer_actor_kind { TA_ANON, TA_CHANNEL, TA_CLAIMANT };
@@ -63,6 +64,8 @@ struct transfer {
 	int	attempts_left;
 	int	proof_displayer, proof_scanner;
 	char	secret_hash[65], claim_hash[65], match_hash[65], image_hash[65];
+	char	check_hash[65];		/* pull: the check code the new device shows (keyed hash) */
+	char	check_box[96];		/* the same code sealed under the server's key, to show it */
 	/* Confirmers are channels (a device's name may come back on another channel). */
 	char	required[TRANSFER_MAX_CONFIRM][PAYLOAD_ID_LEN + 1];
 	char	required_device[TRANSFER_MAX_CONFIRM][NAME_MAX_LEN + 1];
@@ -79,6 +82,7 @@ struct transfer_result {
 	int	 alert;				/* raise transfer.alert on the origin */
 	char	 role[16];			/* image: claimant, displayer, origin */
 	char	 match[TRANSFER_MATCH_LEN + 1];	/* for the claimant, push, first scan */
+	char	 check[TRANSFER_CHECK_LEN + 1];	/* pull, the origin's scan: for the new device */
 	char	*claim;				/* new claim secret, caller frees */
 	int	 state_changed;
 };
@@ -98,8 +102,9 @@ void	 transfer_fail(struct transfer *t, const char *reason, long long now);
 enum transfer_err transfer_image(struct transfer *t, const struct transfer_actor *a,
 	    const struct transfer_ctx *ctx, const char *decoded, long long now,
 	    struct transfer_result *r);
+/* match: the push origin's 6 digits; check: the pull origin's 2 (what the new device shows). */
 enum transfer_err transfer_confirm(struct transfer *t, const struct transfer_actor *a,
-	    const char *match, long long now, struct transfer_result *r);
+	    const char *match, const char *check, long long now, struct transfer_result *r);
 enum transfer_err transfer_reject(struct transfer *t, const struct transfer_actor *a, long long now);
 enum transfer_err transfer_cancel(struct transfer *t, long long now);
 int	 transfer_is_claim(const struct transfer *t, const char *claim_secret);
@@ -117,6 +122,8 @@ char	*transfer_seal(const char *claim_secret, const char *token);
 /* The key of the match codes' keyed hash (the server's, from its store). */
 void	 transfer_set_match_key(const unsigned char key[32]);
 char	*transfer_unseal(const char *claim_secret, const char *box);
+/* A pull's check code in clear (for the claim's holder to show), or -1 before the origin scanned. */
+int	 transfer_check_code(const struct transfer *t, char code[TRANSFER_CHECK_LEN + 1]);
 
 const char *transfer_state_name(enum transfer_state);
 const char *transfer_err_code(enum transfer_err);

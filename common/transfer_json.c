@@ -76,6 +76,8 @@ transfer_to_json(const struct transfer *t, int with_secrets)
 		cJSON_AddStringToObject(o, "claim_hash", t->claim_hash);
 		cJSON_AddStringToObject(o, "match_hash", t->match_hash);
 		cJSON_AddStringToObject(o, "image_hash", t->image_hash);
+		cJSON_AddStringToObject(o, "check_hash", t->check_hash);
+		cJSON_AddStringToObject(o, "check_box", t->check_box);
 	}
 	return o;
 }
@@ -149,6 +151,7 @@ transfer_from_json(const cJSON *j, char **cause)
 	bad |= GET(j, "new_channel", t->new_channel);
 	bad |= GET(j, "secret_hash", t->secret_hash) | GET(j, "claim_hash", t->claim_hash);
 	bad |= GET(j, "match_hash", t->match_hash) | GET(j, "image_hash", t->image_hash);
+	bad |= GET(j, "check_hash", t->check_hash) | GET(j, "check_box", t->check_box);
 #define X(f) bad |= json_get_time(j, #f, &t->f);
 	TRANSFER_TIMES(X)
 #undef X

@@ -18,3 +18,10 @@ $(STORE_PUT): tests/tools/store_put.c $(LIBCOMMON) | $(O)/config.mk
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBCOMMON) $(PKG_LIBS) -lm
 check: $(STORE_PUT)
+
+# trickle: slow request heads (the header timeout, issue 10).
+TRICKLE = $(O)/tools/trickle
+$(TRICKLE): tests/tools/trickle.c | $(O)/config.mk
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS)
+check: $(TRICKLE)

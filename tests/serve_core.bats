@@ -105,24 +105,27 @@ refused_write() {	# [--live] SPEC METHOD PATH [JSON] [TOKEN]
 	assert_output 201
 }
 
-# pull_bound SESSION-TOKEN ORIGIN-DEVICE: a pull offer for "tablet" bound by that origin's scan; $T its id.
+# pull_bound SESSION-TOKEN ORIGIN-DEVICE: a pull offer for "tablet" bound by that origin's scan;
+# $T its id, $CHECK the check code the tablet shows (read with its claim).
 pull_bound() {
-	local out payload
+	local out payload claim
 	out=$(api POST /v1/transfers '{"device":"tablet"}')
-	T=$(jq -r .transfer.id <<<"$out") payload=$(jq -r .payload <<<"$out")
+	T=$(jq -r .transfer.id <<<"$out") payload=$(jq -r .payload <<<"$out") claim=$(jq -r .claim <<<"$out")
 	api POST "/v1/transfers/$T/image" '{"device":"'"$2"'","payload":"'"$payload"'"}' "$1" >/dev/null
+	CHECK=$(api GET "/v1/transfers/$T" - "$claim" | jq -r .transfer.check)
+	[[ $CHECK =~ ^[0-9]{2}$ ]]
 }
 
 @test "identity is the channel: two pull offers for one device name never put two participants on it" {
 	start_server --proof scanner --confirm origin
 	session_new alice@alice-phone bob@bob-pc
 	pull_bound "$(token alice-phone)" alice-phone
-	ta=$T
+	ta=$T ca=$CHECK
 	pull_bound "$(token bob-pc)" bob-pc
-	tb=$T
-	api POST "/v1/transfers/$ta/confirm" '{}' "$(token alice-phone)" >/dev/null
+	tb=$T cb=$CHECK
+	api POST "/v1/transfers/$ta/confirm" '{"check":"'"$ca"'"}' "$(token alice-phone)" >/dev/null
 	[ "$(api GET "/v1/transfers/$ta" | jq -r .transfer.state)" = completed ]
-	run api POST "/v1/transfers/$tb/confirm" '{}' "$(token bob-pc)"
+	run api POST "/v1/transfers/$tb/confirm" '{"check":"'"$cb"'"}' "$(token bob-pc)"
 	[ "$(api GET "/v1/transfers/$tb" | jq -r '.transfer.state + " " + .transfer.reason')" = "failed device_in_use" ]
 	run api GET "/v1/sessions/$SID"
 	assert_equal "$(jq -r '[.session.participants[].device] | join(" ")' <<<"$output")" "tablet bob-pc"

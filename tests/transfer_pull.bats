@@ -21,40 +21,61 @@ offer_code() {
 	rtcs-code -t png -o "$K/code.png" "$P"
 }
 
-@test "pull: offer, the tablet shows its code, the origin scans and confirms without a match code" {
+@test "pull: offer, the origin scans and names the device, the tablet shows the check code, the origin confirms with it" {
 	stream_open phone "$SID" "$(dev_token alice-phone)"
 	offer_code
 	assert_file_exist "$(keys alice-tablet)/alice-tablet.claim"
 	[ "$(tstate)" = issued ]
+	rtcs-transfer --keys "$(keys alice-tablet)" wait "$TID" --as alice-tablet \
+	    >"$RTCS_TEST_DIR/tablet.out" 2>"$RTCS_TEST_DIR/tablet.err" &
+	wpid=$!
 	run scan alice-tablet --json
 	assert_success
 	[ "$(jq -r .role <<<"$output")" = displayer ]
-	run scan alice-phone --json
+	run scan alice-phone
 	assert_success
-	[ "$(jq -r .role <<<"$output")" = origin ]
-	[ "$(jq -r '.match // "none"' <<<"$output")" = none ]
+	assert_line "to: alice-tablet"
+	run scan bob-pc
+	assert_failure 1	# a second scan: already claimed by the first
+	assert_output --partial "another device scanned the code first"
 	[ "$(tstate)" = verified ]
 	run api GET "/v1/transfers/$TID"
 	[ "$(jq -r '.transfer.session + " " + .transfer.origin.device + " " + .transfer.direction' <<<"$output")" = "$SID alice-phone pull" ]
+	[ "$(jq -r '.transfer.check // "hidden"' <<<"$output")" = hidden ]
 	wait_grep "$RTCS_TEST_DIR/phone.out" '"event":"transfer.confirm".*"claimant":"alice-tablet"'
+	wait_grep "$RTCS_TEST_DIR/tablet.out" '^check code: [0-9][0-9]$'
+	check=$(sed -n 's/^check code: //p' "$RTCS_TEST_DIR/tablet.out")
+	# without the check code, or a wrong one: refused, a failed attempt
 	run rtcs-transfer --keys "$(keys alice-phone)" confirm "$TID" --as alice-phone
+	assert_failure
+	wrong=$(printf '%02d' $(( (10#$check + 1) % 100 )))
+	run rtcs-transfer --keys "$(keys alice-phone)" confirm "$TID" --as alice-phone --check "$wrong"
+	assert_failure 1
+	[ "$(tstate)" = verified ]
+	run rtcs-transfer --keys "$(keys alice-phone)" confirm "$TID" --as alice-phone --check - \
+	    <"$RTCS_TEST_DIR/tablet.out"
 	assert_success
-	run rtcs-transfer --keys "$(keys alice-tablet)" wait "$TID" --as alice-tablet
-	assert_success
+	wait "$wpid"
 	assert_session_on alice-tablet
 	wait_grep "$RTCS_TEST_DIR/phone.out" '"reason":"transferred","to":"alice-tablet"'
 }
 
-@test "pull bound to a session, proof scanner, confirm none: the origin's scan moves it" {
+@test "pull: the check code in --json; the server's --confirm none does not remove it" {
 	stop_server
 	start_server --confirm none --proof scanner
 	two_devices
 	offer_code --session "$SID"
-	run api GET "/v1/transfers/$TID"
-	[ "$(jq -r .transfer.session <<<"$output")" = "$SID" ]
-	run scan alice-phone --upload
+	run scan alice-phone --upload --json
 	assert_success
-	[ "$(tstate)" = completed ]
+	[ "$(jq -r .to <<<"$output")" = alice-tablet ]
+	[ "$(tstate)" = verified ]
+	run rtcs-transfer --keys "$(keys alice-tablet)" --json wait "$TID" --as alice-tablet --for verified
+	assert_success
+	check=$(jq -r 'select(.check) | .check' <<<"$output")
+	[[ $check =~ ^[0-9]{2}$ ]] || fail "no check code in: $output"
+	[[ $check =~ ^[0-9]{2}$ ]]
+	run rtcs-transfer --keys "$(keys alice-phone)" confirm "$TID" --as alice-phone --check "$check"
+	assert_success
 	run rtcs-transfer --keys "$(keys alice-tablet)" wait "$TID" --as alice-tablet
 	assert_success
 	assert_session_on alice-tablet

@@ -73,8 +73,10 @@ pull_scan() {
 	rtcs-scan --keys "$KP" --submit --as alice-phone "$RTCS_TEST_DIR/code.png" >/dev/null
 }
 
+# The tablet shows the check code once the phone's scan bound the offer; the phone types it.
 pull_confirm() {
-	rtcs-transfer --keys "$KP" confirm "$TID" --as alice-phone >/dev/null
+	rtcs-transfer --keys "$KT" --timeout 20 wait "$TID" --as alice-tablet --for verified |
+	    rtcs-transfer --keys "$KP" confirm "$TID" --as alice-phone --check - >/dev/null
 }
 
 # Reads lines and writes them with the time each arrived; skips keep-alives.

@@ -28,9 +28,11 @@ invite_made(void *arg, const struct core_status *st, struct core_invite *inv,
 void
 api_invite_create(struct req *rq)
 {
-	const char *to = json_str(rq->body, "to"), *name = json_str(rq->body, "name");
-	const char *kind = json_str(rq->body, "kind");
+	const char *to, *name, *kind;
 
+	if (body_str(rq, "to", &to) != 0 || body_str(rq, "name", &name) != 0 ||
+	    body_str(rq, "kind", &kind) != 0)
+		return;
 	if (to == NULL || !name_valid(to) || (name != NULL && !name_valid(name)) ||
 	    (kind != NULL && !name_kind_valid(kind))) {
 		http_error(rq, 400, "bad_field",
@@ -66,8 +68,11 @@ void
 api_invite_scan(struct req *rq)
 {
 	struct core_invite *inv = core_invite_find(rq->core, rq->param);
-	const char *device = json_str(rq->body, "device"), *name = json_str(rq->body, "name");
+	const char *device, *name, *payload;
 
+	if (body_str(rq, "device", &device) != 0 || body_str(rq, "name", &name) != 0 ||
+	    body_str(rq, "payload", &payload) != 0)
+		return;
 	if (inv == NULL) {
 		http_error(rq, 404, "not_found", "no invite %s", rq->param);
 		return;
@@ -81,7 +86,7 @@ api_invite_scan(struct req *rq)
 	}
 	if (http_rate_limited(rq))
 		return;
-	core_invite_scan(rq->core, inv, json_str(rq->body, "payload"), device, name, scanned, rq);
+	core_invite_scan(rq->core, inv, payload, device, name, scanned, rq);
 }
 
 static void

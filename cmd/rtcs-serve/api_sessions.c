@@ -74,17 +74,17 @@ participant_fields(struct req *rq, const cJSON *o, const char **name, const char
 static int
 create_check(struct req *rq, const char **kind, const cJSON **parts)
 {
-	const cJSON *k = cJSON_GetObjectItemCaseSensitive(rq->body, "kind"), *o, *o2;
-	const char *n, *d, *n2, *d2;
+	const cJSON *o, *o2;
+	const char *k, *n, *d, *n2, *d2;
 	int count;
 
-	*kind = "chat";
-	if (k != NULL && !(cJSON_IsString(k) && name_kind_valid(k->valuestring))) {
+	if (body_str(rq, "kind", &k) != 0)
+		return -1;
+	if (k != NULL && !name_kind_valid(k)) {
 		http_error(rq, 400, "bad_field", "kind must be one lower-case word");
 		return -1;
 	}
-	if (k != NULL)
-		*kind = k->valuestring;
+	*kind = k != NULL ? k : "chat";
 	*parts = cJSON_GetObjectItemCaseSensitive(rq->body, "participants");
 	count = cJSON_IsArray(*parts) ? cJSON_GetArraySize(*parts) : -1;
 	if (count < 1 || count > CORE_MAX_PARTICIPANTS) {
@@ -286,24 +286,24 @@ base64_valid(const char *s)
 static cJSON *
 message_fields(struct req *rq)
 {
-	const char *type = json_str(rq->body, "type"), *body, *media, *data;
-	const cJSON *from = cJSON_GetObjectItemCaseSensitive(rq->body, "from");
-	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(rq->body, "device");
+	const char *type, *body, *media, *data, *from, *dev;
 	cJSON *f;
 
+	if (body_str(rq, "type", &type) != 0 || body_str(rq, "from", &from) != 0 ||
+	    body_str(rq, "device", &dev) != 0 || body_str(rq, "body", &body) != 0 ||
+	    body_str(rq, "media", &media) != 0 || body_str(rq, "data", &data) != 0)
+		return NULL;
 	/* The token says who speaks; a body claiming someone else is refused. */
-	if ((from != NULL && !(cJSON_IsString(from) &&
-	    strcmp(from->valuestring, rq->ch->participant) == 0)) ||
-	    (dev != NULL && !(cJSON_IsString(dev) &&
-	    strcmp(dev->valuestring, rq->ch->device) == 0))) {
+	if ((from != NULL && strcmp(from, rq->ch->participant) != 0) ||
+	    (dev != NULL && strcmp(dev, rq->ch->device) != 0)) {
 		http_error(rq, 403, "forbidden", "this token speaks for %s (%s) only",
 		    rq->ch->participant, rq->ch->device);
 		return NULL;
 	}
 	if (type == NULL)
-		type = cJSON_GetObjectItemCaseSensitive(rq->body, "type") ? "" : "text";
+		type = "text";
 	if (strcmp(type, "text") == 0) {
-		if ((body = json_str(rq->body, "body")) == NULL) {
+		if (body == NULL) {
 			http_error(rq, 400, "bad_field", "a text message needs a string body");
 			return NULL;
 		}
@@ -317,8 +317,6 @@ message_fields(struct req *rq)
 		return f;
 	}
 	if (strcmp(type, "media") == 0) {
-		media = json_str(rq->body, "media");
-		data = json_str(rq->body, "data");
 		if (media == NULL || !name_kind_valid(media) || data == NULL || !base64_valid(data)) {
 			http_error(rq, 400, "bad_field",
 			    "a media message needs media (a word) and data (base64)");

@@ -242,12 +242,20 @@ api_transfer_list(struct req *rq)
 void
 api_transfer_show(struct req *rq)
 {
+	char check[TRANSFER_CHECK_LEN + 1];
 	struct core_xfer *x;
+	cJSON *o, *t;
 
 	if ((x = path_xfer(rq)) == NULL)
 		return;
 	core_xfer_touch(rq->core, x);
-	reply_transfer(rq, 200, x, NULL);
+	o = cJSON_CreateObject();
+	t = core_xfer_json(rq->core, x);
+	/* The new device of a pull (its claim only) shows its check code for the origin to type. */
+	if (rq->claim != NULL && x->t.state == TS_VERIFIED && transfer_check_code(&x->t, check) == 0)
+		cJSON_AddStringToObject(t, "check", check);
+	cJSON_AddItemToObject(o, "transfer", t);
+	http_reply(rq, 200, o);
 }
 
 /* After a call: the transfer, or the refusal. */
@@ -410,19 +418,16 @@ confirmed(void *arg, const struct core_status *st, struct core_xfer *x,
 void
 api_transfer_confirm(struct req *rq)
 {
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(rq->body, "match");
+	const char *match, *check;
 	struct core_xfer *x;
 
-	if ((x = path_xfer(rq)) == NULL)
+	if ((x = path_xfer(rq)) == NULL ||
+	    body_str(rq, "match", &match) != 0 ||
+	    body_str(rq, "check", &check) != 0)
 		return;
-	if (m != NULL && !cJSON_IsNull(m) && !cJSON_IsString(m)) {
-		http_error(rq, 400, "bad_field", "match is a string of 6 digits");
-		return;
-	}
 	if (http_rate_limited(rq))
 		return;
-	core_xfer_confirm(rq->core, x, rq->ch, cJSON_IsString(m) ? m->valuestring : NULL,
-	    confirmed, rq);
+	core_xfer_confirm(rq->core, x, rq->ch, match, check, confirmed, rq);
 }
 
 void

@@ -15,6 +15,7 @@ struct config {
 	enum transfer_proof proof;
 	enum store_sync sync;
 	int	 idle_timeout_s;
+	int	 header_timeout_s;
 	int	 max_connections;
 	int	 max_open_logs;
 	int	 fsck;

@@ -246,8 +246,9 @@ void	 core_xfer_pull(struct core *, const char *device, struct core_session *,
 	    long long ttl_ms, int confirm, int proof, core_xfer_cb, void *arg);
 void	 core_xfer_image(struct core *, struct core_xfer *, const struct core_actor *,
 	    const char *decoded, core_xfer_cb, void *arg);
+/* match: a push origin's 6 digits; check: a pull origin's 2 (shown by the new device). */
 void	 core_xfer_confirm(struct core *, struct core_xfer *, struct core_channel *,
-	    const char *match, core_xfer_cb, void *arg);
+	    const char *match, const char *check, core_xfer_cb, void *arg);
 void	 core_xfer_reject(struct core *, struct core_xfer *, const struct core_actor *,
 	    core_xfer_cb, void *arg);
 void	 core_xfer_cancel(struct core *, struct core_xfer *, core_xfer_cb, void *arg);

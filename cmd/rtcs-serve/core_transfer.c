@@ -33,7 +33,7 @@ struct xfer_call {
 	struct core_xfer *x;
 	enum xc_kind	 kind;
 	struct core_actor actor;
-	char		*decoded, *match, *secret;
+	char		*decoded, *match, *check, *secret;
 	const char	*reason;		/* XC_FAIL */
 	struct transfer	 next;
 	struct transfer_result r;
@@ -257,6 +257,9 @@ call_free(struct xfer_call *xc)
 	if (xc->match != NULL)
 		explicit_bzero(xc->match, strlen(xc->match));
 	free(xc->match);
+	if (xc->check != NULL)
+		explicit_bzero(xc->check, strlen(xc->check));
+	free(xc->check);
 	if (xc->secret != NULL)
 		explicit_bzero(xc->secret, strlen(xc->secret));
 	free(xc->secret);
@@ -454,7 +457,7 @@ call_run(struct core_op *op)
 		}
 		break;
 	case XC_CONFIRM:
-		xc->te = transfer_confirm(&xc->next, &ta, xc->match, now, &xc->r);
+		xc->te = transfer_confirm(&xc->next, &ta, xc->match, xc->check, now, &xc->r);
 		break;
 	case XC_REJECT:
 		xc->te = transfer_reject(&xc->next, &ta, now);
@@ -781,12 +784,13 @@ core_xfer_image(struct core *c, struct core_xfer *x, const struct core_actor *a,
 
 void
 core_xfer_confirm(struct core *c, struct core_xfer *x, struct core_channel *ch,
-    const char *match, core_xfer_cb cb, void *arg)
+    const char *match, const char *check, core_xfer_cb cb, void *arg)
 {
 	struct xfer_call *xc = call_new(c, x, XC_CONFIRM, cb, arg);
 
 	xc->actor.ch = ch;
 	xc->match = match != NULL ? xstrdup(match) : NULL;
+	xc->check = check != NULL ? xstrdup(check) : NULL;
 	lane_submit(&x->lane, &xc->op);
 }
 

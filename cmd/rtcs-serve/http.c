@@ -16,6 +16,7 @@
 #include <event2/http.h>
 
 #include "api.h"
+#include "gate.h"
 #include "hash.h"
 #include "http.h"
 #include "json.h"
@@ -47,6 +48,9 @@ struct route {
 	void		(*fn)(struct req *);
 };
 
+static void api_gate(struct req *);
+static int route_match(const char *, const char *, struct req *);
+
 /* Every endpoint and who may call it; handlers check none of this again. */
 static const struct route routes[] = {
 	{ EVHTTP_REQ_GET,    "/v1/version",		W_ANY, R_NONE, api_version },
@@ -74,7 +78,77 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_POST,   "/v1/invites",		W_OPERATOR, R_NONE, api_invite_create },
 	{ EVHTTP_REQ_POST,   "/v1/invites/*/scan",	W_ANON, R_NONE, api_invite_scan },
 	{ EVHTTP_REQ_GET,    "/v1/invites/*/sessions",	W_OWNER, R_NONE, api_invite_sessions },
+	/* What the gate (gate.c) refused, as JSON. */
+	{ EVHTTP_REQ_GET,    "/v1/_gate/*",		W_ANY, R_NONE, api_gate },
 };
+
+static const char *
+method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	default: return "OTHER";
+	}
+}
+
+/* The methods path takes, for an Allow header ("" if none). */
+static void
+route_allow(const char *path, char *buf, size_t len)
+{
+	struct req scratch;
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		memset(&scratch, 0, sizeof scratch);
+		if (routes[i].fn == api_gate || !route_match(routes[i].pattern, path, &scratch) ||
+		    strstr(buf, method_name(routes[i].method)) != NULL)
+			continue;
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? ", " : "",
+		    method_name(routes[i].method));
+	}
+}
+
+static void
+reply_405(struct req *rq, const char *method, const char *path)
+{
+	char allow[64];
+
+	route_allow(path, allow, sizeof allow);
+	if (allow[0] == '\0') {
+		http_error(rq, 404, "not_found", "no such resource: %s", path);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(rq->r), "Allow", allow);
+	http_error(rq, 405, "method_not_allowed", "%s is not allowed on %s (Allow: %s)", method,
+	    path, allow);
+}
+
+/* The gate's refusals: the connection closes after the answer. */
+static void
+api_gate(struct req *rq)
+{
+	const char *why = rq->param, *method = http_query(rq, "method");
+	const char *path = http_query(rq, "path");
+
+	gate_close_after(evhttp_request_get_connection(rq->r));
+	if (strcmp(why, "method") == 0)
+		reply_405(rq, method ? method : "?", path ? path : "/");
+	else if (strcmp(why, "length") == 0)
+		http_error(rq, 400, "bad_request", "duplicate or malformed Content-Length");
+	else if (strcmp(why, "chunked") == 0)
+		http_error(rq, 400, "bad_request", "chunked request bodies are not taken: send "
+		    "Content-Length");
+	else if (strcmp(why, "too_large") == 0)
+		http_error(rq, 413, "too_large", "body over %d bytes", SERVE_MAX_BODY);
+	else if (strcmp(why, "head") == 0)
+		http_error(rq, 431, "too_large", "request head over %d bytes, request line included",
+		    SERVE_MAX_HEADERS);
+	else
+		http_error(rq, 400, "bad_request", "malformed request line");
+}
 
 /* Matches path against pattern, copying the "*" segment into rq->parambuf. */
 static int
@@ -275,7 +349,7 @@ http_conn(struct req *rq)
 	strmap_put(srv->conns, key, c);
 	evhttp_connection_set_closecb(evcon, conn_closed, c);
 	if ((int)strmap_count(srv->conns) > srv->cfg->max_connections) {
-		evhttp_add_header(evhttp_request_get_output_headers(rq->r), "Connection", "close");
+		gate_close_after(evhttp_request_get_connection(rq->r));
 		http_error(rq, 503, "unavailable", "too many connections");
 		return -1;
 	}
@@ -301,14 +375,14 @@ http_dispatch(struct evhttp_request *r, void *arg)
 	TAILQ_INIT(&rq->query);
 	if (!http_peer_ok(r, &rq->uid)) {
 		log_warnx("refused a request from another user");
-		evhttp_add_header(evhttp_request_get_output_headers(r), "Connection", "close");
+		gate_close_after(evhttp_request_get_connection(r));
 		http_error(rq, 403, "forbidden", "not the server's user");
 		return;
 	}
 	if (http_conn(rq) != 0)
 		return;
 	if (srv->stopping) {
-		evhttp_add_header(evhttp_request_get_output_headers(r), "Connection", "close");
+		gate_close_after(evhttp_request_get_connection(r));
 		http_error(rq, 503, "unavailable", "the server is stopping");
 		return;
 	}
@@ -320,7 +394,10 @@ http_dispatch(struct evhttp_request *r, void *arg)
 	    evhttp_request_get_uri(r));
 	if ((rt = route_find(rq, path, &known)) == NULL) {
 		if (known)
-			http_error(rq, 405, "method_not_allowed", "method not allowed on %s", path);
+			reply_405(rq, evhttp_request_get_command(r) == EVHTTP_REQ_GET ? "GET" :
+			    evhttp_request_get_command(r) == EVHTTP_REQ_POST ? "POST" :
+			    evhttp_request_get_command(r) == EVHTTP_REQ_DELETE ? "DELETE" : "this method",
+			    path);
 		else
 			http_error(rq, 404, "not_found", "no such resource: %s", path);
 		return;

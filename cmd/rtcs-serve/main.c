@@ -19,7 +19,7 @@ static const char *const sync_names[] = { "always", "batch", "none", NULL };
 
 enum {
 	OPT_READY_FD = 256, OPT_CODE_TTL, OPT_CONFIRM, OPT_PROOF, OPT_SYNC, OPT_FSCK,
-	OPT_JSON, OPT_IDLE_TIMEOUT, OPT_MAX_CONNECTIONS, OPT_MAX_OPEN_LOGS,
+	OPT_JSON, OPT_IDLE_TIMEOUT, OPT_MAX_CONNECTIONS, OPT_MAX_OPEN_LOGS, OPT_HEADER_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -31,6 +31,7 @@ static const struct option longopts[] = {
 	{ "proof",		required_argument, NULL, OPT_PROOF },
 	{ "sync",		required_argument, NULL, OPT_SYNC },
 	{ "idle-timeout",	required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "header-timeout",	required_argument, NULL, OPT_HEADER_TIMEOUT },
 	{ "max-connections",	required_argument, NULL, OPT_MAX_CONNECTIONS },
 	{ "max-open-logs",	required_argument, NULL, OPT_MAX_OPEN_LOGS },
 	{ "fsck",		no_argument,	   NULL, OPT_FSCK },
@@ -49,7 +50,7 @@ usage(FILE *f)
 "usage: rtcs-serve [-qv] [-S SOCK] [-D DIR] [--ready-fd N] [--code-ttl S]\n"
 "                  [--confirm none|origin|peers|all] [--proof both|scanner]\n"
 "                  [--sync always|batch|none] [--idle-timeout S] [--max-connections N]\n"
-"                  [--max-open-logs N]\n"
+"                  [--max-open-logs N] [--header-timeout S]\n"
 "       rtcs-serve --fsck [--json] [-D DIR]\n"
 "\n"
 "The rtcs conference server: HTTP/1.1 + JSON on a UNIX socket, flat-file store.\n"
@@ -63,6 +64,7 @@ usage(FILE *f)
 "      --proof POLICY       default transfer proof: both, scanner\n"
 "      --sync MODE          always (fsync before every reply), batch (group commit), none\n"
 "      --idle-timeout S     close idle connections after S seconds (default 60)\n"
+"      --header-timeout S   close a connection whose request head takes over S s (default 10)\n"
 "      --max-connections N  refuse connections beyond N (default 4096)\n"
 "      --max-open-logs N    keep at most N log files open (default 1024)\n"
 "      --fsck               check the store, list every violation, exit 1 if any\n"
@@ -130,6 +132,11 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 				die_usage("--max-connections", cause);
 			cfg->max_connections = (int)n;
 			break;
+		case OPT_HEADER_TIMEOUT:
+			if (opt_number(optarg, 1, 3600, &n, &cause) != 0)
+				die_usage("--header-timeout", cause);
+			cfg->header_timeout_s = (int)n;
+			break;
 		case OPT_MAX_OPEN_LOGS:
 			if (opt_number(optarg, 1, 1000000, &n, &cause) != 0)
 				die_usage("--max-open-logs", cause);
@@ -162,6 +169,7 @@ main(int argc, char **argv)
 	cfg.proof = TP_BOTH;
 	cfg.sync = STORE_SYNC_ALWAYS;
 	cfg.idle_timeout_s = 60;
+	cfg.header_timeout_s = 10;
 	cfg.max_connections = 4096;
 	log_init("rtcs-serve", LOG_LEVEL_WARN);
 	parse_options(argc, argv, &cfg, &level);

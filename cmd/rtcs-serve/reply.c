@@ -7,6 +7,7 @@
 
 #include <event2/buffer.h>
 
+#include "gate.h"
 #include "json.h"
 #include "log.h"
 #include "reply.h"
@@ -34,6 +35,7 @@ http_reason(int status)
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
 	case 503: return "Service Unavailable";
 	default: return status >= 500 ? "Internal Server Error" : "Error";
 	}
@@ -87,11 +89,13 @@ static void
 http_send(struct req *rq, int status, struct evbuffer *body)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(rq->r);
+	struct evhttp_connection *evcon = evhttp_request_get_connection(rq->r);
 
 	if (evhttp_find_header(h, "Content-Type") == NULL)
 		evhttp_add_header(h, "Content-Type", "application/json");
 	req_timing(rq);
 	evhttp_send_reply(rq->r, status, http_reason(status), body);
+	gate_flush(evcon);
 	evbuffer_free(body);
 	req_free(rq);
 }
@@ -164,7 +168,7 @@ http_status(struct req *rq, const struct core_status *st, const char *what)
 	if (st->err == CE_STORE || st->err == CE_UNAVAILABLE)
 		log_warnx("%s: %s", what, msg);
 	if (st->err == CE_UNAVAILABLE)
-		evhttp_add_header(evhttp_request_get_output_headers(rq->r), "Connection", "close");
+		gate_close_after(evhttp_request_get_connection(rq->r));
 	for (i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (map[i].err == st->err) {
 			http_error(rq, map[i].status, is_code(msg) && st->err != CE_STORE &&
@@ -172,6 +176,41 @@ http_status(struct req *rq, const struct core_status *st, const char *what)
 			return;
 		}
 	http_error(rq, 500, "internal", "%s: %s", what, msg);
+}
+
+int
+body_str(struct req *rq, const char *key, const char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rq->body, key);
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if (!cJSON_IsString(v)) {
+		http_error(rq, 400, "bad_field", "%s must be a string", key);
+		return -1;
+	}
+	*out = v->valuestring;
+	return 0;
+}
+
+int
+body_int(struct req *rq, const char *key, long long min, long long max, int *present,
+    long long *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rq->body, key);
+
+	*present = v != NULL;
+	if (v == NULL)
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
+	    v->valuedouble < (double)min || v->valuedouble > (double)max) {
+		http_error(rq, 400, "bad_field", "%s must be an integer from %lld to %lld", key, min,
+		    max);
+		return -1;
+	}
+	*out = (long long)v->valuedouble;
+	return 0;
 }
 
 const char *

@@ -56,6 +56,11 @@ void	 http_status(struct req *, const struct core_status *, const char *what);
 void	 req_release(struct req *);
 void	 req_free(struct req *);
 
+/* Body fields, type-checked: 0 with *out (NULL / *present 0 if absent), or -1 after a 400 naming it. */
+int	 body_str(struct req *, const char *key, const char **out);
+int	 body_int(struct req *, const char *key, long long min, long long max, int *present,
+	    long long *out);
+
 const char *http_query(struct req *, const char *key);
 int	 http_query_seq(struct req *, const char *key, uint64_t dflt, uint64_t *out);
 int64_t	 now_ms(void);

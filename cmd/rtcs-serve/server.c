@@ -25,6 +25,7 @@
 
 #include "exitcode.h"
 #include "fsutil.h"
+#include "gate.h"
 #include "http.h"
 #include "log.h"
 #include "server.h"
@@ -71,11 +72,22 @@ server_listen(struct server *srv, int *busy, char **cause)
 		return -1;
 	}
 	free(lock);
-	if (unlink(path) == 0)
-		log_info("removed stale socket %s", path);
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, path, strlen(path) + 1);
+	/* A socket someone still accepts on is never taken over, lock file or not. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+		int live = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0 ||
+		    (errno != ECONNREFUSED && errno != ENOENT);
+		close(fd);
+		if (live && access(path, F_OK) == 0) {
+			*busy = 1;
+			*cause = xprintf("another rtcs-serve is listening on %s", path);
+			return -1;
+		}
+	}
+	if (unlink(path) == 0)
+		log_info("removed stale socket %s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		*cause = xprintf("socket: %s", strerror(errno));
@@ -124,11 +136,13 @@ static void
 drain_size(const char *key, void *val, void *arg)
 {
 	struct conn *c = val;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
 	size_t *total = arg;
 
 	(void)key;
-	*total += evbuffer_get_length(bufferevent_get_output(
-	    evhttp_connection_get_bufferevent(c->evcon)));
+	*total += evbuffer_get_length(bufferevent_get_output(bev));
+	if (bufferevent_get_underlying(bev) != NULL)
+		*total += evbuffer_get_length(bufferevent_get_output(bufferevent_get_underlying(bev)));
 }
 
 /* Stopping: wait until every reply has left (or give up after a while). */
@@ -236,6 +250,7 @@ server_http(struct server *srv, int fd)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 	    EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(srv->http, http_dispatch, srv);
+	evhttp_set_bevcb(srv->http, gate_bev, srv);
 	srv->bound = evhttp_accept_socket_with_handle(srv->http, fd);
 	if (srv->bound == NULL)
 		fatalx("evhttp_accept_socket_with_handle failed");

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "gate.h"
 #include "json.h"
 #include "log.h"
 #include "reply.h"
@@ -80,21 +81,30 @@ stream_line(struct stream *st, struct evbuffer *b, const char *json, size_t len)
  * chunk carries no completion callback, so the bufferevent finding its
  * buffer drained changes nothing; what does not fit is left to it.
  */
+/* The socket's own bufferevent: under the gate's filter (gate.c). */
+static struct bufferevent *
+stream_sock_bev(struct stream *st)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(st->evcon);
+	struct bufferevent *under = bufferevent_get_underlying(bev);
+
+	return under != NULL ? under : bev;
+}
+
 static void
 stream_send(struct stream *st, struct evbuffer *b)
 {
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(st->evcon);
+	struct bufferevent *bev = stream_sock_bev(st);
 	int idle = evbuffer_get_length(st->out) == 0;
 
 	if (evbuffer_get_length(b) == 0)
 		return;
 	evhttp_send_reply_chunk(st->req, b);
+	gate_flush(st->evcon);
 	if (idle) {
 		evbuffer_unfreeze(st->out, 1);
 		(void)evbuffer_write(st->out, bufferevent_getfd(bev));
 		evbuffer_freeze(st->out, 1);
-		if (evbuffer_get_length(st->out) == 0)
-			bufferevent_disable(bev, EV_WRITE);
 	}
 }
 
@@ -124,6 +134,7 @@ stream_end(struct stream *st, struct evbuffer *b)
 		evhttp_send_reply_chunk(st->req, b);
 	evhttp_connection_set_timeout_tv(evcon, &idle);
 	evhttp_send_reply_end(st->req);
+	gate_flush(evcon);
 	free(st);
 }
 
@@ -309,9 +320,19 @@ stream_start(struct req *rq, struct core_session *s, struct core_channel *ch, ui
 	    "application/x-ndjson");
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_send_reply_start(rq->r, 200, "OK");
+	gate_flush(st->evcon);
+	/*
+	 * The stream writes to the socket's bufferevent, below the gate's
+	 * filter: the filter would time out for want of writes, so the write
+	 * timeout moves to the socket's.
+	 */
 	bev = evhttp_connection_get_bufferevent(st->evcon);
-	bufferevent_set_timeouts(bev, NULL, &wt);
-	st->out = bufferevent_get_output(bev);
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	if (stream_sock_bev(st) != bev)
+		bufferevent_set_timeouts(stream_sock_bev(st), NULL, &wt);
+	else
+		bufferevent_set_timeouts(bev, NULL, &wt);
+	st->out = bufferevent_get_output(stream_sock_bev(st));
 	st->drain = evbuffer_add_cb(st->out, stream_drained, st);
 	snprintf(key, sizeof key, "%p", (void *)st->evcon);
 	if ((st->conn = strmap_get(srv->conns, key)) != NULL)

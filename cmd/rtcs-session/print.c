@@ -94,6 +94,9 @@ print_confirm(const cJSON *e, const struct stream_state *st)
 	if (push && print_is_origin(st, id))
 		printf("type the match code %s shows after: %s confirm %s --as %s --match -", claimant,
 		    hint, id, as);
+	else if (!push && print_is_origin(st, id))
+		printf("type the check code %s shows after: %s confirm %s --as %s --check -; "
+		    "refuse: %s reject %s --as %s", claimant, hint, id, as, hint, id, as);
 	else
 		printf("consent: %s confirm %s --as %s; refuse: %s reject %s --as %s", hint, id, as,
 		    hint, id, as);

@@ -150,7 +150,8 @@ cmd_list(struct cli *cli, int argc, char **argv)
 
 /* confirm and reject: POST with the device's secret. */
 static int
-transfer_answer(struct cli *cli, int argc, char **argv, const char *verb, const char *match)
+transfer_answer(struct cli *cli, int argc, char **argv, const char *verb, const char *match,
+    const char *check)
 {
 	cJSON *body = cJSON_CreateObject();
 	char *path;
@@ -163,6 +164,8 @@ transfer_answer(struct cli *cli, int argc, char **argv, const char *verb, const 
 	else {
 		if (match != NULL)
 			cJSON_AddStringToObject(body, "match", match);
+		if (check != NULL)
+			cJSON_AddStringToObject(body, "check", check);
 		path = xprintf("/v1/transfers/%s/%s", argv[0], verb);
 		rc = transfer_act(cli, argv[0], "POST", path, topts.as, body, 0);
 		free(path);
@@ -171,38 +174,51 @@ transfer_answer(struct cli *cli, int argc, char **argv, const char *verb, const 
 	return rc;
 }
 
-/* --match -: the code from stdin, or typed on the terminal when stdin is one. */
+/* --match - or --check -: the code from stdin, or typed on the terminal when stdin is one. */
 static int
-confirm_match(struct cli *cli, const char *id, char *buf, size_t len)
+confirm_code(struct cli *cli, const char *id, const char *key, size_t digits, char *buf,
+    size_t len)
 {
 	if (isatty(STDIN_FILENO)) {
-		fprintf(stderr, "match code shown on the new device for %s: ", id);
+		fprintf(stderr, "%s code shown on the new device for %s: ", key, id);
 		fflush(stderr);
 	}
-	if (transfer_read_match(STDIN_FILENO, -1, buf, len) != 0)
-		return cli_error(cli, EXIT_NOINPUT, "no 6-digit match code on standard input");
+	if (transfer_read_code(STDIN_FILENO, -1, key, digits, buf, len) != 0)
+		return cli_error(cli, EXIT_NOINPUT, "no %zu-digit %s code on standard input",
+		    digits, key);
 	return 0;
 }
 
 int
 cmd_confirm(struct cli *cli, int argc, char **argv)
 {
-	char buf[16];
+	char match[16], check[8];
+	const char *m = topts.match, *k = topts.check;
 	int rc;
 
-	if (topts.match != NULL && strcmp(topts.match, "-") == 0 && argc == 1 && topts.as != NULL) {
-		if ((rc = transfer_check_id(cli, argv[0], 'T', "transfer")) != 0 ||
-		    (rc = confirm_match(cli, argv[0], buf, sizeof buf)) != 0)
+	if (m != NULL && k != NULL && strcmp(m, "-") == 0 && strcmp(k, "-") == 0)
+		return cli_usage_error(cli, "only one of --match and --check can read stdin");
+	if (((m != NULL && strcmp(m, "-") == 0) || (k != NULL && strcmp(k, "-") == 0)) &&
+	    argc == 1 && topts.as != NULL) {
+		if ((rc = transfer_check_id(cli, argv[0], 'T', "transfer")) != 0)
 			return rc;
-		return transfer_answer(cli, argc, argv, "confirm", buf);
+		if (m != NULL && strcmp(m, "-") == 0) {
+			if ((rc = confirm_code(cli, argv[0], "match", 6, match, sizeof match)) != 0)
+				return rc;
+			m = match;
+		} else {
+			if ((rc = confirm_code(cli, argv[0], "check", 2, check, sizeof check)) != 0)
+				return rc;
+			k = check;
+		}
 	}
-	return transfer_answer(cli, argc, argv, "confirm", topts.match);
+	return transfer_answer(cli, argc, argv, "confirm", m, k);
 }
 
 int
 cmd_reject(struct cli *cli, int argc, char **argv)
 {
-	return transfer_answer(cli, argc, argv, "reject", NULL);
+	return transfer_answer(cli, argc, argv, "reject", NULL, NULL);
 }
 
 int

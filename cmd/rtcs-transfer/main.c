@@ -22,7 +22,9 @@ static const struct option opt_request[] = {
 };
 static const struct option opt_offer[] = { O_AS, O_SESS, O_TTL, O_END };
 static const struct option opt_as[] = { O_AS, O_END };
-static const struct option opt_confirm[] = { O_AS, O_MATCH, O_END };
+static const struct option opt_confirm[] = {
+	O_AS, O_MATCH, { "check", required_argument, NULL, OPT_CHECK }, O_END
+};
 static const struct option opt_list[] = {
 	O_SESS, { "state", required_argument, NULL, OPT_STATE }, O_END
 };
@@ -52,13 +54,15 @@ static const struct cli_cmd transfer_cmds[] = {
 	  "pull: a new DEVICE asks for a code to show; print the payload", "", opt_offer, cmd_offer },
 	{ "show", "ID", "show a transfer", "", NULL, cmd_show },
 	{ "list", "[--session SESSION] [--state open|all]", "list transfers", "", opt_list, cmd_list },
-	{ "confirm", "ID --as DEVICE [--match N|-]",
-	  "consent to a transfer (the origin types the claimant's match code)", "", opt_confirm,
+	{ "confirm", "ID --as DEVICE [--match N|-] [--check NN|-]",
+	  "consent to a transfer (the origin types the claimant's match code, or a pull's "
+	  "check code)", "", opt_confirm,
 	  cmd_confirm },
 	{ "reject", "ID --as DEVICE", "refuse a transfer", "", opt_as, cmd_reject },
 	{ "cancel", "ID [--as DEVICE]", "cancel a transfer", "", opt_as, cmd_cancel },
 	{ "wait", "ID [--as DEVICE] [--for STATE] [--timeout S]",
-	  "wait until the transfer reaches STATE (default completed); a claimant stores its token",
+	  "wait until the transfer reaches STATE (default completed); a pull's new device "
+	  "prints its check code; a claimant stores its token",
 	  "", opt_wait, cmd_wait },
 	{ "watch", "[ID | --session SESSION] [--since N]",
 	  "print transfer events as they happen", "", opt_watch, cmd_watch },
@@ -83,6 +87,8 @@ static const char transfer_options_help[] =
     "      --session SESSION the session (offer: bind the offer to it; list, watch: filter)\n"
     "      --match N|-       the 6-digit match code shown by the claimant; - reads it\n"
     "                        from standard input (the first line that holds one)\n"
+    "      --check NN|-      confirm: the 2-digit check code a pull's new device shows\n"
+    "                        (its wait prints it); - reads it from standard input\n"
     "      --for STATE       wait: issued, scanned, verified, committing, completed or failed\n"
     "      --state STATE     list: open or all\n"
     "      --since N         watch: start after server event N\n"
@@ -162,6 +168,11 @@ transfer_opt(struct cli *cli, int val, const char *arg)
 		if (strcmp(arg, "-") != 0 && (strlen(arg) != 6 || strspn(arg, "0123456789") != 6))
 			return cli_usage_error(cli, "--match: '%s' is not a 6-digit code or -", arg);
 		topts.match = arg;
+		return 0;
+	case OPT_CHECK:
+		if (strcmp(arg, "-") != 0 && (strlen(arg) != 2 || strspn(arg, "0123456789") != 2))
+			return cli_usage_error(cli, "--check: '%s' is not a 2-digit code or -", arg);
+		topts.check = arg;
 		return 0;
 	case OPT_TTL:
 		if (opt_seconds_ms(arg, 1000, 86400000LL, &topts.ttl_ms, &cause) == 0)

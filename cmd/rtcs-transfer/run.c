@@ -169,7 +169,7 @@ run_displayer_proof(struct run *r, struct client *c, const char *id, const char 
  * JSON object (rtcs-scan --submit --json).
  */
 static int
-run_match_in(const char *line, char *out, size_t len)
+run_code_in(const char *line, const char *key, size_t digits, char *out, size_t len)
 {
 	const char *w, *m;
 	size_t n = strcspn(line, "\r\n");
@@ -177,8 +177,8 @@ run_match_in(const char *line, char *out, size_t len)
 	char *cause = NULL;
 
 	if (line[0] == '{' && (o = json_parse_object(line, n, &cause)) != NULL) {
-		m = json_str(o, "match");
-		if (m != NULL && strlen(m) == 6 && strspn(m, "0123456789") == 6)
+		m = json_str(o, key);
+		if (m != NULL && strlen(m) == digits && strspn(m, "0123456789") == digits)
 			snprintf(out, len, "%s", m);
 		cJSON_Delete(o);
 		return m != NULL && *out != '\0' ? 0 : -1;
@@ -188,14 +188,14 @@ run_match_in(const char *line, char *out, size_t len)
 		n--;
 	for (w = line + n; w > line && w[-1] != ' ' && w[-1] != '\t'; w--)
 		;
-	if ((size_t)(line + n - w) != 6 || strspn(w, "0123456789") < 6)
+	if ((size_t)(line + n - w) != digits || strspn(w, "0123456789") < digits)
 		return -1;
-	snprintf(out, len, "%.6s", w);
+	snprintf(out, len, "%.*s", (int)digits, w);
 	return 0;
 }
 
 int
-transfer_read_match(int fd, int wake, char *out, size_t len)
+transfer_read_code(int fd, int wake, const char *key, size_t digits, char *out, size_t len)
 {
 	char buf[4096];
 	size_t have = 0;
@@ -215,12 +215,12 @@ transfer_read_match(int fd, int wake, char *out, size_t len)
 		if ((n = read(fd, buf + have, sizeof buf - 1 - have)) < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return have > 0 && (buf[have] = '\0', run_match_in(buf, out, len) == 0) ? 0 : -1;
+			return have > 0 && (buf[have] = '\0', run_code_in(buf, key, digits, out, len) == 0) ? 0 : -1;
 		have += (size_t)n;
 		buf[have] = '\0';
 		while ((nl = strchr(buf, '\n')) != NULL) {
 			*nl = '\0';
-			if (run_match_in(buf, out, len) == 0)
+			if (run_code_in(buf, key, digits, out, len) == 0)
 				return 0;
 			have -= (size_t)(nl + 1 - buf);
 			memmove(buf, nl + 1, have + 1);
@@ -243,7 +243,7 @@ run_match(struct run *r, const char *claimant, char *buf, size_t len)
 	if (topts.match != NULL) {
 		run_step(r, "match", NULL, "reading the match code %s shows from standard input",
 		    claimant);
-		rc = transfer_read_match(STDIN_FILENO, r->wake[0], buf, len);
+		rc = transfer_read_code(STDIN_FILENO, r->wake[0], "match", 6, buf, len);
 		if (rc == -1)
 			return cli_error(r->cli, EXIT_NOINPUT, "no match code on standard input");
 		return rc == 0 ? 0 : EXIT_NO;
@@ -252,7 +252,7 @@ run_match(struct run *r, const char *claimant, char *buf, size_t len)
 		return cli_error(r->cli, EXIT_USAGE, "no terminal to type the match code on: "
 		    "give --match - to read it from standard input");
 	dprintf(fd, "match code shown on %s: ", claimant);
-	rc = transfer_read_match(fd, r->wake[0], buf, len);
+	rc = transfer_read_code(fd, r->wake[0], "match", 6, buf, len);
 	close(fd);
 	if (rc == -1)
 		return cli_error(r->cli, EXIT_DATAERR, "no 6-digit match code typed");

@@ -142,7 +142,7 @@ submit_report(struct submit *s, const char *id, const cJSON *resp)
 {
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(resp, "transfer");
 	const char *state = json_str(t, "state"), *role = json_str(resp, "role");
-	const char *match = json_str(resp, "match");
+	const char *match = json_str(resp, "match"), *to = json_str(resp, "to");
 	cJSON *out;
 
 	if (s->o->json) {
@@ -153,13 +153,22 @@ submit_report(struct submit *s, const char *id, const cJSON *resp)
 			cJSON_AddStringToObject(out, "role", role);
 		if (match != NULL)
 			cJSON_AddStringToObject(out, "match", match);
+		if (to != NULL)
+			cJSON_AddStringToObject(out, "to", to);
 		submit_json(out);
 		return;
 	}
 	printf("%s %s%s%s\n", id, state ? state : "?", role ? " " : "", role ? role : "");
 	if (match != NULL)
 		printf("match code: %s\n", match);
+	/* A pull's origin learns whom the session would go to, and what to type next. */
+	if (to != NULL)
+		printf("to: %s\n", to);
 	fflush(stdout);
+	if (to != NULL && s->o->verbose >= 0 && state != NULL && strcmp(state, "verified") == 0 &&
+	    role != NULL && strcmp(role, "origin") == 0)
+		fprintf(stderr, "%s: confirm with the check code %s shows: rtcs-transfer confirm %s "
+		    "--as %s --check -\n", submit_prog(s), to, id, s->o->device);
 }
 
 static void

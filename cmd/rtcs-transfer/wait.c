@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "client.h"
 #include "client_transfer.h"
 #include "exitcode.h"
@@ -15,6 +17,7 @@
 
 struct wait_show {
 	struct cli	*cli;
+	const char	*id;
 };
 
 static void
@@ -29,12 +32,33 @@ wait_event(const cJSON *ev, void *arg)
 		    json_str(ev, "state"));
 }
 
+/* A pull's new device shows the check code its origin types, as soon as the offer is bound. */
+static void
+wait_check(const char *check, void *arg)
+{
+	struct wait_show *w = arg;
+	cJSON *o;
+
+	if (w->cli->json) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "transfer", w->id);
+		cJSON_AddStringToObject(o, "state", "verified");
+		cJSON_AddStringToObject(o, "check", check);
+		print_json(o);
+		cJSON_Delete(o);
+	} else
+		printf("check code: %s\n", check);
+	fflush(stdout);
+	if (!w->cli->json && w->cli->level >= 0)
+		fprintf(stderr, "%s: the origin confirms with --check %s\n", w->cli->prog, check);
+}
+
 int
 transfer_wait_for(struct cli *cli, struct client *c, const char *id, const char *want,
-    char *state, size_t statelen)
+    const char *claim, char *state, size_t statelen)
 {
 	struct transfer_wait w;
-	struct wait_show show = { cli };
+	struct wait_show show = { cli, id };
 	struct client_err err = { 0 };
 	int rc;
 
@@ -44,6 +68,8 @@ transfer_wait_for(struct cli *cli, struct client *c, const char *id, const char 
 	w.timeout_ms = cli->timeout_ms;
 	w.on_event = wait_event;
 	w.arg = &show;
+	w.claim = claim;
+	w.on_check = wait_check;
 	if ((rc = transfer_wait(c, &w, &err)) < 0)
 		return cli_fail(cli, id, &err);
 	if (state != NULL)
@@ -55,20 +81,21 @@ transfer_wait_for(struct cli *cli, struct client *c, const char *id, const char 
 }
 
 /*
- * Whether device may be the claimant here: it keeps a claim for the transfer,
- * or its claim file cannot be read, which collecting the token then reports.
+ * Whether device may be the claimant here: it keeps a claim for the transfer
+ * (*claim gets it), or its claim file cannot be read, which collecting the
+ * token then reports.
  */
 static int
-wait_holds_claim(const char *dir, const char *device, const char *id)
+wait_holds_claim(const char *dir, const char *device, const char *id, char **claim)
 {
-	char *claim = NULL, *cause = NULL;
+	char *cause = NULL;
 	int why = 0;
 
-	if (keys_get(dir, device, "claim", id, &claim, NULL, &why, &cause) != 0) {
+	*claim = NULL;
+	if (keys_get(dir, device, "claim", id, claim, NULL, &why, &cause) != 0) {
 		free(cause);
 		return why != KEYS_MISSING;
 	}
-	free(claim);
 	return 1;
 }
 
@@ -77,10 +104,10 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 {
 	struct client *c;
 	struct client_err err = { 0 };
-	char state[16] = "", *token = NULL, *sid = NULL, *dir;
+	char state[16] = "", *token = NULL, *sid = NULL, *dir = NULL, *claim = NULL;
 	const char *want = topts.want ? topts.want : "completed";
 	cJSON *out;
-	int rc;
+	int rc, holds = 0;
 
 	if (argc != 1)
 		return cli_usage_error(cli, "expects one transfer ID");
@@ -88,18 +115,24 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((c = cli_client(cli)) == NULL)
 		return EXIT_SOFTWARE;
-	rc = transfer_wait_for(cli, c, argv[0], want, state, sizeof state);
+	if (topts.as != NULL) {
+		dir = cli_keys_dir(cli);
+		holds = wait_holds_claim(dir, topts.as, argv[0], &claim);
+	}
+	rc = transfer_wait_for(cli, c, argv[0], want, claim, state, sizeof state);
 	/* A claimant collects its new token once the transfer completed. */
 	if (rc == 0 && topts.as != NULL && strcmp(state, "completed") == 0) {
-		dir = cli_keys_dir(cli);
-		if (!wait_holds_claim(dir, topts.as, argv[0]))
+		if (!holds)
 			log_info("%s holds no claim on %s in %s: no token to collect", topts.as,
 			    argv[0], dir);
 		else if (transfer_collect_token(c, dir, topts.as, argv[0], &sid, &token,
 		    &err) != 0)
 			rc = cli_fail(cli, argv[0], &err);
-		free(dir);
 	}
+	free(dir);
+	if (claim != NULL)
+		sodium_memzero(claim, strlen(claim));
+	free(claim);
 	/* A token that could not be stored is printed, whatever -q says: it is not handed out again. */
 	if ((rc == 0 || token != NULL) && cli->json) {
 		out = cJSON_CreateObject();

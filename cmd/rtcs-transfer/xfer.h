@@ -21,6 +21,7 @@ enum {
 	OPT_SINCE,
 	OPT_UPLOAD,
 	OPT_WAIT,
+	OPT_CHECK,
 };
 
 struct transfer_opts {
@@ -31,6 +32,7 @@ struct transfer_opts {
 	const char	*proof;
 	const char	*session;
 	const char	*match;
+	const char	*check;		/* confirm --check: a pull's 2-digit check code */
 	const char	*want;		/* --for */
 	const char	*name;
 	const char	*kind;
@@ -62,19 +64,24 @@ int	transfer_check_id(struct cli *, const char *id, char prefix, const char *wha
 int	transfer_push(struct cli *, struct client *, const char *sid, const char *origin,
 	    cJSON **resp);
 /*
- * Reads lines of fd until one carries a 6-digit match code ("123456", "match
- * code: 123456", or a JSON object's "match"): 0, -1 at the end of fd, -2 when
- * wake (-1: none) becomes readable.
+ * Reads lines of fd until one carries a code of that many digits as its last
+ * word ("123456", "match code: 123456") or as a JSON object's member key:
+ * 0, -1 at the end of fd, -2 when wake (-1: none) becomes readable.
  */
-int	transfer_read_match(int fd, int wake, char *out, size_t len);
+int	transfer_read_code(int fd, int wake, const char *key, size_t digits, char *out,
+	    size_t len);
 /* Renders payload with rtcs-code: "-t png -o FILE", or on the terminal. */
 int	transfer_render(struct cli *, const char *payload, const char *png_file, int terminal);
 /* --as DEVICE's secret for transfer id (token for its session, or claim): 0 or an exit code. */
 int	transfer_secret(struct cli *, struct client *, const char *device, const char *id,
 	    char **secret);
-/* Waits for want; prints progress; 0 reached, 1 the transfer ended otherwise, else an exit code. */
+/*
+ * Waits for want; prints progress (and, given a pull's claim secret, the
+ * check code once bound); 0 reached, 1 the transfer ended otherwise, else an
+ * exit code.
+ */
 int	transfer_wait_for(struct cli *, struct client *, const char *id, const char *want,
-	    char *state, size_t statelen);
+	    const char *claim, char *state, size_t statelen);
 
 void	print_json(const cJSON *);
 void	print_transfer(const cJSON *t);

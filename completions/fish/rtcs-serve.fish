@@ -7,6 +7,7 @@ complete -c rtcs-serve -l confirm -x -a 'none origin peers all' -d 'default tran
 complete -c rtcs-serve -l proof -x -a 'both scanner' -d 'default transfer proof'
 complete -c rtcs-serve -l sync -x -a 'always batch none' -d 'when writes are acknowledged'
 complete -c rtcs-serve -l idle-timeout -x -d 'close idle connections after seconds'
+complete -c rtcs-serve -l header-timeout -x -d 'close a connection whose request head takes longer'
 complete -c rtcs-serve -l max-connections -x -d 'refuse connections beyond this'
 complete -c rtcs-serve -l max-open-logs -x -d 'log files kept open at most'
 complete -c rtcs-serve -l fsck -d 'check the store and exit'

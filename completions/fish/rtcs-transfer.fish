@@ -37,6 +37,7 @@ complete -c rtcs-transfer -n "__fish_seen_subcommand_from request run" -l confir
 complete -c rtcs-transfer -n "__fish_seen_subcommand_from request run" -l proof -x -a 'both scanner' -d 'whose image data'
 complete -c rtcs-transfer -n "__fish_seen_subcommand_from offer list watch submit" -l session -x -a '(__rtcs_sessions)' -d 'the session'
 complete -c rtcs-transfer -n "__fish_seen_subcommand_from confirm run" -l match -x -a '-' -d 'the 6-digit match code, - reads it'
+complete -c rtcs-transfer -n "__fish_seen_subcommand_from confirm" -l check -x -a '-' -d 'a pull\'s 2-digit check code, - reads it'
 complete -c rtcs-transfer -n "__fish_seen_subcommand_from wait" -l for -x -a 'issued scanned verified committing completed failed' -d 'state to wait for'
 complete -c rtcs-transfer -n "__fish_seen_subcommand_from list" -l state -x -a 'open all' -d 'which transfers'
 complete -c rtcs-transfer -n "__fish_seen_subcommand_from watch" -l since -x -d 'start after this event'

@@ -45,9 +45,9 @@ test_push_both_origin(void)
 	char match[7];
 	strcpy(match, "000000");
 	/* the real match is unknown here: recover it by re-running with a known-bad first */
-	CHECK(transfer_confirm(t, &origin, "12345", 2300, &r) == TE_MATCH_MISMATCH);
+	CHECK(transfer_confirm(t, &origin, "12345", NULL, 2300, &r) == TE_MATCH_MISMATCH);
 	CHECK(t->attempts_left == 4);
-	CHECK(transfer_confirm(t, &peer, NULL, 2300, &r) == TE_FORBIDDEN);
+	CHECK(transfer_confirm(t, &peer, NULL, NULL, 2300, &r) == TE_FORBIDDEN);
 	free(payload);
 	free(secret);
 	transfer_begin_commit(t, 2400);
@@ -81,7 +81,7 @@ test_match_code(void)
 	CHECK(t->state == TS_VERIFIED);	/* scanner proof alone */
 	strcpy(match, r.match);
 	free(r.claim);
-	CHECK(transfer_confirm(t, &origin, match, 3, &r) == TE_OK && r.commit);
+	CHECK(transfer_confirm(t, &origin, match, NULL, 3, &r) == TE_OK && r.commit);
 	free(payload);
 	free(secret);
 	transfer_free(t);
@@ -119,7 +119,7 @@ test_pull_and_peers(void)
 {
 	struct transfer_result r;
 	struct transfer_actor claimant = { TA_CLAIMANT, "alice-tablet", NULL, NULL, NULL, NULL };
-	char *secret, *claim, *payload;
+	char *secret, *claim, *payload, check[TRANSFER_CHECK_LEN + 1], wrong[8];
 	struct transfer *t = transfer_new_pull("alice-tablet", NULL, TP_BOTH, TC_ALL, 0, 120000, &secret, &claim);
 
 	payload = transfer_payload(t, secret);
@@ -127,11 +127,18 @@ test_pull_and_peers(void)
 	CHECK(transfer_image(t, &tablet, &ctx, payload, 1, &r) == TE_FORBIDDEN);	/* anonymous scan of a pull */
 	CHECK(transfer_image(t, &claimant, &ctx, payload, 2, &r) == TE_OK && strcmp(r.role, "displayer") == 0);
 	CHECK(transfer_image(t, &origin, &ctx, payload, 3, &r) == TE_OK && strcmp(r.role, "origin") == 0);
+	CHECK(strlen(r.check) == TRANSFER_CHECK_LEN && transfer_check_code(t, check) == 0 &&
+	    strcmp(check, r.check) == 0);
+	snprintf(wrong, sizeof wrong, "%02d", (atoi(check) + 1) % 100);
 	CHECK(t->state == TS_VERIFIED && strcmp(t->session, origin.session) == 0 && t->nrequired == 2);
 	/* A second scan of a bound offer by another channel: already claimed, an alert. */
 	CHECK(transfer_image(t, &stranger_chan, &ctx, payload, 4, &r) == TE_ALREADY_CLAIMED && r.alert);
-	CHECK(transfer_confirm(t, &origin, NULL, 5, &r) == TE_OK && !r.commit);	/* no match in pull */
-	CHECK(transfer_confirm(t, &peer, NULL, 6, &r) == TE_OK && r.commit);
+	/* The origin of a pull types the new device's check code; a wrong one is an attempt. */
+	CHECK(transfer_confirm(t, &origin, NULL, NULL, 5, &r) == TE_CHECK_MISMATCH);
+	CHECK(transfer_confirm(t, &origin, NULL, wrong, 5, &r) == TE_CHECK_MISMATCH);
+	CHECK(t->attempts_left == TRANSFER_ATTEMPTS - 2);
+	CHECK(transfer_confirm(t, &origin, NULL, check, 5, &r) == TE_OK && !r.commit);
+	CHECK(transfer_confirm(t, &peer, NULL, NULL, 6, &r) == TE_OK && r.commit);
 
 	/* JSON round trip keeps everything */
 	cJSON *j = transfer_to_json(t, 1);
@@ -166,7 +173,7 @@ test_reject(void)
 	free(r.claim);
 	CHECK(transfer_reject(t, &stranger_chan, 2) == TE_FORBIDDEN);
 	CHECK(transfer_reject(t, &peer, 2) == TE_OK && strcmp(t->reason, "rejected_by_peer") == 0);
-	CHECK(transfer_confirm(t, &peer, NULL, 3, &r) == TE_ENDED);
+	CHECK(transfer_confirm(t, &peer, NULL, NULL, 3, &r) == TE_ENDED);
 	free(payload);
 	free(secret);
 	transfer_free(t);

@@ -127,19 +127,25 @@ frames_of() {	# frames_of NAME: the frame numbers NAME's stream got, one line
 	[ "$(jq '.media.senders[] | select(.participant == "bob") | .refused' <<<"$output")" -ge 2 ]
 }
 
-@test "a stream that comes late gets only what comes; the ring forgets after --media-ring" {
+@test "a stream starts with the frames its channel had not had since it opened; the ring forgets after --media-ring" {
 	start_server --media-ring 1
 	session_new --kind telephony alice@alice-phone bob@bob-pc
 	frame alice-phone '"data":"AAEC"' >/dev/null
 	frame alice-phone '"data":"AAEC"' >/dev/null
 	run api GET "/v1/sessions/$SID/media"
 	assert_equal "$(jq .media.ring_frames <<<"$output")" 2
-	# bob's device never had media: its first stream starts with the next frame
+	out=$(api POST "/v1/sessions/$SID/participants" '{"name":"carol","device":"carol-pc"}')
+	jq -r .token <<<"$out" >"$RTCS_TEST_DIR/carol-pc.token"
+	# bob was in the session: his stream starts with the ring; carol joined after
 	stream_open bob "$SID" "$(token bob-pc)" media=1
-	wait_lines "$RTCS_TEST_DIR/bob.out" 1
+	stream_open carol "$SID" "$(token carol-pc)" media=1
+	wait_grep "$RTCS_TEST_DIR/bob.out" '"frame":2'
+	wait_lines "$RTCS_TEST_DIR/carol.out" 1
 	frame alice-phone '"data":"AAAA"' >/dev/null
 	wait_grep "$RTCS_TEST_DIR/bob.out" '"frame":3'
-	assert_equal "$(frames_of bob)" "3 "
+	wait_grep "$RTCS_TEST_DIR/carol.out" '"frame":3'
+	assert_equal "$(frames_of bob)" "1 2 3 "
+	assert_equal "$(frames_of carol)" "3 "
 	# a second later the ring is empty again (checked on each use; waiting on the server)
 	local end=$((SECONDS + 10))
 	until [ "$(api GET "/v1/sessions/$SID/media" | jq .media.ring_frames)" = 0 ]; do

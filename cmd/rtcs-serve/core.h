@@ -86,7 +86,7 @@ struct core_channel {
 	uint64_t	 delivered_seq;		/* the highest entry written to one of its streams */
 	uint64_t	 close_seq;		/* closed: the last entry its streams get */
 	void		*lsn;			/* the stream layer's */
-	uint64_t	 media_next;		/* the next ring frame meant for it (0: what comes) */
+	uint64_t	 media_next;		/* the next ring frame meant for it */
 };
 
 struct core_participant {

@@ -264,7 +264,17 @@ core_media_next(struct core_session *s, uint64_t id)
 	return m->v[(m->head + (id - m->first_id)) % m->cap];
 }
 
-/* A channel that has had nothing yet starts with what comes next. */
+void
+core_media_opened(struct core_channel *ch)
+{
+	ch->media_next = ch->session->media != NULL ? ch->session->media->next_id : 1;
+}
+
+/*
+ * A media stream starts with the first frame its channel was not given
+ * (since it opened, as far as the ring goes back); a channel loaded at
+ * start, with what comes next.
+ */
 uint64_t
 core_media_start(struct core_channel *ch)
 {
@@ -280,10 +290,7 @@ core_media_delivered(struct core_channel *ch, uint64_t id)
 		ch->media_next = id + 1;
 }
 
-/*
- * The new channel starts with the first frame the old one was not given;
- * an old channel that took no media hands over what comes from now on.
- */
+/* The new channel starts with the first frame the old one was not given. */
 void
 core_media_moved(struct core_channel *from, struct core_channel *to)
 {

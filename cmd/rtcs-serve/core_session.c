@@ -342,6 +342,7 @@ session_apply(struct core_session *s, struct session_change *chg, uint64_t entry
 			p->name = xstrdup(n->participant);
 		}
 		p->channel = ch;
+		core_media_opened(ch);
 		/* A switch: the new device's media goes on where the old one's stopped. */
 		if (chg->close != NULL && !chg->end &&
 		    strcmp(chg->close->participant, ch->participant) == 0)

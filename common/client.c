@@ -1,6 +1,7 @@
 /* The HTTP client of rtcs-serve: libcurl on the UNIX socket, JSON, and the exit-code mapping. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct client {
 	CURL		*curl;
 	char		*socket;
 	long long	 timeout_ms;
+	const atomic_int *stop;		/* set: a stream on this handle ends */
 	char		 errbuf[CURL_ERROR_SIZE];
 };
 
@@ -31,6 +33,7 @@ struct client_sink {
 	client_line_cb	 cb;		/* NULL: buffer the whole body */
 	void		*arg;
 	int		 stopped;	/* the callback's non-zero value */
+	int		 cancelled;	/* the client's stop flag ended it */
 	char		*bad;		/* a stream line that is not JSON */
 };
 
@@ -306,6 +309,26 @@ client_headers(const char *token, int has_body, int stream)
 	return h;
 }
 
+void
+client_set_stop(struct client *c, const atomic_int *stop)
+{
+	c->stop = stop;
+}
+
+/* libcurl asks about once a second, and whenever data comes. */
+static int
+client_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	const atomic_int *stop = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load(stop) != 0;
+}
+
 /* Runs one request on the reused handle; fills err on a transport error. */
 static int
 client_perform(struct client *c, const char *method, const char *path, const char *token,
@@ -334,6 +357,11 @@ client_perform(struct client *c, const char *method, const char *path, const cha
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
 		curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+	if (c->stop != NULL && s->cb != NULL) {
+		curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, client_progress);
+		curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, (void *)c->stop);
+	}
 	rc = curl_easy_perform(c->curl);
 	curl_slist_free_all(h);
 	free(url);
@@ -348,6 +376,10 @@ client_perform(struct client *c, const char *method, const char *path, const cha
 	}
 	if (rc == CURLE_WRITE_ERROR && s->stopped)
 		return 0;
+	if (rc == CURLE_ABORTED_BY_CALLBACK && c->stop != NULL && atomic_load(c->stop)) {
+		s->stopped = s->cancelled = 1;	/* a partial line stays unread */
+		return 0;
+	}
 	if (rc != CURLE_OK) {
 		client_curl_err(c, rc, timeout_ms, err);
 		return -1;
@@ -412,7 +444,7 @@ client_stream(struct client *c, const char *path, const char *token, long long t
 		client_err_set(err, EXIT_PROTOCOL, "bad stream line from rtcs-serve: %s", s.bad);
 		goto out;
 	}
-	rc = s.stopped;
+	rc = s.cancelled ? 0 : s.stopped;
 out:
 	free(s.bad);
 	free(s.buf);

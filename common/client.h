@@ -4,6 +4,8 @@
  */
 #ifndef RTCS_CLIENT_H
 #define RTCS_CLIENT_H
+#include <stdatomic.h>
+
 #include <cjson/cJSON.h>
 
 #define CLIENT_DEFAULT_TIMEOUT_MS	30000
@@ -43,6 +45,13 @@ int	 client_call(struct client *, const char *method, const char *path,
  */
 int	 client_stream(struct client *, const char *path, const char *token,
 	    long long timeout_ms, client_line_cb cb, void *arg, struct client_err *err);
+
+/*
+ * Another thread's way to end a stream: once *stop is non-zero, a
+ * client_stream on this handle returns 0 within about a second, as if the
+ * server had ended it.
+ */
+void	 client_set_stop(struct client *, const atomic_int *stop);
 
 /* The exit code for an HTTP status and the server's error code (may be NULL). */
 int	 client_exit_for(long status, const char *code);

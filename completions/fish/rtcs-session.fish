@@ -2,7 +2,8 @@
 # Long options (kept the same as in the program's help and man page):
 # --as --follow --help --json --keys --kind --quiet --since --socket --state
 # --store --timeout --verbose --version
-set -l cmds new list show end join attach send log
+# media: --send --receive --resume --video --transfer --linger --duration
+set -l cmds new list show end join attach send log media
 
 function __rtcs_session_ids
     rtcs-session list --state live 2>/dev/null | string split -f1 ' '
@@ -25,7 +26,8 @@ complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a join -d '
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a attach -d 'chat as a device'
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a send -d 'send a message'
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a log -d 'print the session log'
-complete -c rtcs-session -n "__fish_seen_subcommand_from show end join attach send log" -a '(__rtcs_session_ids)'
+complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a media -d 'a call as a device'
+complete -c rtcs-session -n "__fish_seen_subcommand_from show end join attach send log media" -a '(__rtcs_session_ids)'
 
 complete -c rtcs-session -s h -l help -d 'print the usage'
 complete -c rtcs-session -s V -l version -d 'print the version'
@@ -41,3 +43,10 @@ complete -c rtcs-session -l since -x -d 'start after this sequence number'
 complete -c rtcs-session -l follow -d 'keep printing until the session ends'
 complete -c rtcs-session -l state -x -a 'live ended all' -d 'which sessions'
 complete -c rtcs-session -l store -r -a '(__fish_complete_directories)' -d 'read a store offline'
+complete -c rtcs-session -l send -r -F -d 'media: the audio file to send'
+complete -c rtcs-session -l receive -r -F -d 'media: the WAV file to write'
+complete -c rtcs-session -l resume -d 'media: take up the file where the server last heard'
+complete -c rtcs-session -l video -x -a '30fps:25KB' -d 'media: simulated video, RATEfps:SIZE'
+complete -c rtcs-session -l transfer -x -d 'media: go once this transfer completes'
+complete -c rtcs-session -l linger -x -d 'media: stop once the others are quiet SECONDS'
+complete -c rtcs-session -l duration -x -d 'media: send SECONDS at most'

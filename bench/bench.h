@@ -105,6 +105,8 @@ int	 cmd_store(struct bench_opts *, int, char **);
 int	 cmd_genlog(struct bench_opts *, int, char **);
 int	 cmd_replay(struct bench_opts *, int, char **);
 int	 cmd_fig(struct bench_opts *, int, char **);
+int	 cmd_media_load(struct bench_opts *, int, char **);
+int	 cmd_media_post(struct bench_opts *, int, char **);
 /* rtcs-serve's VmRSS, KiB (-1 if unknown). */
 long	 proc_rss_kib(long pid);
 int	 cmd_report(struct bench_opts *, int, char **);

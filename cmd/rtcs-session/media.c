@@ -153,15 +153,15 @@ media_tracks(struct media_call *m)
 	char *cause = NULL;
 	double fps;
 	size_t size;
-	int rc;
+	int rc, ex = EXIT_NOINPUT;
 
 	if (sopts.send != NULL) {
 		t = &m->track[m->ntracks++];
 		t->media = "audio";
 		t->codec = "opus";
 		t->interval_ms = MEDIA_FRAME_MS;
-		if ((t->audio = media_audio_open(sopts.send, &cause)) == NULL) {
-			rc = cli_error(m->cli, EXIT_NOINPUT, "%s", cause);
+		if ((t->audio = media_audio_open(sopts.send, &ex, &cause)) == NULL) {
+			rc = cli_error(m->cli, ex, "%s", cause);
 			free(cause);
 			return rc;
 		}
@@ -229,6 +229,10 @@ media_send_all(struct media_call *m)
 			m->send_rc = m->err.exit ? m->err.exit : EXIT_SOFTWARE;
 			return;
 		}
+		/* Without --duration the video lasts as long as the audio file. */
+		if (next->audio != NULL && next->done && sopts.duration_ms == 0)
+			for (i = 0; i < m->ntracks; i++)
+				m->track[i].done = 1;
 	}
 }
 

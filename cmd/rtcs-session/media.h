@@ -44,8 +44,8 @@ struct media_track {
 };
 
 struct media_audio;
-/* Opens an audio file for 20 ms Opus frames: NULL with *cause if it cannot. */
-struct media_audio *media_audio_open(const char *path, char **cause);
+/* Opens an audio file for 20 ms Opus frames: NULL with *cause and *exit if it cannot. */
+struct media_audio *media_audio_open(const char *path, int *exit, char **cause);
 void	 media_audio_close(struct media_audio *);
 int	 media_audio_rate(const struct media_audio *);
 int	 media_audio_channels(const struct media_audio *);

@@ -38,13 +38,14 @@ media_mono_us(void)
 }
 
 struct media_audio *
-media_audio_open(const char *path, char **cause)
+media_audio_open(const char *path, int *exit, char **cause)
 {
 	struct media_audio *a = xcalloc(1, sizeof *a);
 	int r, err;
 
 	if ((a->sf = sf_open(path, SFM_READ, &a->info)) == NULL) {
 		*cause = xprintf("cannot read %s: %s", path, sf_strerror(NULL));
+		*exit = EXIT_NOINPUT;
 		free(a);
 		return NULL;
 	}
@@ -54,12 +55,14 @@ media_audio_open(const char *path, char **cause)
 		*cause = xprintf("%s: Opus takes 8, 12, 16, 24 or 48 kHz, mono or stereo, not "
 		    "%d Hz with %d channels (sox IN -r 48000 -c 1 OUT.wav converts it)", path, r,
 		    a->info.channels);
+		*exit = EXIT_DATAERR;
 		media_audio_close(a);
 		return NULL;
 	}
 	a->enc = opus_encoder_create(r, a->info.channels, OPUS_APPLICATION_AUDIO, &err);
 	if (a->enc == NULL) {
 		*cause = xprintf("opus: %s", opus_strerror(err));
+		*exit = EXIT_SOFTWARE;
 		media_audio_close(a);
 		return NULL;
 	}

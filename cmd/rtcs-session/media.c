@@ -262,7 +262,7 @@ media_linger(struct media_call *m, int sending)
 }
 
 static void
-media_print_human(const cJSON *sent, const cJSON *rx)
+media_print_human(const cJSON *sent, const cJSON *rx, const char *closed)
 {
 	const cJSON *t, *s;
 
@@ -279,6 +279,10 @@ media_print_human(const cJSON *sent, const cJSON *rx)
 		    json_str(s, "participant"), N("frames"), N("lost"), N("duplicated"), N("late"),
 		    N("gap_ms"), N("jitter_ms"));
 #undef N
+	if (closed != NULL)
+		printf("channel closed: %s\n", strcmp(closed, "transferred") == 0 ?
+		    "the call moved to another device" : strcmp(closed, "session_ended") == 0 ?
+		    "the session ended" : closed);
 }
 
 static void
@@ -307,7 +311,7 @@ media_report(struct media_call *m)
 		cJSON_AddNumberToObject(o, "duration_ms", (double)(media_mono_us() - m->t0_us) / 1000);
 		print_json(o);
 	} else
-		media_print_human(sent, rx);
+		media_print_human(sent, rx, media_rx_closed(m->rx) ? media_rx_reason(m->rx) : NULL);
 	fflush(stdout);
 	cJSON_Delete(rx);
 	cJSON_Delete(o);

@@ -90,6 +90,8 @@ void	 fig_emit(const struct bench_opts *, const char *name, double rtcs, double 
 void	 fig_na(const struct bench_opts *, const char *name, const char *note);
 
 const char *line_body(const char *line);
+/* A connection to a UNIX socket: its fd, or -1 with *cause. */
+int	 bench_connect(const char *path, char **cause);
 
 /* Subcommands. */
 int	 cmd_read(struct bench_opts *, int, char **);

@@ -12,8 +12,6 @@
  * server: the media path against the same bytes as a durable log message.
  */
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,24 +36,6 @@ struct ml_dev {
 	long	 got;		/* frame lines seen on its stream */
 	char	 tail[32];	/* the stream's last bytes, for a line split across reads */
 };
-
-static int
-ml_connect(const char *sock)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* utime + stime of pid, in seconds (-1 if unknown). */
 static double
@@ -175,10 +155,9 @@ ml_load(struct bench_opts *o, const char *sock, long pid, int logpath, double se
 	for (i = 0; i < o->n * 2; i++, n++) {
 		d[i].sid = s[i / 2].id;
 		d[i].tok = s[i / 2].tokens[i % 2];
-		if ((d[i].post = ml_connect(sock)) < 0 || (d[i].stream = ml_connect(sock)) < 0) {
-			*cause = xprintf("connect %s: %s", sock, strerror(errno));
+		if ((d[i].post = bench_connect(sock, cause)) < 0 ||
+		    (d[i].stream = bench_connect(sock, cause)) < 0)
 			goto out;
-		}
 		k = snprintf(req, sizeof req, "GET /v1/sessions/%s/stream%s HTTP/1.1\r\nHost: rtcs\r\n"
 		    "Authorization: Bearer %s\r\n\r\n", d[i].sid, logpath ? "" : "?media=1", d[i].tok);
 		if (write(d[i].stream, req, (size_t)k) != k) {

@@ -12,6 +12,18 @@ frame() {	# frame DEVICE JSON-FIELDS: POST .../media, prints "STATUS BODY"
 	api_code POST "/v1/sessions/$SID/media" "{\"media\":\"audio\",$2}" "$(token "$1")"
 }
 
+# video_frames BYTES N: alice-phone sends N video frames of BYTES zeros on
+# one connection; each answer's body, then its status on a line of its own.
+video_frames() {
+	local urls=() i
+	printf '{"media":"video","data":"%s"}' "$(head -c "$1" /dev/zero | base64 -w0)" \
+	    >"$RTCS_TEST_DIR/frame.json"
+	for i in $(seq "$2"); do urls+=("http://rtcs/v1/sessions/$SID/media"); done
+	curl -s -w '\n%{http_code}\n' --unix-socket "$RTCS_SOCKET" \
+	    -H "Authorization: Bearer $(token alice-phone)" -H 'Content-Type: application/json' \
+	    --data-binary @"$RTCS_TEST_DIR/frame.json" "${urls[@]}"
+}
+
 frames_of() {	# frames_of NAME: the frame numbers NAME's stream got, one line
 	jq -r 'select(.type == "media") | .frame' "$RTCS_TEST_DIR/$1.out" | tr '\n' ' '
 }
@@ -82,18 +94,10 @@ frames_of() {	# frames_of NAME: the frame numbers NAME's stream got, one line
 @test "limits: a frame over 128 KiB is 413, bad fields 400, a sender ahead of the clock 429" {
 	start_server
 	session_new --kind video alice@alice-phone bob@bob-pc
-	big=$(head -c 131073 /dev/zero | base64 -w0)
-	printf '{"media":"video","data":"%s"}' "$big" >"$RTCS_TEST_DIR/big.json"
-	run curl -sS --unix-socket "$RTCS_SOCKET" -H "Authorization: Bearer $(token alice-phone)" \
-	    -H 'Content-Type: application/json' --data-binary @"$RTCS_TEST_DIR/big.json" \
-	    -w ' %{http_code}' "http://rtcs/v1/sessions/$SID/media"
-	assert_output --regexp '"code":"too_large".* 413$'
-	ok=$(head -c 131072 /dev/zero | base64 -w0)
-	printf '{"media":"video","data":"%s"}' "$ok" >"$RTCS_TEST_DIR/ok.json"
-	run curl -sS --unix-socket "$RTCS_SOCKET" -H "Authorization: Bearer $(token alice-phone)" \
-	    -H 'Content-Type: application/json' --data-binary @"$RTCS_TEST_DIR/ok.json" \
-	    -w ' %{http_code}' "http://rtcs/v1/sessions/$SID/media"
-	assert_output --regexp ' 202$'
+	run video_frames 131073 1
+	assert_output --regexp '"code":"too_large".*413$'
+	run video_frames 131072 1
+	assert_output --regexp '202$'
 	for f in '"media":"audio","data":"not base64!"' '"media":"Audio Stream","data":""' \
 	    '"data":""' '"media":"audio"' '"media":"audio","frame":0,"data":""' \
 	    '"media":"audio","pts":-5,"data":""' '"media":"audio","frame":"1","data":""' \
@@ -164,12 +168,7 @@ slow_reader() {
 	stream_open carol "$SID" "$(token carol-pc)" media=1
 	wait_lines "$RTCS_TEST_DIR/bob.out" 1
 	wait_lines "$RTCS_TEST_DIR/carol.out" 1
-	printf '{"media":"video","data":"%s"}' "$(head -c 98304 /dev/zero | base64 -w0)" >"$RTCS_TEST_DIR/f.json"
-	urls=()
-	for i in $(seq 20); do urls+=("http://rtcs/v1/sessions/$SID/media"); done
-	run curl -s -w '\n%{http_code}\n' --unix-socket "$RTCS_SOCKET" \
-	    -H "Authorization: Bearer $(token alice-phone)" -H 'Content-Type: application/json' \
-	    --data-binary @"$RTCS_TEST_DIR/f.json" "${urls[@]}"
+	run video_frames 98304 20
 	assert_equal "$(grep -cx 202 <<<"$output")" 20
 	wait_grep "$RTCS_TEST_DIR/carol.out" '"frame":20'
 	assert_equal "$(frames_of carol)" "$(seq -s ' ' 20) "

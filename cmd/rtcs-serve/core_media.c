@@ -238,8 +238,10 @@ core_media_frame(struct core *c, struct core_channel *ch, const struct core_fram
 	ms->last_ms = core_now_ms();
 	ms->frames++;
 	ms->bytes += in->dlen;
-	free(ms->device);
-	ms->device = xstrdup(ch->device);
+	if (ms->device == NULL || strcmp(ms->device, ch->device) != 0) {
+		free(ms->device);
+		ms->device = xstrdup(ch->device);
+	}
 	f = frame_new(ch, ms, in, out, now);
 	ring_expire(c, m);
 	ring_push(m, f);

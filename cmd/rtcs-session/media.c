@@ -65,6 +65,14 @@ media_stream_thread(void *arg)
 	return NULL;
 }
 
+/* A whole number the server sent, 0 if it is none. */
+static long long
+json_whole(const cJSON *n)
+{
+	return cJSON_IsNumber(n) && n->valuedouble >= 0 && n->valuedouble <= 9007199254740992.0 ?
+	    (long long)n->valuedouble : 0;
+}
+
 /* What the server last heard from this participant, per kind; where the log ends. */
 static int
 media_state(struct media_call *m, cJSON **senders, long long *last_seq)
@@ -91,7 +99,7 @@ media_state(struct media_call *m, cJSON **senders, long long *last_seq)
 		rc = cli_fail(m->cli, m->sid, &err);
 		goto out;
 	}
-	*last_seq = (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+	*last_seq = json_whole(cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(s, "session"), "last_seq"));
 out:
 	client_err_clear(&err);
@@ -124,15 +132,15 @@ static int
 media_track_start(struct media_call *m, struct media_track *t, const cJSON *senders)
 {
 	const cJSON *last = media_last(senders, m->participant, t->media);
-	double lf = last ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(last, "frame")) : 0;
-	double lp = last ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(last, "pts")) : 0;
+	long long lf = json_whole(cJSON_GetObjectItemCaseSensitive(last, "frame"));
+	long long lp = json_whole(cJSON_GetObjectItemCaseSensitive(last, "pts"));
 	char *cause = NULL;
 	int rc;
 
 	t->frame = last ? (uint64_t)lf + 1 : 1;
 	t->pts0 = 0;
 	if (last != NULL && sopts.resume) {
-		t->index = (long long)floor(lp / t->interval_ms) + 1;
+		t->index = (long long)floor((double)lp / t->interval_ms) + 1;
 		if (t->audio != NULL && media_audio_seek(t->audio, t->index, &cause) != 0) {
 			rc = cli_error(m->cli, EXIT_DATAERR, "%s", cause);
 			free(cause);
@@ -266,12 +274,16 @@ media_print_human(const cJSON *sent, const cJSON *rx, const char *closed)
 {
 	const cJSON *t, *s;
 
-	cJSON_ArrayForEach(t, sent)
-		printf("sent %s: %.0f frames (%.0f refused as too fast), frames %.0f to %.0f\n",
-		    json_str(t, "media"), cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t, "frames")),
-		    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t, "refused")),
-		    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t, "first_frame")),
-		    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t, "last_frame")));
+	cJSON_ArrayForEach(t, sent) {
+		printf("sent %s: %lld frames (%lld refused as too fast)", json_str(t, "media"),
+		    json_whole(cJSON_GetObjectItemCaseSensitive(t, "frames")),
+		    json_whole(cJSON_GetObjectItemCaseSensitive(t, "refused")));
+		if (json_whole(cJSON_GetObjectItemCaseSensitive(t, "frames")) > 0)
+			printf(", frames %lld to %lld",
+			    json_whole(cJSON_GetObjectItemCaseSensitive(t, "first_frame")),
+			    json_whole(cJSON_GetObjectItemCaseSensitive(t, "last_frame")));
+		putchar('\n');
+	}
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(rx, "senders"))
 #define N(k) cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, k))
 		printf("received %s from %s: %.0f frames, lost %.0f, duplicated %.0f, late %.0f, "

@@ -18,3 +18,13 @@ $(STORE_PUT): tests/tools/store_put.c $(LIBCOMMON) | $(O)/config.mk
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBCOMMON) $(PKG_LIBS) -lm
 check: $(STORE_PUT)
+
+# wavcmp: received audio against what was sent, after a switch (tests/media_continuity.bats, bench).
+WAVCMP = $(O)/tools/wavcmp
+$(WAVCMP): tests/tools/wavcmp.c | $(O)/config.mk
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS) -lm
+wavcmp: $(WAVCMP)
+check: $(WAVCMP)
+
+.PHONY: wavcmp

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <sodium.h>
 #include <opus.h>
 #include <sndfile.h>
 
@@ -203,8 +203,8 @@ rx_count(struct rx_sender *s, uint64_t frame, int64_t pts, long long now, size_t
 static long
 rx_data(struct media_rx *rx, const char *b64)
 {
-	size_t n = strlen(b64), pad = 0;
-	int len;
+	size_t n = strlen(b64), len = 0;
+	const char *end = NULL;
 
 	if (n % 4 != 0)
 		return -1;
@@ -214,10 +214,10 @@ rx_data(struct media_rx *rx, const char *b64)
 	}
 	if (n == 0)
 		return 0;
-	if ((len = EVP_DecodeBlock(rx->dbuf, (const unsigned char *)b64, (int)n)) < 0)
+	if (sodium_base642bin(rx->dbuf, rx->dcap, b64, n, NULL, &len, &end,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != b64 + n)
 		return -1;
-	pad = (b64[n - 1] == '=') + (b64[n - 2] == '=');
-	return (long)len - (long)pad;
+	return (long)len;
 }
 
 /* An audio frame into OUT: the first one where it arrived, the others by pts. */

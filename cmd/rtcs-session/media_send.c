@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
+#include <sodium.h>
 #include <opus.h>
 #include <sndfile.h>
 
@@ -198,10 +198,11 @@ post_frame(struct client *c, const char *path, const char *token, struct media_t
     int64_t pts, const unsigned char *data, size_t len, struct client_err *err)
 {
 	cJSON *body = cJSON_CreateObject();
-	char *b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+	size_t b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = xmalloc(b64len);
 	int rc;
 
-	EVP_EncodeBlock((unsigned char *)b64, data, (int)len);
+	sodium_bin2base64(b64, b64len, data, len, sodium_base64_VARIANT_ORIGINAL);
 	cJSON_AddStringToObject(body, "media", t->media);
 	if (t->codec != NULL)
 		cJSON_AddStringToObject(body, "codec", t->codec);

@@ -90,6 +90,8 @@ void	 fig_emit(const struct bench_opts *, const char *name, double rtcs, double 
 void	 fig_na(const struct bench_opts *, const char *name, const char *note);
 
 const char *line_body(const char *line);
+/* A connection to a UNIX socket: its fd, or -1 with *cause. */
+int	 bench_connect(const char *path, char **cause);
 
 /* Subcommands. */
 int	 cmd_read(struct bench_opts *, int, char **);
@@ -105,6 +107,8 @@ int	 cmd_store(struct bench_opts *, int, char **);
 int	 cmd_genlog(struct bench_opts *, int, char **);
 int	 cmd_replay(struct bench_opts *, int, char **);
 int	 cmd_fig(struct bench_opts *, int, char **);
+int	 cmd_media_load(struct bench_opts *, int, char **);
+int	 cmd_media_post(struct bench_opts *, int, char **);
 /* rtcs-serve's VmRSS, KiB (-1 if unknown). */
 long	 proc_rss_kib(long pid);
 int	 cmd_report(struct bench_opts *, int, char **);

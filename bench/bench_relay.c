@@ -5,8 +5,6 @@
  * sides use raw sockets, so the figure is the server's cost, not a client
  * library's.
  */
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <math.h>
@@ -29,25 +27,6 @@ struct rtcs_relay {
 	char	 buf[RELAY_BUF];
 	long	 k;
 };
-
-static int
-unix_connect(const char *path, char **cause)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
-		*cause = xprintf("%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* fs_write_all with the error as a cause string. */
 static int
@@ -140,8 +119,8 @@ rtcs_relay_init(struct rtcs_relay *r, const char *sock, char **cause)
 	len = snprintf(req, sizeof req, "GET /v1/sessions/%s/stream HTTP/1.1\r\nHost: rtcs\r\n"
 	    "Authorization: Bearer %s\r\n\r\n", s.id, s.tokens[1]);
 	session_free(&s);
-	if ((r->stream = unix_connect(sock, cause)) < 0 ||
-	    (r->post = unix_connect(sock, cause)) < 0 ||
+	if ((r->stream = bench_connect(sock, cause)) < 0 ||
+	    (r->post = bench_connect(sock, cause)) < 0 ||
 	    write_all(r->stream, req, (size_t)len, cause) != 0 ||
 	    read_until(r->stream, r->buf, 0, "\r\n\r\n", cause) < 0)
 		return -1;
@@ -200,7 +179,7 @@ raw_connect(const char *path, char role, char **cause)
 {
 	int fd;
 
-	if ((fd = unix_connect(path, cause)) < 0)
+	if ((fd = bench_connect(path, cause)) < 0)
 		return -1;
 	if (write(fd, &role, 1) != 1) {
 		*cause = xprintf("%s: %s", path, strerror(errno));

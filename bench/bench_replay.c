@@ -4,8 +4,6 @@
  * server stopped); replay opens streams from seq 0 that never read and
  * measures what the server's memory grows by meanwhile.
  */
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -83,17 +81,11 @@ cmd_genlog(struct bench_opts *o, int argc, char **argv)
 static int
 stream_socket(const char *sock, const char *sid, const char *token)
 {
-	struct sockaddr_un sun;
-	char req[512];
+	char req[512], *cause = NULL;
 	int fd, n;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
-		close(fd);
+	if ((fd = bench_connect(sock, &cause)) < 0) {
+		free(cause);
 		return -1;
 	}
 	n = snprintf(req, sizeof req, "GET /v1/sessions/%s/stream?since=0 HTTP/1.1\r\n"

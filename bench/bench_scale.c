@@ -5,8 +5,6 @@
  */
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -70,19 +68,16 @@ raise_nofile(void)
 static int
 stream_open(const char *sock, const char *sid, const char *tok)
 {
-	struct sockaddr_un sun;
-	char req[512];
+	char req[512], *cause = NULL;
 	int fd, len;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	if ((fd = bench_connect(sock, &cause)) < 0) {
+		free(cause);
 		return -1;
+	}
 	len = snprintf(req, sizeof req, "GET /v1/sessions/%s/stream HTTP/1.1\r\nHost: rtcs\r\n"
 	    "Authorization: Bearer %s\r\n\r\n", sid, tok);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
-	    write(fd, req, (size_t)len) != len) {
+	if (write(fd, req, (size_t)len) != len) {
 		close(fd);
 		return -1;
 	}

@@ -1,10 +1,14 @@
 /* rtcs-bench: clock, samples, the A/B runner, libcurl helpers and figure output. */
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "json.h"
@@ -369,4 +373,23 @@ line_body(const char *line)
 	while (*p == ' ' || *p == '\t')
 		p++;
 	return *p == '"' ? p + 1 : NULL;
+}
+
+int
+bench_connect(const char *path, char **cause)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		*cause = xprintf("%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -25,3 +25,13 @@ $(TRICKLE): tests/tools/trickle.c | $(O)/config.mk
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS)
 check: $(TRICKLE)
+
+# wavcmp: received audio against what was sent, after a switch (tests/media_continuity.bats, bench).
+WAVCMP = $(O)/tools/wavcmp
+$(WAVCMP): tests/tools/wavcmp.c | $(O)/config.mk
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS) -lm
+wavcmp: $(WAVCMP)
+check: $(WAVCMP)
+
+.PHONY: wavcmp

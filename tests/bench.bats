@@ -23,7 +23,11 @@ cli.code_png_ms:rtcs-code
 cli.session_send_ms:rtcs-session transfer.scanner_none_ms:transfer
 transfer.both_origin_ms:transfer continuity.lost:transfer continuity.duplicated:transfer
 continuity.max_gap_ms:transfer scale.streams:rtcs-serve scale.rss_kib_per_session:rtcs-serve
-scale.fds:rtcs-serve scale.read.p50_us:rtcs-serve scale.read.rps:rtcs-serve"
+scale.fds:rtcs-serve scale.read.p50_us:rtcs-serve scale.read.rps:rtcs-serve
+media.lost:rtcs-session media.duplicated:rtcs-session media.silent_blocks:rtcs-session
+media.peer_silence_ms:rtcs-session media.mover_silence_ms:rtcs-session
+media.client_cpu_pct:rtcs-session media.server_cpu_pct_per_stream:rtcs-serve
+media.rss_kib_per_stream:rtcs-serve media.post_p50_us:rtcs-serve"
 
 @test "bench: QUICK=1 prints the table and writes results.json with every figure" {
 	[ "$(cat "$BENCH_OUT/status")" = 0 ] || fail "bench/run failed: $(cat "$BENCH_OUT/stderr.txt")"

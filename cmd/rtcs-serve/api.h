@@ -13,6 +13,10 @@ void	 api_session_end(struct req *);
 void	 api_participant_add(struct req *);
 void	 api_message_send(struct req *);
 
+/* api_media.c */
+void	 api_media_send(struct req *);
+void	 api_media_show(struct req *);
+
 /* api_transfers.c */
 void	 api_transfer_create(struct req *);
 void	 api_transfer_list(struct req *);

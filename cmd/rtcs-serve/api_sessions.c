@@ -261,37 +261,15 @@ api_participant_add(struct req *rq)
 	core_participant_add(rq->core, s, name, device, joined, rq);
 }
 
-/* Standard base64 with padding, as cJSON carries it. */
-static int
-base64_valid(const char *s)
-{
-	size_t n = strlen(s), i, pad = 0;
-
-	if (n % 4 != 0)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (c == '=' && i >= n - 2) {
-			pad++;
-			continue;
-		}
-		if (pad > 0 || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '+' || c == '/'))
-			return 0;
-	}
-	return 1;
-}
-
 /* The message's fields from the request; NULL after an error reply. */
 static cJSON *
 message_fields(struct req *rq)
 {
-	const char *type, *body, *media, *data, *from, *dev;
+	const char *type, *body, *from, *dev;
 	cJSON *f;
 
 	if (body_str(rq, "type", &type) != 0 || body_str(rq, "from", &from) != 0 ||
-	    body_str(rq, "device", &dev) != 0 || body_str(rq, "body", &body) != 0 ||
-	    body_str(rq, "media", &media) != 0 || body_str(rq, "data", &data) != 0)
+	    body_str(rq, "device", &dev) != 0 || body_str(rq, "body", &body) != 0)
 		return NULL;
 	/* The token says who speaks; a body claiming someone else is refused. */
 	if ((from != NULL && strcmp(from, rq->ch->participant) != 0) ||
@@ -314,22 +292,6 @@ message_fields(struct req *rq)
 		f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "kind", "text");
 		cJSON_AddStringToObject(f, "body", body);
-		return f;
-	}
-	if (strcmp(type, "media") == 0) {
-		if (media == NULL || !name_kind_valid(media) || data == NULL || !base64_valid(data)) {
-			http_error(rq, 400, "bad_field",
-			    "a media message needs media (a word) and data (base64)");
-			return NULL;
-		}
-		if (strlen(data) > CORE_MAX_MEDIA) {
-			http_error(rq, 413, "too_large", "media data over %d bytes", CORE_MAX_MEDIA);
-			return NULL;
-		}
-		f = cJSON_CreateObject();
-		cJSON_AddStringToObject(f, "kind", "media");
-		cJSON_AddStringToObject(f, "media", media);
-		cJSON_AddStringToObject(f, "data", data);
 		return f;
 	}
 	http_error(rq, 400, "bad_field", "type must be \"text\" or \"media\"");
@@ -358,6 +320,11 @@ api_message_send(struct req *rq)
 
 	if (rq->ch->session->ended) {
 		http_error(rq, 409, "session_ended", "session %s has ended", rq->ch->session->id);
+		return;
+	}
+	/* Media frames take the media path (api_media.c), not the log. */
+	if (json_str(rq->body, "type") != NULL && strcmp(json_str(rq->body, "type"), "media") == 0) {
+		api_media_send(rq);
 		return;
 	}
 	if ((f = message_fields(rq)) != NULL)

@@ -31,7 +31,11 @@ struct event;
 
 #define CORE_MAX_PARTICIPANTS	64
 #define CORE_MAX_TEXT		(64 * 1024)
-#define CORE_MAX_MEDIA		(768 * 1024)
+#define CORE_MEDIA_FRAME_MAX	(128 * 1024)	/* one frame's bytes (decoded) */
+#define CORE_MEDIA_RING_BYTES	(16u << 20)	/* a session's ring, frames as sent */
+#define CORE_MEDIA_LEAD_MS	200		/* how far a sender may run ahead of the clock */
+#define CORE_MEDIA_MIN_FRAME_MS	10		/* a frame counts this much at least: <= 100/s */
+#define CORE_MEDIA_KINDS	4		/* media kinds per participant */
 #define CORE_INVITE_MAX_USES	1024
 
 /* How a call ended; the API layer turns it into a status and an error code. */
@@ -46,6 +50,7 @@ enum core_err {
 	CE_TRANSFER,		/* the transfer refused: see te */
 	CE_STORE,		/* 500: the store refused; nothing changed */
 	CE_UNAVAILABLE,		/* 503: the store is broken; the server stops */
+	CE_TOO_FAST,		/* 429 too_fast: a media sender ahead of the clock */
 };
 
 struct core_status {
@@ -63,6 +68,7 @@ struct core_lane {
 };
 
 struct core_session;
+struct core_media;
 
 struct core_channel {
 	char		*id;
@@ -80,6 +86,7 @@ struct core_channel {
 	uint64_t	 delivered_seq;		/* the highest entry written to one of its streams */
 	uint64_t	 close_seq;		/* closed: the last entry its streams get */
 	void		*lsn;			/* the stream layer's */
+	uint64_t	 media_next;		/* the next ring frame meant for it */
 };
 
 struct core_participant {
@@ -103,6 +110,7 @@ struct core_session {
 	struct core_lane lane;
 	struct store_watch *watch;
 	void		*lsn;			/* the stream layer's */
+	struct core_media *media;		/* its ring of relayed frames (core_media.c) */
 };
 
 /* A transfer as the core runs it: the record plus what lives only in memory. */
@@ -132,9 +140,18 @@ struct core_invite {
 	struct core_lane lane;
 };
 
+/* A relayed media frame in a session's ring: never durable (core_media.c). */
+struct core_frame {
+	uint64_t	 id;			/* the ring's number, session-wide, from 1 */
+	int64_t		 at_ms;			/* when it came (monotonic) */
+	const char	*participant;		/* its sender */
+	size_t		 len;
+	char		 line[];		/* the JSON line streams write */
+};
+
 /*
- * What listeners hear, after it is durable. Records and json are valid
- * during the call only.
+ * What listeners hear, after it is durable (a media frame: as it comes).
+ * Records, frames and json are valid during the call only.
  */
 struct core_listener {
 	void	*arg;
@@ -142,12 +159,14 @@ struct core_listener {
 	void	(*event)(void *arg, const struct store_record *);
 	void	(*closed)(void *arg, struct core_channel *);
 	void	(*targeted)(void *arg, struct core_channel *, const char *json, size_t len);
+	void	(*media)(void *arg, struct core_session *, const struct core_frame *);
 };
 
 struct core_config {
 	long long	 code_ttl_ms;
 	enum transfer_confirm confirm;
 	enum transfer_proof proof;
+	long long	 media_ring_ms;		/* how long a frame stays in its session's ring */
 };
 
 struct core {
@@ -276,6 +295,34 @@ void	 core_invite_scan(struct core *, struct core_invite *, const char *payload,
 typedef void (*core_json_cb)(void *arg, const struct core_status *, cJSON *);
 void	 core_invite_sessions(struct core *, struct core_invite *, const char *owner,
 	    core_json_cb, void *arg);
+
+/* ---- core_media.c: the media path, beside the log ---- */
+/* A frame as a device sends it; data is base64 of dlen bytes. */
+struct core_frame_in {
+	const char	*media;			/* a word: audio, video, ... */
+	const char	*codec;			/* a word, or NULL */
+	const char	*data;
+	size_t		 dlen;
+	int		 has_frame, has_pts;
+	uint64_t	 frame;			/* the sender's frame number */
+	int64_t		 pts;			/* ms on the sender's media timeline */
+};
+struct core_frame_out {
+	uint64_t	 frame;
+	int64_t		 pts;
+	uint64_t	 id;			/* its place in the ring */
+	long long	 retry_ms;		/* CE_TOO_FAST: when it would be taken */
+};
+/* Relays a frame from ch (no store, no callback): CE_OK, or why not. */
+enum core_err core_media_frame(struct core *, struct core_channel *, const struct core_frame_in *,
+	    struct core_frame_out *, struct core_status *);
+/* The first frame from id on still in s's ring, or NULL. */
+const struct core_frame *core_media_next(struct core_session *, uint64_t id);
+/* Where a new media stream of ch starts in the ring. */
+uint64_t core_media_start(struct core_channel *);
+void	 core_media_delivered(struct core_channel *, uint64_t id);
+/* The ring and every sender's last frame, as GET .../media shows them. */
+cJSON	*core_media_json(struct core_session *);
 
 /* ---- core_load.c ---- */
 /*

@@ -29,6 +29,14 @@ void	 core_announce_closed(struct core *, struct core_channel *);
 void	 core_session_watch(struct core *, struct core_session *);
 void	 core_index_session(struct core *, struct core_session *);
 
+/* ---- core_media.c, for core_session.c ---- */
+/* A new channel is given the frames that come from now on. */
+void	 core_media_opened(struct core_channel *);
+/* A switch: to's media goes on where from's stopped (make before break). */
+void	 core_media_moved(struct core_channel *from, struct core_channel *to);
+void	 core_media_ended(struct core_session *);
+void	 core_media_free(struct core_session *);
+
 /* ---- core_session.c, for the transfer and invite engines and loading ---- */
 
 /* A channel a change opens. */

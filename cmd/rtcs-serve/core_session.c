@@ -54,6 +54,7 @@ session_free(struct core_session *s)
 {
 	size_t i;
 
+	core_media_free(s);
 	for (i = 0; i < s->nchannels; i++)
 		channel_free(s->channels[i]);
 	for (i = 0; i < s->nparticipants; i++)
@@ -341,10 +342,16 @@ session_apply(struct core_session *s, struct session_change *chg, uint64_t entry
 			p->name = xstrdup(n->participant);
 		}
 		p->channel = ch;
+		core_media_opened(ch);
+		/* A switch: the new device's media goes on where the old one's stopped. */
+		if (chg->close != NULL && !chg->end &&
+		    strcmp(chg->close->participant, ch->participant) == 0)
+			core_media_moved(chg->close, ch);
 	}
 	if (chg->end) {
 		s->ended = 1;
 		s->ended_ms = chg->at;
+		core_media_ended(s);
 	}
 	if (entry_seq > s->appended)
 		s->appended = entry_seq;

@@ -62,6 +62,8 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_POST,   "/v1/sessions/*/participants", W_OPERATOR, R_NONE, api_participant_add },
 	{ EVHTTP_REQ_POST,   "/v1/sessions/*/messages",	W_SESSION, R_NONE, api_message_send },
 	{ EVHTTP_REQ_GET,    "/v1/sessions/*/stream",	W_SESSION, R_NONE, api_stream },
+	{ EVHTTP_REQ_POST,   "/v1/sessions/*/media",	W_SESSION, R_NONE, api_media_send },
+	{ EVHTTP_REQ_GET,    "/v1/sessions/*/media",	W_OPERATOR | W_SESSION, R_NONE, api_media_show },
 	{ EVHTTP_REQ_GET,    "/v1/sessions/*/log",	W_OPERATOR, R_NONE, api_session_log },
 	{ EVHTTP_REQ_GET,    "/v1/events",		W_OPERATOR, R_NONE, api_events },
 	{ EVHTTP_REQ_POST,   "/v1/transfers",		W_CHANNEL | W_ANON, R_NONE, api_transfer_create },

@@ -20,6 +20,7 @@ static const char *const sync_names[] = { "always", "batch", "none", NULL };
 enum {
 	OPT_READY_FD = 256, OPT_CODE_TTL, OPT_CONFIRM, OPT_PROOF, OPT_SYNC, OPT_FSCK,
 	OPT_JSON, OPT_IDLE_TIMEOUT, OPT_MAX_CONNECTIONS, OPT_MAX_OPEN_LOGS, OPT_HEADER_TIMEOUT,
+	OPT_MEDIA_RING,
 };
 
 static const struct option longopts[] = {
@@ -34,6 +35,7 @@ static const struct option longopts[] = {
 	{ "header-timeout",	required_argument, NULL, OPT_HEADER_TIMEOUT },
 	{ "max-connections",	required_argument, NULL, OPT_MAX_CONNECTIONS },
 	{ "max-open-logs",	required_argument, NULL, OPT_MAX_OPEN_LOGS },
+	{ "media-ring",		required_argument, NULL, OPT_MEDIA_RING },
 	{ "fsck",		no_argument,	   NULL, OPT_FSCK },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
 	{ "quiet",		no_argument,	   NULL, 'q' },
@@ -50,7 +52,7 @@ usage(FILE *f)
 "usage: rtcs-serve [-qv] [-S SOCK] [-D DIR] [--ready-fd N] [--code-ttl S]\n"
 "                  [--confirm none|origin|peers|all] [--proof both|scanner]\n"
 "                  [--sync always|batch|none] [--idle-timeout S] [--max-connections N]\n"
-"                  [--max-open-logs N] [--header-timeout S]\n"
+"                  [--max-open-logs N] [--header-timeout S] [--media-ring S]\n"
 "       rtcs-serve --fsck [--json] [-D DIR]\n"
 "\n"
 "The rtcs conference server: HTTP/1.1 + JSON on a UNIX socket, flat-file store.\n"
@@ -67,6 +69,8 @@ usage(FILE *f)
 "      --header-timeout S   close a connection whose request head takes over S s (default 10)\n"
 "      --max-connections N  refuse connections beyond N (default 4096)\n"
 "      --max-open-logs N    keep at most N log files open (default 1024)\n"
+"      --media-ring S       keep each session's media frames S seconds for late readers\n"
+"                           and switched devices (default 2; frames are never stored)\n"
 "      --fsck               check the store, list every violation, exit 1 if any\n"
 "      --json               with --fsck: JSON Lines, one per problem\n"
 "  -q, --quiet              only errors\n"
@@ -142,6 +146,10 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 				die_usage("--max-open-logs", cause);
 			cfg->max_open_logs = (int)n;
 			break;
+		case OPT_MEDIA_RING:
+			if (opt_seconds_ms(optarg, 100, 60000, &cfg->media_ring_ms, &cause) != 0)
+				die_usage("--media-ring", cause);
+			break;
 		case OPT_FSCK: cfg->fsck = 1; break;
 		case OPT_JSON: cfg->json = 1; break;
 		default: usage(stderr); exit(EXIT_USAGE);
@@ -165,6 +173,7 @@ main(int argc, char **argv)
 	memset(&cfg, 0, sizeof cfg);
 	cfg.ready_fd = -1;
 	cfg.code_ttl_ms = 120000;
+	cfg.media_ring_ms = 2000;
 	cfg.confirm = TC_ORIGIN;
 	cfg.proof = TP_BOTH;
 	cfg.sync = STORE_SYNC_ALWAYS;

@@ -6,6 +6,9 @@
  * reader is slow) reads the store a page at a time, and only while its
  * connection's output is short of STREAM_HIGH, so memory never grows with a
  * log's length or a reader's slowness (redis's output buffer limits).
+ * A device's stream may also carry the session's media (media=1): frames
+ * go out as they come; a stream behind reads on from the session's ring
+ * (core_media.c), and what the ring no longer holds is lost to it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +47,9 @@ struct stream {
 	int		 behind;	/* reading the store, not writing live */
 	int		 reading;	/* a page is being read */
 	int		 dead;
+	int		 media;		/* it carries media frames */
+	int		 mbehind;	/* frames are waiting in the ring for it */
+	uint64_t	 mnext;		/* the next ring frame it wants */
 	struct evbuffer	*out;
 	struct evbuffer_cb_entry *drain;
 	struct event	*keepalive, *refill;
@@ -213,6 +219,29 @@ stream_wrote(struct stream *st, uint64_t seq)
 		core_channel_delivered(st->ch, seq);
 }
 
+/* Frames from the ring while the output is short of STREAM_HIGH; not the device's own. */
+static void
+stream_media_fill(struct stream *st)
+{
+	const struct core_frame *f = NULL;
+	struct evbuffer *b = evbuffer_new();
+
+	st->mbehind = 0;
+	while (st->ch->open && (f = core_media_next(st->s, st->mnext)) != NULL) {
+		if (evbuffer_get_length(st->out) + evbuffer_get_length(b) >= STREAM_HIGH) {
+			st->mbehind = 1;
+			break;
+		}
+		st->mnext = f->id + 1;
+		if (strcmp(f->participant, st->ch->participant) == 0)
+			continue;
+		stream_line(st, b, f->line, f->len);
+		core_media_delivered(st->ch, f->id);
+	}
+	stream_send(st, b);
+	evbuffer_free(b);
+}
+
 static void
 stream_page(void *arg, enum store_err err, const struct store_record *recs, size_t n,
     const char *cause)
@@ -252,6 +281,8 @@ stream_refill(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (st->mbehind)
+		stream_media_fill(st);
 	if (st->reading || evbuffer_get_length(st->out) >= STREAM_LOW)
 		return;
 	if (st->next > stream_bound(st)) {
@@ -269,7 +300,7 @@ stream_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *
 {
 	struct stream *st = arg;
 
-	if (info->n_deleted > 0 && st->behind && !st->reading &&
+	if (info->n_deleted > 0 && ((st->behind && !st->reading) || st->mbehind) &&
 	    evbuffer_get_length(buf) < STREAM_LOW)
 		event_active(st->refill, EV_TIMEOUT, 0);
 }
@@ -441,8 +472,40 @@ lsn_targeted(void *arg, struct core_channel *ch, const char *json, size_t len)
 	}
 }
 
+/* A frame just came: out at once to every media stream caught up with the ring. */
+static void
+lsn_media(void *arg, struct core_session *s, const struct core_frame *f)
+{
+	struct streamq *q = s->lsn;
+	struct stream *st;
+	struct evbuffer *b;
+
+	(void)arg;
+	if (q == NULL)
+		return;
+	TAILQ_FOREACH(st, q, entry) {
+		if (!st->media || !st->ch->open || f->id < st->mnext)
+			continue;
+		if (st->mbehind || f->id != st->mnext ||
+		    evbuffer_get_length(st->out) >= STREAM_HIGH) {
+			if (!st->mbehind && evbuffer_get_length(st->out) < STREAM_LOW)
+				event_active(st->refill, EV_TIMEOUT, 0);
+			st->mbehind = 1;
+			continue;
+		}
+		st->mnext = f->id + 1;
+		if (strcmp(f->participant, st->ch->participant) == 0)
+			continue;
+		b = evbuffer_new();
+		stream_line(st, b, f->line, f->len);
+		core_media_delivered(st->ch, f->id);
+		stream_send(st, b);
+		evbuffer_free(b);
+	}
+}
+
 static struct core_listener listener = {
-	NULL, lsn_entry, lsn_event, lsn_closed, lsn_targeted
+	NULL, lsn_entry, lsn_event, lsn_closed, lsn_targeted, lsn_media
 };
 
 void
@@ -459,15 +522,30 @@ api_stream(struct req *rq)
 {
 	struct core_channel *ch = rq->ch;
 	struct core *c = rq->core;
+	const char *media = http_query(rq, "media");
+	struct stream *st;
 	uint64_t since;
+	int want_media;
 
+	if (media != NULL && strcmp(media, "0") != 0 && strcmp(media, "1") != 0) {
+		http_error(rq, 400, "bad_field", "media is 0 or 1");
+		return;
+	}
 	if (http_query_seq(rq, "since", ch->start_seq - 1, &since) != 0)
 		return;
+	want_media = media != NULL && strcmp(media, "1") == 0;
 	if (since < ch->start_seq - 1)
 		since = ch->start_seq - 1;	/* a device never sees before it joined */
 	log_debug("stream of %s in %s from %llu", ch->device, ch->session->id,
 	    (unsigned long long)since + 1);
-	stream_start(rq, ch->session, ch, since + 1, 1, 0);
+	/* rq and its query go with stream_start. */
+	st = stream_start(rq, ch->session, ch, since + 1, 1, 0);
+	if (want_media && ch->open) {
+		/* After a switch: the frames the old device was not given, from the ring. */
+		st->media = 1;
+		st->mnext = core_media_start(ch);
+		st->mbehind = 1;
+	}
 	if (ch->open)
 		core_channel_attached(c, ch);
 }

@@ -7,7 +7,7 @@
 #include "session.h"
 #include "xmalloc.h"
 
-struct session_opts sopts = { .since = -1 };
+struct session_opts sopts = { .since = -1, .linger_ms = -1 };
 
 static const struct option opt_kind[] = {
 	{ "kind", required_argument, NULL, OPT_KIND }, { NULL, 0, NULL, 0 }
@@ -33,6 +33,17 @@ static const struct option opt_log[] = {
 	{ "store", required_argument, NULL, OPT_STORE }, { NULL, 0, NULL, 0 }
 };
 
+static const struct option opt_media[] = {
+	{ "as", required_argument, NULL, OPT_AS },
+	{ "send", required_argument, NULL, OPT_SEND },
+	{ "receive", required_argument, NULL, OPT_RECEIVE },
+	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "video", required_argument, NULL, OPT_VIDEO },
+	{ "linger", required_argument, NULL, OPT_LINGER },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "transfer", required_argument, NULL, OPT_TRANSFER }, { NULL, 0, NULL, 0 }
+};
+
 static const struct cli_cmd session_cmds[] = {
 	{ "new", "[--kind KIND] NAME@DEVICE[:KEYDIR]...",
 	  "create a session; print its id and save each device's token", "", opt_kind, cmd_new },
@@ -48,6 +59,11 @@ static const struct cli_cmd session_cmds[] = {
 	  opt_as_since, cmd_attach },
 	{ "send", "ID --as DEVICE [TEXT...|-]",
 	  "send TEXT, or each line of stdin, as DEVICE", "", opt_as, cmd_send },
+	{ "media", "ID --as DEVICE [--send FILE] [--receive OUT.wav] [--resume] [--video RATEfps:SIZE]\n"
+	  "      [--transfer TID] [--linger S] [--duration S]",
+	  "a call as DEVICE: send FILE's audio (Opus, 20 ms frames) and simulated video,\n"
+	  "      write what the others send into OUT.wav, report frames lost, late and the gaps",
+	  "", opt_media, cmd_media },
 	{ "log", "ID [--since N] [--follow [--as DEVICE]] [--store DIR]",
 	  "print the session's log; --follow keeps printing until the session ends", "",
 	  opt_log, cmd_log },
@@ -60,7 +76,14 @@ static const char session_options_help[] =
     "      --since N         start after log sequence number N\n"
     "      --follow          log: keep printing new entries until the session ends\n"
     "      --state STATE     list: live, ended or all (default all)\n"
-    "      --store DIR       read the store offline instead of asking rtcs-serve\n";
+    "      --store DIR       read the store offline instead of asking rtcs-serve\n"
+    "      --send FILE       media: the audio to send (WAV, FLAC, ...: 8 to 48 kHz)\n"
+    "      --receive OUT     media: write what the others send to OUT (WAV)\n"
+    "      --resume          media: take up FILE where the server last heard this participant\n"
+    "      --video SPEC      media: simulated video frames, RATEfps:SIZE (30fps:25KB)\n"
+    "      --linger S        media: stop once the others are quiet S seconds (default 2)\n"
+    "      --duration S      media: send for S seconds at most\n"
+    "      --transfer TID    media: ready first; go once DEVICE's transfer TID completes\n";
 
 static int
 session_opt(struct cli *cli, int val, const char *arg)
@@ -84,6 +107,29 @@ session_opt(struct cli *cli, int val, const char *arg)
 		return 0;
 	case OPT_SINCE:
 		if (opt_number(arg, 0, (1LL << 53), &sopts.since, &cause) == 0)
+			return 0;
+		break;
+	case OPT_SEND:
+		sopts.send = arg;
+		return 0;
+	case OPT_RECEIVE:
+		sopts.receive = arg;
+		return 0;
+	case OPT_RESUME:
+		sopts.resume = 1;
+		return 0;
+	case OPT_VIDEO:
+		sopts.video = arg;
+		return 0;
+	case OPT_TRANSFER:
+		sopts.transfer = arg;
+		return 0;
+	case OPT_LINGER:
+		if (opt_seconds_ms(arg, 0, 86400000LL, &sopts.linger_ms, &cause) == 0)
+			return 0;
+		break;
+	case OPT_DURATION:
+		if (opt_seconds_ms(arg, 1, 86400000LL, &sopts.duration_ms, &cause) == 0)
 			return 0;
 		break;
 	case OPT_STATE:

@@ -12,6 +12,13 @@ enum {
 	OPT_FOLLOW,
 	OPT_STORE,
 	OPT_STATE,
+	OPT_SEND,
+	OPT_RECEIVE,
+	OPT_RESUME,
+	OPT_VIDEO,
+	OPT_LINGER,
+	OPT_DURATION,
+	OPT_TRANSFER,
 };
 
 /* The commands' own options, whichever command takes them. */
@@ -22,6 +29,13 @@ struct session_opts {
 	const char	*state;
 	long long	 since;		/* -1: not given */
 	int		 follow;
+	const char	*send;		/* media: the audio file */
+	const char	*receive;	/* media: the WAV file to write */
+	const char	*video;		/* media: RATEfps:SIZE */
+	int		 resume;
+	const char	*transfer;	/* media: wait for it, collect the token, then go */
+	long long	 linger_ms;	/* -1: not given */
+	long long	 duration_ms;	/* 0: not given */
 };
 extern struct session_opts sopts;
 
@@ -33,6 +47,7 @@ int	cmd_end(struct cli *, int, char **);
 int	cmd_log(struct cli *, int, char **);
 int	cmd_send(struct cli *, int, char **);
 int	cmd_attach(struct cli *, int, char **);
+int	cmd_media(struct cli *, int, char **);
 
 /* NAME@DEVICE[:KEYDIR] split in place; 0, or 64 after printing why. */
 int	session_spec(struct cli *, char *spec, char **name, char **device, char **keydir);

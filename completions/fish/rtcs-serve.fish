@@ -10,6 +10,7 @@ complete -c rtcs-serve -l idle-timeout -x -d 'close idle connections after secon
 complete -c rtcs-serve -l header-timeout -x -d 'close a connection whose request head takes longer'
 complete -c rtcs-serve -l max-connections -x -d 'refuse connections beyond this'
 complete -c rtcs-serve -l max-open-logs -x -d 'log files kept open at most'
+complete -c rtcs-serve -l media-ring -x -d 'seconds of media frames kept per session'
 complete -c rtcs-serve -l fsck -d 'check the store and exit'
 complete -c rtcs-serve -l json -d 'with --fsck: JSON Lines'
 complete -c rtcs-serve -s q -l quiet -d 'only errors'

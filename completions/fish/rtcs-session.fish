@@ -1,7 +1,7 @@
 # fish completion for rtcs-session: commands, each command's options, and
 # live values (sessions, devices of the key directory on the line).
 source (status dirname)/rtcs-common.fish
-set -l cmds new list show end join attach send log
+set -l cmds new list show end join attach send log media
 
 complete -c rtcs-session -f
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a new -d 'create a session'
@@ -12,7 +12,8 @@ complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a join -d '
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a attach -d 'chat as a device'
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a send -d 'send a message'
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a log -d 'print the session log'
-complete -c rtcs-session -n "__fish_seen_subcommand_from show end join attach send log" -a '(__rtcs_sessions)'
+complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a media -d 'a call as a device'
+complete -c rtcs-session -n "__fish_seen_subcommand_from show end join attach send log media" -a '(__rtcs_sessions)'
 
 # every command
 complete -c rtcs-session -s h -l help -d 'print the usage'
@@ -25,8 +26,15 @@ complete -c rtcs-session -s v -l verbose -d 'more on stderr'
 complete -c rtcs-session -l timeout -x -d 'give up after SECONDS'
 # each command's own
 complete -c rtcs-session -n "__fish_seen_subcommand_from new" -l kind -x -a 'chat telephony video' -d 'session kind'
-complete -c rtcs-session -n "__fish_seen_subcommand_from attach send log" -l as -x -a '(__rtcs_devices)' -d 'the device acting'
+complete -c rtcs-session -n "__fish_seen_subcommand_from attach send log media" -l as -x -a '(__rtcs_devices)' -d 'the device acting'
 complete -c rtcs-session -n "__fish_seen_subcommand_from attach log" -l since -x -d 'start after this sequence number'
 complete -c rtcs-session -n "__fish_seen_subcommand_from log" -l follow -d 'keep printing until the session ends'
 complete -c rtcs-session -n "__fish_seen_subcommand_from list" -l state -x -a 'live ended all' -d 'which sessions'
 complete -c rtcs-session -n "__fish_seen_subcommand_from list show log" -l store -r -a '(__fish_complete_directories)' -d 'read a store offline'
+complete -c rtcs-session -n "__fish_seen_subcommand_from media" -l send -r -F -d 'the audio file to send'
+complete -c rtcs-session -n "__fish_seen_subcommand_from media" -l receive -r -F -d 'the WAV file to write'
+complete -c rtcs-session -n "__fish_seen_subcommand_from media" -l resume -d 'take up the file where the server last heard'
+complete -c rtcs-session -n "__fish_seen_subcommand_from media" -l video -x -a '30fps:25KB' -d 'simulated video, RATEfps:SIZE'
+complete -c rtcs-session -n "__fish_seen_subcommand_from media" -l transfer -x -a '(__rtcs_transfers)' -d 'go once this transfer completes'
+complete -c rtcs-session -n "__fish_seen_subcommand_from media" -l linger -x -d 'stop once the others are quiet SECONDS'
+complete -c rtcs-session -n "__fish_seen_subcommand_from media" -l duration -x -d 'send SECONDS at most'

@@ -30,8 +30,11 @@ teardown() { rm -rf "$T"; }
 	assert_line --regexp '^\{"sessions":\[\{"session":"S[A-Z2-7]{16}",.*"token":"[^"]+"\}\]\}$'
 	assert_line --regexp '^\{"seq":[0-9]+\}$'
 	assert_line --partial '"event":"session.ended"'
+	# the call: bob heard alice through the switch, nothing lost
+	assert_line --regexp '^received audio from alice: [0-9]+ frames, lost 0, duplicated 0'
+	assert_line --partial 'channel closed: the call moved to another device'
 	refute_line ''	# no stray empty line
 	# the last line: the store checks out; every device's message is in the log
-	assert_equal "${lines[-1]}" "rtcs-serve: store: 3 sessions, ${lines[-1]#*sessions, }"
+	assert_equal "${lines[-1]}" "rtcs-serve: store: 4 sessions, ${lines[-1]#*sessions, }"
 	[[ ${lines[-1]} == *", 0 problems" ]] || fail "last line: ${lines[-1]}"
 }

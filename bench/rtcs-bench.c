@@ -19,7 +19,7 @@ static const struct cmd {
 	int		(*fn)(struct bench_opts *, int, char **);
 	const char	*usage;
 } cmds[] = {
-	{ "read", cmd_read, "-S SOCK --nginx SOCK --www DIR" },
+	{ "read", cmd_read, "-S SOCK --nginx SOCK --www DIR [trickle]" },
 	{ "mutate", cmd_mutate, "-S SOCK --nginx SOCK --www DIR --dir DIR" },
 	{ "batch", cmd_batch, "-S SOCK(always) --sock2 SOCK(batch) --conc C -n MSGS-PER-BURST" },
 	{ "relay", cmd_relay, "-S SOCK --anchor SOCK [--tag PREFIX]" },

@@ -9,10 +9,25 @@
 long long
 clock_now_ms(void)
 {
+	static long long wall0, mono0;
 	struct timespec ts;
+	long long mono;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	/*
+	 * The wall clock is read once, at the first call; from then on time
+	 * runs on CLOCK_MONOTONIC (design.md 8.1). Deadlines are stored as
+	 * absolute times, but a running program measures them from when it
+	 * learned them, so a step of the wall clock never lengthens (or cuts)
+	 * a code's life; the next start reads the wall clock again.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	mono = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (wall0 == 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		wall0 = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		mono0 = mono;
+	}
+	return wall0 + (mono - mono0);
 }
 
 char *

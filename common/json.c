@@ -3,7 +3,10 @@
 #include <string.h>
 
 #include "json.h"
+#include "strmap.h"
 #include "xmalloc.h"
+
+static int json_dup_key(const cJSON *);
 
 /* Depth of brackets outside strings: checked before cJSON recurses. */
 static int
@@ -136,7 +139,31 @@ json_parse_object(const char *buf, size_t len, char **cause)
 		*cause = xstrdup("expected a JSON object");
 		return NULL;
 	}
+	if (json_dup_key(obj)) {
+		cJSON_Delete(obj);
+		*cause = xstrdup("a member named twice in one JSON object");
+		return NULL;
+	}
 	return obj;
+}
+
+/* Whether an object anywhere in o names a member twice (readers would disagree on which). */
+static int
+json_dup_key(const cJSON *o)
+{
+	const cJSON *c;
+	struct strmap *seen;
+	int dup = 0;
+
+	if (cJSON_IsObject(o)) {
+		seen = strmap_new();
+		for (c = o->child; c != NULL && !dup; c = c->next)
+			dup = c->string == NULL || strmap_put(seen, c->string, (void *)c) != NULL;
+		strmap_free(seen, NULL);
+	}
+	for (c = o->child; c != NULL && !dup; c = c->next)
+		dup = json_dup_key(c);
+	return dup;
 }
 
 const char *

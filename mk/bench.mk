@@ -20,7 +20,7 @@ $(O)/bench/relay-anchor: $(O)/bench/relay_anchor.o
 bench-tools: $(BENCH_TOOLS)
 
 # The programs under test are built first when they are ours ($(O)/bin).
-bench: deps-bench $(BENCH_TOOLS) $(O)/tools/wavcmp $(if $(filter $(abspath $(O)/bin),$(RTCS_BIN)),all)
+bench: deps-bench $(BENCH_TOOLS) $(O)/tools/wavcmp $(O)/tools/trickle $(if $(filter $(abspath $(O)/bin),$(RTCS_BIN)),all)
 	RTCS_BIN=$(RTCS_BIN) RTCS_BENCH_TOOLS=$(abspath $(O)/bench) \
 	  RTCS_BENCH_OUT=$(abspath $(O)/bench) QUICK=$(QUICK) bench/run
 

@@ -24,20 +24,30 @@ endif
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 10
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_NAMES = fuzz_payload fuzz_pnm fuzz_png_zbar fuzz_store_format fuzz_warp
+FUZZ_NAMES = fuzz_payload fuzz_pnm fuzz_png_zbar fuzz_store_format fuzz_warp fuzz_json fuzz_gate
 FUZZ_BIN = $(FUZZ_NAMES:%=$(O)/fuzz/%)
 FUZZ_COMMON = common/xmalloc.c common/log.c common/fsutil.c common/rand.c common/base32.c common/payload.c \
 	common/image.c common/image_png.c common/image_pnm.c common/qr_decode.c common/hash.c \
-	common/store_format.c common/image_filter.c common/finder.c common/homography.c common/warp.c
+	common/store_format.c common/image_filter.c common/finder.c common/homography.c common/warp.c \
+	common/json.c common/strmap.c
+
+# The gate is rtcs-serve's: its file, and the server's headers.
+$(O)/fuzz/fuzz_gate: FUZZ_EXTRA = -Icmd/rtcs-serve cmd/rtcs-serve/gate.c
+$(O)/fuzz/fuzz_gate: cmd/rtcs-serve/gate.c cmd/rtcs-serve/gate.h
 
 $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_COMMON) | $(O)/config.mk deps-clang
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_COMMON) $(PKG_LIBS) -lm
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_EXTRA) $(FUZZ_COMMON) $(PKG_LIBS) -lm
 
 # Seeds: a transfer payload, a PNG code, a PGM code; for fuzz_warp a code's
 # pixels (2 px a module) behind its width and height bytes.
 $(O)/fuzz/seeds: $(O)/bin/rtcs-code
-	@mkdir -p $@/fuzz_payload $@/fuzz_pnm $@/fuzz_png_zbar $@/fuzz_store_format $@/fuzz_warp
+	@mkdir -p $@/fuzz_payload $@/fuzz_pnm $@/fuzz_png_zbar $@/fuzz_store_format $@/fuzz_warp \
+	    $@/fuzz_json $@/fuzz_gate
+	@printf '{"device":"alice-tablet","payload":"RTCS:1:TA:B","n":[1,2.5,null,true],"u":"\\u00e9"}' \
+	    > $@/fuzz_json/body
+	@printf 'POST /v1/transfers HTTP/1.1\r\nHost: rtcs\r\nContent-Length: 2\r\n\r\n{}GET /v1/health HTTP/1.0\r\n\r\n' \
+	    > $@/fuzz_gate/two
 	@echo -n 'RTCS:1:TABCDEFGHIJKLMNOP:ABCDEFGHIJKLMNOPQRSTUVWXYZ' > $@/fuzz_payload/transfer
 	@echo -n 'RTCS:1:I:IABCDEFGHIJKLMNOP:ABCDEFGHIJKLMNOPQRSTUVWXYZ' > $@/fuzz_payload/invite
 	@$(O)/bin/rtcs-code -t png -s 1 -m 1 RTCS:1:TA > $@/fuzz_png_zbar/code.png

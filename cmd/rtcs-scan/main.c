@@ -239,7 +239,7 @@ static int
 submit_payload(const struct scan_opts *o, const char *payload, const void *png, size_t len)
 {
 	const struct scan_submit_opts *so = &o->sub;
-	char *argv[32], *cause = NULL;
+	char *argv[32], *cause = NULL, *in;
 	int n = 0, rc;
 
 #define ARG(flag, v) do { if (v) { argv[n++] = (char *)(flag); argv[n++] = (char *)(v); } } while (0)
@@ -262,11 +262,19 @@ submit_payload(const struct scan_opts *o, const char *payload, const void *png, 
 		argv[n++] = "--quiet";
 	else if (log_get_level() > LOG_LEVEL_WARN)
 		argv[n++] = "--verbose";
+	/* The payload holds a secret: on stdin (its line, then the PNG), never in argv. */
 	argv[n++] = "--";
-	argv[n++] = (char *)payload;
+	argv[n++] = "-";
 	argv[n] = NULL;
+	in = xmalloc(strlen(payload) + 1 + len);
+	memcpy(in, payload, strlen(payload));
+	in[strlen(payload)] = '\n';
+	if (len > 0)
+		memcpy(in + strlen(payload) + 1, png, len);
 	fflush(stdout);
-	if ((rc = sibling_run_as("rtcs-transfer", argv, png, len, &cause)) < 0) {
+	rc = sibling_run_as("rtcs-transfer", argv, in, strlen(payload) + 1 + len, &cause);
+	free(in);
+	if (rc < 0) {
 		fprintf(stderr, "rtcs-scan: %s\n", cause);
 		free(cause);
 		return EXIT_SOFTWARE;

@@ -32,9 +32,12 @@ void	 api_invite_create(struct req *);
 void	 api_invite_scan(struct req *);
 void	 api_invite_sessions(struct req *);
 
-/* ratelimit.c: failed attempts per peer uid (design.md 8) */
-int	 ratelimit_check(struct server *, unsigned int uid, int *retry_after);
-/* 0 if the caller may try again, else 1 after answering 429 with Retry-After. */
-int	 http_rate_limited(struct req *);
-void	 ratelimit_fail(struct server *, unsigned int uid);
+/*
+ * ratelimit.c: the budget of failed guesses, per channel, per claim, and one
+ * for every call with no secret (design.md 8.1). http_rate_limited: 0 if the
+ * call may go on (always for a live transfer x with attempts left), else 1
+ * after answering 429 with Retry-After. ratelimit_fail counts a failed guess.
+ */
+int	 http_rate_limited(struct req *, const struct core_xfer *x);
+void	 ratelimit_fail(struct req *);
 #endif

@@ -49,7 +49,7 @@ scanned(void *arg, const struct core_status *st, struct core_session *s, char **
 	cJSON *o;
 
 	if (st->err == CE_FORBIDDEN) {
-		ratelimit_fail(rq->srv, rq->uid);
+		ratelimit_fail(rq);
 		http_error(rq, 403, "code_mismatch", "not the code of invite %s", rq->param);
 		return;
 	}
@@ -84,7 +84,7 @@ api_invite_scan(struct req *rq)
 		    "a scan is {\"payload\":..., \"device\":DEVICE, \"name\":PARTICIPANT?}");
 		return;
 	}
-	if (http_rate_limited(rq))
+	if (http_rate_limited(rq, NULL))
 		return;
 	core_invite_scan(rq->core, inv, payload, device, name, scanned, rq);
 }

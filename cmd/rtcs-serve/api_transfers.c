@@ -80,28 +80,23 @@ path_xfer(struct req *rq)
 static int
 create_options(struct req *rq, long long *ttl_ms, int *c, int *p)
 {
-	const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(rq->body, "ttl");
-	const cJSON *cf = cJSON_GetObjectItemCaseSensitive(rq->body, "confirm");
-	const cJSON *pf = cJSON_GetObjectItemCaseSensitive(rq->body, "proof");
 	enum transfer_confirm ce = rq->core->cfg.confirm;
 	enum transfer_proof pe = rq->core->cfg.proof;
+	const char *cf, *pf;
+	long long ttl;
+	int has_ttl;
 
 	*ttl_ms = rq->core->cfg.code_ttl_ms;
-	if (ttl != NULL && !cJSON_IsNull(ttl)) {
-		if (!cJSON_IsNumber(ttl) || ttl->valuedouble < 1 ||
-		    ttl->valuedouble > TRANSFER_MAX_TTL_S) {
-			http_error(rq, 400, "bad_field", "ttl is 1 to %d seconds", TRANSFER_MAX_TTL_S);
-			return -1;
-		}
-		*ttl_ms = (long long)(ttl->valuedouble * 1000);
-	}
-	if (cf != NULL && !cJSON_IsNull(cf) &&
-	    (!cJSON_IsString(cf) || transfer_parse_confirm(cf->valuestring, &ce) != 0)) {
+	if (body_int(rq, "ttl", 1, TRANSFER_MAX_TTL_S, &has_ttl, &ttl) != 0 ||
+	    body_str(rq, "confirm", &cf) != 0 || body_str(rq, "proof", &pf) != 0)
+		return -1;
+	if (has_ttl)
+		*ttl_ms = ttl * 1000;
+	if (cf != NULL && transfer_parse_confirm(cf, &ce) != 0) {
 		http_error(rq, 400, "bad_field", "confirm is none, origin, peers or all");
 		return -1;
 	}
-	if (pf != NULL && !cJSON_IsNull(pf) &&
-	    (!cJSON_IsString(pf) || transfer_parse_proof(pf->valuestring, &pe) != 0)) {
+	if (pf != NULL && transfer_parse_proof(pf, &pe) != 0) {
 		http_error(rq, 400, "bad_field", "proof is both or scanner");
 		return -1;
 	}
@@ -114,16 +109,18 @@ create_options(struct req *rq, long long *ttl_ms, int *c, int *p)
 static int
 name_field(struct req *rq, const char *key, const char **out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rq->body, key);
+	const char *v;
 
 	*out = NULL;
-	if (v == NULL || cJSON_IsNull(v))
+	if (body_str(rq, key, &v) != 0)
+		return -1;
+	if (v == NULL)
 		return 0;
-	if (!cJSON_IsString(v) || !name_valid(v->valuestring)) {
+	if (!name_valid(v)) {
 		http_error(rq, 400, "bad_field", "%s must be a device name", key);
 		return -1;
 	}
-	*out = v->valuestring;
+	*out = v;
 	return 0;
 }
 
@@ -150,11 +147,13 @@ created(void *arg, const struct core_status *st, struct core_xfer *x,
 static void
 create_push(struct req *rq)
 {
-	const char *sid = json_str(rq->body, "session"), *to;
+	const char *sid, *to;
 	struct core_session *s = rq->ch->session;
 	long long ttl;
 	int c, p;
 
+	if (body_str(rq, "session", &sid) != 0)
+		return;
 	if (sid != NULL && strcmp(sid, s->id) != 0) {
 		http_error(rq, 403, "forbidden", "the token is not one of session %s", sid);
 		return;
@@ -176,13 +175,33 @@ create_push(struct req *rq)
 static void
 create_pull(struct req *rq)
 {
-	const char *device, *sid = json_str(rq->body, "session");
+	const char *device, *sid;
 	struct core_session *s = NULL;
 	long long ttl;
 	int c, p;
 
+	if (body_str(rq, "session", &sid) != 0)
+		return;
+	/*
+	 * A device's request never sets the rules (design.md 4.2): the server's
+	 * proof and confirm apply, the origin always confirms with the check
+	 * code, and the lifetime asked for is capped by --code-ttl.
+	 */
+	if (cJSON_GetObjectItemCaseSensitive(rq->body, "confirm") != NULL ||
+	    cJSON_GetObjectItemCaseSensitive(rq->body, "proof") != NULL) {
+		http_error(rq, 400, "bad_field", "a pull offer carries no policy: confirm and proof "
+		    "are the server's");
+		return;
+	}
 	if (name_field(rq, "device", &device) != 0 || create_options(rq, &ttl, &c, &p) != 0)
 		return;
+	if (ttl > rq->core->cfg.code_ttl_ms)
+		ttl = rq->core->cfg.code_ttl_ms;
+	/* The origin's confirmation is never waived: none is origin, peers is all. */
+	if (c == TC_NONE)
+		c = TC_ORIGIN;
+	else if (c == TC_PEERS)
+		c = TC_ALL;
 	if (device == NULL) {
 		http_error(rq, 400, "bad_field",
 		    "a pull names its device: {\"device\":...} (a push needs the origin's token)");
@@ -198,6 +217,14 @@ create_pull(struct req *rq)
 	}
 	if (s != NULL && core_device_channel(s, device) != NULL) {
 		http_error(rq, 409, "conflict", "%s already speaks in session %s", device, s->id);
+		return;
+	}
+	/* Offers cost nothing to ask for: so many may wait for a scan at once. */
+	if (core_xfer_live_offers(rq->core) >= CORE_MAX_OFFERS) {
+		evhttp_add_header(evhttp_request_get_output_headers(rq->r), "Retry-After",
+		    "10");
+		http_error(rq, 429, "rate_limited", "%d pull offers already wait for a scan",
+		    CORE_MAX_OFFERS);
 		return;
 	}
 	core_xfer_pull(rq->core, device, s, ttl, c, p, created, rq);
@@ -286,7 +313,26 @@ static int
 attempt_failed(const struct core_status *st)
 {
 	return st->err == CE_TRANSFER && (st->te == TE_CODE_MISMATCH || st->te == TE_WRONG_DEVICE ||
-	    st->te == TE_MATCH_MISMATCH || st->te == TE_BURNT);
+	    st->te == TE_MATCH_MISMATCH || st->te == TE_CHECK_MISMATCH || st->te == TE_BURNT ||
+	    st->te == TE_ENDED || st->te == TE_EXPIRED);
+}
+
+/*
+ * The transfer of a guessing call's path (image data, confirm): its budget
+ * is checked first, and an unknown id is a failed guess. NULL after a reply.
+ */
+static struct core_xfer *
+guessed_xfer(struct req *rq)
+{
+	struct core_xfer *x = core_xfer_find(rq->core, rq->param);
+
+	if (http_rate_limited(rq, x))
+		return NULL;
+	if (x == NULL) {
+		ratelimit_fail(rq);
+		http_error(rq, 404, "not_found", "no transfer %s", rq->param);
+	}
+	return x;
 }
 
 /* Decodes a base64 PNG on the server; the first transfer code in it, or NULL with an error sent. */
@@ -349,7 +395,7 @@ imaged(void *arg, const struct core_status *st, struct core_xfer *x,
 	cJSON *o;
 
 	if (attempt_failed(st))
-		ratelimit_fail(rq->srv, rq->uid);
+		ratelimit_fail(rq);
 	if (st->err != CE_OK) {
 		reply_refused(rq, st, x);
 		return;
@@ -369,13 +415,14 @@ imaged(void *arg, const struct core_status *st, struct core_xfer *x,
 void
 api_transfer_image(struct req *rq)
 {
-	const char *device, *payload = json_str(rq->body, "payload");
-	const char *image = json_str(rq->body, "image");
+	const char *device, *payload, *image, *claim;
 	struct core_actor a = { rq->ch, rq->claim, NULL, NULL };
 	struct core_xfer *x;
 	char *decoded;
 
-	if ((x = path_xfer(rq)) == NULL || name_field(rq, "device", &device) != 0)
+	if ((x = guessed_xfer(rq)) == NULL || name_field(rq, "device", &device) != 0 ||
+	    body_str(rq, "payload", &payload) != 0 || body_str(rq, "image", &image) != 0 ||
+	    body_str(rq, "claim", &claim) != 0)
 		return;
 	if (device == NULL || (payload == NULL) == (image == NULL)) {
 		http_error(rq, 400, "bad_field",
@@ -390,14 +437,12 @@ api_transfer_image(struct req *rq)
 	}
 	if (rq->ch == NULL && rq->claim == NULL) {
 		a.device = device;
-		if ((a.chosen_claim = json_str(rq->body, "claim")) != NULL &&
+		if ((a.chosen_claim = claim) != NULL &&
 		    !secret_valid(a.chosen_claim)) {
 			http_error(rq, 400, "bad_field", "claim is 26 base32 characters");
 			return;
 		}
 	}
-	if (http_rate_limited(rq))
-		return;
 	if ((decoded = payload != NULL ? xstrdup(payload) : image_payload(rq, image)) == NULL)
 		return;
 	core_xfer_image(rq->core, x, &a, decoded, imaged, rq);
@@ -411,7 +456,7 @@ confirmed(void *arg, const struct core_status *st, struct core_xfer *x,
 	struct req *rq = arg;
 
 	if (attempt_failed(st))
-		ratelimit_fail(rq->srv, rq->uid);
+		ratelimit_fail(rq);
 	answered(arg, st, x, r);
 }
 
@@ -421,11 +466,9 @@ api_transfer_confirm(struct req *rq)
 	const char *match, *check;
 	struct core_xfer *x;
 
-	if ((x = path_xfer(rq)) == NULL ||
+	if ((x = guessed_xfer(rq)) == NULL ||
 	    body_str(rq, "match", &match) != 0 ||
 	    body_str(rq, "check", &check) != 0)
-		return;
-	if (http_rate_limited(rq))
 		return;
 	core_xfer_confirm(rq->core, x, rq->ch, match, check, confirmed, rq);
 }

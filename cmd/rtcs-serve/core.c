@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "core_int.h"
 #include "hash.h"
 #include "json.h"
@@ -22,10 +23,8 @@ core_listen(struct core *c, const struct core_listener *lsn)
 int64_t
 core_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	/* Wall-clock time read once, then run on CLOCK_MONOTONIC (clock.h). */
+	return clock_now_ms();
 }
 
 void

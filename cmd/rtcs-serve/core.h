@@ -31,6 +31,8 @@ struct event;
 
 #define CORE_MAX_PARTICIPANTS	64
 #define CORE_MAX_TEXT		(64 * 1024)
+#define CORE_ALERT_WINDOW_MS	5000	/* one transfer.alert told per transfer per window */
+#define CORE_MAX_OFFERS		64	/* live pull offers no origin has scanned yet */
 #define CORE_MEDIA_FRAME_MAX	(128 * 1024)	/* one frame's bytes (decoded) */
 #define CORE_MEDIA_RING_BYTES	(16u << 20)	/* a session's ring, frames as sent */
 #define CORE_MEDIA_LEAD_MS	200		/* how far a sender may run ahead of the clock */
@@ -121,6 +123,8 @@ struct core_xfer {
 	uint64_t	 rev;
 	struct event	*timer;			/* expiry */
 	char		*claim;			/* the claim secret in clear, memory only */
+	int64_t		 alert_at;		/* the last alert told (core_xfer_alert) */
+	int		 alert_more;		/* alerts since, coalesced into the next */
 	int		 open;
 	struct core_lane lane;
 };
@@ -261,6 +265,8 @@ typedef void (*core_xfer_cb)(void *arg, const struct core_status *, struct core_
 	    const struct core_xfer_reply *);
 void	 core_xfer_push(struct core *, struct core_channel *origin, const char *to,
 	    long long ttl_ms, int confirm, int proof, core_xfer_cb, void *arg);
+/* How many pull offers are live and not yet bound by an origin's scan. */
+size_t	 core_xfer_live_offers(const struct core *);
 void	 core_xfer_pull(struct core *, const char *device, struct core_session *,
 	    long long ttl_ms, int confirm, int proof, core_xfer_cb, void *arg);
 void	 core_xfer_image(struct core *, struct core_xfer *, const struct core_actor *,

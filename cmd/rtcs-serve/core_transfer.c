@@ -228,15 +228,28 @@ announce_from(struct core *c, struct core_xfer *x, int prev, int failpoints)
 		xfer_close(c, x);
 }
 
+/*
+ * Alerts are coalesced per transfer: at most one in CORE_ALERT_WINDOW_MS is
+ * told and written to the event log; the next one says how many came since
+ * ("repeated"), so a flood of scans costs no write each.
+ */
 void
 core_xfer_alert(struct core *c, struct core_xfer *x, const char *reason, const char *device)
 {
 	struct core_channel *origin = strmap_get(c->channels, x->t.origin_channel);
-	cJSON *ev = core_targeted_new("transfer.alert", x->t.id), *extra;
+	int64_t now = core_now_ms();
+	cJSON *ev, *extra;
 
+	if (x->alert_at != 0 && now - x->alert_at < CORE_ALERT_WINDOW_MS) {
+		x->alert_more++;
+		return;
+	}
+	ev = core_targeted_new("transfer.alert", x->t.id);
 	cJSON_AddStringToObject(ev, "reason", reason);
 	if (device != NULL)
 		cJSON_AddStringToObject(ev, "device", device);
+	if (x->alert_more > 0)
+		cJSON_AddNumberToObject(ev, "repeated", x->alert_more);
 	core_tell(c, origin, ev);
 	cJSON_Delete(ev);
 	extra = cJSON_CreateObject();
@@ -244,6 +257,10 @@ core_xfer_alert(struct core *c, struct core_xfer *x, const char *reason, const c
 	cJSON_AddStringToObject(extra, "reason", reason);
 	if (device != NULL)
 		cJSON_AddStringToObject(extra, "device", device);
+	if (x->alert_more > 0)
+		cJSON_AddNumberToObject(extra, "repeated", x->alert_more);
+	x->alert_at = now;
+	x->alert_more = 0;
 	core_event(c, "transfer.alert", xfer_session(c, x), extra);
 	log_warnx("transfer %s: alert %s (%s)", x->t.id, reason, device ? device : "?");
 }
@@ -757,6 +774,18 @@ core_xfer_push(struct core *c, struct core_channel *origin, const char *to, long
 	t = transfer_new_push(&ta, to, (enum transfer_proof)proof, (enum transfer_confirm)confirm,
 	    core_now_ms(), ttl_ms, &secret);
 	create_submit(c, t, secret, NULL, cb, arg);
+}
+
+size_t
+core_xfer_live_offers(const struct core *c)
+{
+	const struct core_xfer *x;
+	size_t n = 0;
+
+	TAILQ_FOREACH(x, &c->xopen, entry)
+		if (x->t.dir == TD_PULL && x->t.state == TS_ISSUED)
+			n++;
+	return n;
 }
 
 void

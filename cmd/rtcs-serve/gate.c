@@ -141,6 +141,11 @@ gate_head(struct gate *g, struct evbuffer *dst, char *text)
 	uint64_t cl = 0;
 	int ncl = 0, chunked = 0, bad = 0, http10, keep = 0, close = 0;
 
+	/* A NUL byte ends the text early: no line end found is a bad request. */
+	if (end == NULL) {
+		gate_refuse(g, dst, "request", NULL, NULL);
+		return;
+	}
 	*end = '\0';
 	if ((sp = strchr(line, ' ')) == NULL || (size_t)(sp - line) >= sizeof method ||
 	    (sp2 = strchr(sp + 1, ' ')) == NULL) {

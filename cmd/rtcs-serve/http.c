@@ -215,11 +215,13 @@ route_rule(struct req *rq, const struct route *rt)
 		http_error(rq, 404, "not_found", "no transfer %s", rq->param);
 		return -1;
 	}
+	/* A device that plays no part in it is told what an unknown id gets (design.md 8.1). */
+	if (strcmp(x->t.session, rq->ch->session->id) != 0 && !transfer_involves(&x->t, rq->ch->id)) {
+		http_error(rq, 404, "not_found", "no transfer %s", rq->param);
+		return -1;
+	}
 	if (rt->rule == R_XFER_ORIGIN && strcmp(rq->ch->id, x->t.origin_channel) != 0)
 		return deny(rq, 403, "only the operator or the origin may do this to ", x->t.id);
-	if (rt->rule == R_XFER_INVOLVED && strcmp(x->t.session, rq->ch->session->id) != 0 &&
-	    !transfer_involves(&x->t, rq->ch->id))
-		return deny(rq, 403, "this token plays no part in transfer ", x->t.id);
 	return 0;
 }
 
@@ -251,8 +253,10 @@ http_auth(struct req *rq, const struct route *rt)
 		return route_rule(rq, rt);
 	}
 	if ((rt->who & W_CLAIM) && (rq->claim = core_xfer_by_claim(rq->core, tok)) != NULL) {
-		if (rq->param != NULL && strcmp(rq->param, rq->claim->t.id) != 0)
-			return deny(rq, 403, "this secret is not one of transfer ", rq->param);
+		if (rq->param != NULL && strcmp(rq->param, rq->claim->t.id) != 0) {
+			http_error(rq, 404, "not_found", "no transfer %s", rq->param);
+			return -1;
+		}
 		rq->bearer = tok;
 		return 0;
 	}

@@ -1,4 +1,12 @@
-/* The rate limit on failed attempts: per peer uid, a sliding window (design.md 8). */
+/*
+ * The budget of failed guesses (design.md 8.1). Failures are kept per holder
+ * of a secret (a channel, a claim) and in one budget shared by every call
+ * that carries none, never per uid: every caller may be an untrusted device
+ * on the same socket. A spent budget answers 429 to calls that would only
+ * guess (an unknown or settled id, no attempts left); a live transfer that
+ * has attempts left is still judged by its own budget (5 attempts), so one
+ * client's guesses never lock another out of a valid scan.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,15 +23,26 @@ struct fails {
 	int	 next;
 };
 
-/* 0 if uid may try again; else -1 and the seconds until it may. */
-int
-ratelimit_check(struct server *srv, unsigned int uid, int *retry_after)
+/* Whose budget a call spends: its channel's, its claim's, or the anonymous one. */
+static const char *
+ratelimit_key(const struct req *rq, char *buf, size_t len)
 {
-	char key[16];
+	if (rq->ch != NULL)
+		snprintf(buf, len, "channel %s", rq->ch->id);
+	else if (rq->claim != NULL)
+		snprintf(buf, len, "claim %s", rq->claim->t.id);
+	else
+		snprintf(buf, len, "anonymous");
+	return buf;
+}
+
+/* 0 if the budget has room; else -1 and the seconds until it has. */
+static int
+ratelimit_check(struct server *srv, const char *key, int *retry_after)
+{
 	struct fails *f;
 	int64_t oldest, now = now_ms();
 
-	snprintf(key, sizeof key, "%u", uid);
 	if ((f = strmap_get(srv->fails, key)) == NULL)
 		return 0;
 	oldest = f->at[f->next];	/* the RATE_FAILS-th failure back */
@@ -34,12 +53,16 @@ ratelimit_check(struct server *srv, unsigned int uid, int *retry_after)
 }
 
 int
-http_rate_limited(struct req *rq)
+http_rate_limited(struct req *rq, const struct core_xfer *x)
 {
-	char buf[16];
+	char buf[16], key[64];
 	int retry;
 
-	if (ratelimit_check(rq->srv, rq->uid, &retry) == 0)
+	if (ratelimit_check(rq->srv, ratelimit_key(rq, key, sizeof key), &retry) == 0)
+		return 0;
+	/* A live transfer with attempts left is guarded by its own budget. */
+	if (x != NULL && x->t.state != TS_COMPLETED && x->t.state != TS_FAILED &&
+	    x->t.attempts_left > 0)
 		return 0;
 	snprintf(buf, sizeof buf, "%d", retry);
 	evhttp_add_header(evhttp_request_get_output_headers(rq->r), "Retry-After", buf);
@@ -48,15 +71,15 @@ http_rate_limited(struct req *rq)
 }
 
 void
-ratelimit_fail(struct server *srv, unsigned int uid)
+ratelimit_fail(struct req *rq)
 {
-	char key[16];
+	char key[64];
 	struct fails *f;
 
-	snprintf(key, sizeof key, "%u", uid);
-	if ((f = strmap_get(srv->fails, key)) == NULL) {
+	ratelimit_key(rq, key, sizeof key);
+	if ((f = strmap_get(rq->srv->fails, key)) == NULL) {
 		f = xcalloc(1, sizeof *f);
-		strmap_put(srv->fails, key, f);
+		strmap_put(rq->srv->fails, key, f);
 	}
 	f->at[f->next] = now_ms();
 	f->next = (f->next + 1) % RATE_FAILS;

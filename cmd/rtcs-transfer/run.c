@@ -27,12 +27,13 @@
 int
 transfer_render(struct cli *cli, const char *payload, const char *png_file, int terminal)
 {
-	char *png_argv[] = { "rtcs-code", "-t", "png", "-o", (char *)png_file, (char *)payload, NULL };
-	char *tty_argv[] = { "rtcs-code", "-t", "utf8", (char *)payload, NULL };
+	/* The payload holds the code's secret: on stdin, never on rtcs-code's command line. */
+	char *png_argv[] = { "rtcs-code", "-t", "png", "-o", (char *)png_file, "-", NULL };
+	char *tty_argv[] = { "rtcs-code", "-t", "utf8", "-", NULL };
 	char *cause = NULL;
 	int rc;
 
-	rc = sibling_run(terminal ? tty_argv : png_argv, NULL, 0, &cause);
+	rc = sibling_run(terminal ? tty_argv : png_argv, payload, strlen(payload), &cause);
 	if (rc < 0) {
 		rc = cli_error(cli, EXIT_SOFTWARE, "%s", cause);
 		free(cause);

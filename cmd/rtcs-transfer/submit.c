@@ -339,19 +339,30 @@ cmd_submit(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "expects one PAYLOAD (or - to read it from stdin)");
 	if (topts.as == NULL)
 		return cli_usage_error(cli, "needs --as DEVICE");
-	if (strcmp(argv[0], "-") == 0 && topts.upload)
-		return cli_usage_error(cli, "with --upload the image is on stdin: give the PAYLOAD as an argument");
+	/*
+	 * The payload holds the code's secret: "-" reads it from stdin, so it
+	 * never shows on a command line (ps). With --upload and "-", stdin is
+	 * the payload's line, then the PNG bytes (what rtcs-scan sends).
+	 */
 	if (topts.upload || strcmp(argv[0], "-") == 0) {
-		if (fs_read_fd(STDIN_FILENO, 1024 * 1024, &png, &len, &cause) != 0) {
+		if (fs_read_fd(STDIN_FILENO, 1024 * 1024 + 4096, &png, &len, &cause) != 0) {
 			rc = cli_error(cli, EXIT_IOERR, "cannot read stdin: %s", cause);
 			free(cause);
 			return rc;
 		}
 	}
 	if (strcmp(argv[0], "-") == 0) {
-		payload = xstrndup(png, strcspn(png, "\r\n"));
-		free(png);
-		png = NULL;
+		size_t line = png != NULL ? strcspn(png, "\n") : 0;
+
+		payload = xstrndup(png != NULL ? png : "", strcspn(png != NULL ? png : "", "\r\n"));
+		if (topts.upload && png != NULL && line < len) {
+			memmove(png, png + line + 1, len - line - 1);
+			len -= line + 1;
+		} else {
+			free(png);
+			png = NULL;
+			len = 0;
+		}
 	}
 	memset(&o, 0, sizeof o);
 	o.prog = cli->prog;

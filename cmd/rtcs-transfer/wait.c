@@ -199,8 +199,45 @@ cmd_watch(struct cli *cli, int argc, char **argv)
 	w.id = argc == 1 ? argv[0] : NULL;
 	if ((c = cli_client(cli)) == NULL)
 		return EXIT_SOFTWARE;
-	/* One transfer is watched from the start of the log, so nothing is missed. */
-	path = xprintf("/v1/events?follow=1&since=%lld", topts.since >= 0 ? topts.since : 0);
+	/*
+	 * From now on, not the log's start: a transfer's watch first prints
+	 * where it stands (an ended one ends the watch at once), then follows
+	 * from the event seq it was read at; the others start after the last
+	 * event. --since N replays from N.
+	 */
+	if (topts.since >= 0)
+		path = xprintf("/v1/events?follow=1&since=%lld", topts.since);
+	else if (w.id == NULL)
+		path = xstrdup("/v1/events?follow=1&since=now");
+	else {
+		cJSON *t, *ev;
+		const cJSON *seq;
+		long long from;
+
+		if (transfer_get(c, w.id, &t, &err) != 0) {
+			rc = cli_fail(cli, w.id, &err);
+			client_free(c);
+			return rc;
+		}
+		seq = cJSON_GetObjectItemCaseSensitive(t, "events_seq");
+		from = cJSON_IsNumber(seq) && seq->valuedouble >= 0 ? (long long)seq->valuedouble : 0;
+		ev = cJSON_CreateObject();
+		cJSON_AddStringToObject(ev, "event", "transfer.state");
+		cJSON_AddStringToObject(ev, "transfer", w.id);
+		if (json_str(t, "session") != NULL)
+			cJSON_AddStringToObject(ev, "session", json_str(t, "session"));
+		cJSON_AddStringToObject(ev, "state", json_str(t, "state") ? json_str(t, "state") : "");
+		if (json_str(t, "reason") != NULL)
+			cJSON_AddStringToObject(ev, "reason", json_str(t, "reason"));
+		rc = watch_line(ev, &w);
+		cJSON_Delete(ev);
+		cJSON_Delete(t);
+		if (rc == 1) {
+			client_free(c);
+			return EXIT_OK;
+		}
+		path = xprintf("/v1/events?follow=1&since=%lld", from);
+	}
 	rc = client_stream(c, path, NULL, cli->timeout_ms, watch_line, &w, &err);
 	if (rc < 0)
 		rc = cli_fail(cli, NULL, &err);

@@ -161,10 +161,11 @@ frames_of() {	# frames_of NAME: the frame numbers NAME's stream got, one line
 }
 
 # slow_reader RING: 20 frames of 96 KiB at once; bob reads at 1 MB/s, carol at once.
+# slow_reader RING-SECONDS [RATE]: bob reads at RATE (curl's --limit-rate, default 1M).
 slow_reader() {
 	start_server --media-ring "$1"
 	session_new --kind video alice@alice-phone bob@bob-pc carol@carol-pc
-	stream_open bob "$SID" "$(token bob-pc)" media=1 --limit-rate 1M
+	stream_open bob "$SID" "$(token bob-pc)" media=1 --limit-rate "${2:-1M}"
 	stream_open carol "$SID" "$(token carol-pc)" media=1
 	wait_lines "$RTCS_TEST_DIR/bob.out" 1
 	wait_lines "$RTCS_TEST_DIR/carol.out" 1
@@ -188,7 +189,8 @@ bob_done() {
 }
 
 @test "a slow reader loses what the ring forgot, the others nothing" {
-	slow_reader 0.5
+	# 2.6 MB of frames at 100 KB/s: far longer than the ring's 0.5 s, however slow the machine
+	slow_reader 0.5 100K
 	# the ring empties: each frame went to bob's output or was forgotten
 	local end=$((SECONDS + 20))
 	until [ "$(api GET "/v1/sessions/$SID/media" | jq .media.ring_frames)" = 0 ]; do

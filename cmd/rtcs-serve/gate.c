@@ -131,6 +131,23 @@ method_known(const char *m)
 	return 0;
 }
 
+/*
+ * Whether the head's n bytes end every line with CRLF and hold no NUL: evhttp
+ * also ends lines at a bare LF, so a head the gate read one way must not be
+ * read another way behind it (a smuggled header).
+ */
+static int
+head_clean(const char *text, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (text[i] == '\0' || (text[i] == '\r' && (i + 1 == n || text[i + 1] != '\n')) ||
+		    (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')))
+			return 0;
+	return 1;
+}
+
 /* A whole head (text, NUL-terminated): passed on as it is, or refused. */
 static void
 gate_head(struct gate *g, struct evbuffer *dst, char *text)
@@ -248,7 +265,10 @@ gate_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 			text[hl] = '\0';
 			/* What follows the head is the body, or the next request. */
 			evbuffer_prepend_buffer(src, g->head);
-			gate_head(g, dst, text);
+			if (!head_clean(text, hl))
+				gate_refuse(g, dst, "request", NULL, NULL);
+			else
+				gate_head(g, dst, text);
 			free(text);
 			break;
 		}

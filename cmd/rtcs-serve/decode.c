@@ -7,7 +7,8 @@
  * image gets exactly the same budget (soft limit: SIGXCPU, a second later
  * SIGKILL), a decoder that crashes takes one image with it and nothing else,
  * and the PNG reaches the worker through the fork itself (no copy over a
- * socket). The fork costs about a millisecond, nothing beside a decode. At
+ * socket). The fork costs about a millisecond, nothing beside a decode; the
+ * worker runs at nice 10, so the loop's clients come first on a busy CPU. At
  * most `workers` run at once; up to `queue` more wait here, in order, their
  * PNG in memory (at most 1 MiB each); beyond that decode_submit refuses.
  *
@@ -141,6 +142,8 @@ worker_run(const struct decode_pool *p, const struct decode_job *job, int wfd)
 	close_range(4, ~0U, 0);
 	if (setrlimit(RLIMIT_CORE, &none) != 0 || setrlimit(RLIMIT_CPU, &cpu) != 0)
 		_exit(1);
+	/* On a busy CPU the loop's clients come first: the worker yields to them. */
+	(void)setpriority(PRIO_PROCESS, 0, 10);
 	n = worker_decode(job->png, job->len, out, sizeof out);
 	if (n > DECODE_OUT_MAX)
 		n = DECODE_OUT_MAX;

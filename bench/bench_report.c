@@ -54,6 +54,8 @@ static const struct figdef {
 	  "whole transfer, server time, proof scanner / confirm none" },
 	{ "transfer.both_origin_ms", "ms", T_VALUE_LE, 10,
 	  "whole transfer, server time, proof both / confirm origin" },
+	{ "upload.read_p99_us", "us", T_VALUE_LE, 20000,
+	  "GET /v1/health p99 while four 0.8 MiB 4096x4096 uploads decode" },
 	{ "continuity.lost", "msgs", T_VALUE_EQ, 0, "peer every 20 ms through transfers: lost" },
 	{ "continuity.duplicated", "msgs", T_VALUE_EQ, 0, "same: duplicated" },
 	{ "continuity.max_gap_ms", "ms", T_REPORT, 0, "same: largest gap between deliveries" },

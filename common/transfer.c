@@ -172,6 +172,7 @@ transfer_err_code(enum transfer_err e)
 	case TE_BURNT:			return "too_many_attempts";
 	case TE_CONFLICT:		return "conflict";
 	case TE_CHECK_MISMATCH:		return "check_mismatch";
+	case TE_NO_CODE:		return "no_code";
 	}
 	return "internal";
 }
@@ -192,6 +193,7 @@ transfer_err_status(enum transfer_err e)
 	case TE_BURNT:			return 410;
 	case TE_CONFLICT:		return 409;
 	case TE_CHECK_MISMATCH:		return 403;
+	case TE_NO_CODE:		return 400;
 	}
 	return 500;
 }
@@ -504,6 +506,8 @@ transfer_image(struct transfer *t, const struct transfer_actor *a,
 		    strcmp(a->channel, t->origin_channel) != 0);
 		return r->alert ? TE_ALREADY_CLAIMED : TE_BAD_STATE;
 	}
+	if (decoded == NULL)
+		return transfer_attempt_failed(t, TE_NO_CODE, now, r);
 	if (!transfer_secret_ok(t, decoded, &canon))
 		return transfer_attempt_failed(t, TE_CODE_MISMATCH, now, r);
 	if (!transfer_same_image(t, canon)) {

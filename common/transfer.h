@@ -25,7 +25,7 @@ enum transfer_confirm { TC_NONE, TC_ORIGIN, TC_PEERS, TC_ALL };
 enum transfer_err {
 	TE_OK, TE_ENDED, TE_EXPIRED, TE_ALREADY_CLAIMED, TE_CODE_MISMATCH,
 	TE_WRONG_DEVICE, TE_MATCH_MISMATCH, TE_FORBIDDEN, TE_BAD_STATE,
-	TE_BURNT, TE_CONFLICT, TE_CHECK_MISMATCH,
+	TE_BURNT, TE_CONFLICT, TE_CHECK_MISMATCH, TE_NO_CODE,
 };
 
 enum transfer_actor_kind { TA_ANON, TA_CHANNEL, TA_CLAIMANT };
@@ -99,6 +99,7 @@ int	 transfer_terminal(const struct transfer *t);
 int	 transfer_expire(struct transfer *t, long long now);
 void	 transfer_fail(struct transfer *t, const char *reason, long long now);
 
+/* decoded NULL: an uploaded image with no code in it, a failed attempt like a wrong code. */
 enum transfer_err transfer_image(struct transfer *t, const struct transfer_actor *a,
 	    const struct transfer_ctx *ctx, const char *decoded, long long now,
 	    struct transfer_result *r);

@@ -22,7 +22,7 @@ relay.p99_us:rtcs-serve relay.always.p50_us:rtcs-serve cli.scan_ms:rtcs-scan cli
 cli.code_png_ms:rtcs-code
 cli.session_send_ms:rtcs-session transfer.scanner_none_ms:transfer
 transfer.both_origin_ms:transfer continuity.lost:transfer continuity.duplicated:transfer
-continuity.max_gap_ms:transfer scale.streams:rtcs-serve scale.rss_kib_per_session:rtcs-serve
+continuity.max_gap_ms:transfer upload.read_p99_us:rtcs-serve scale.streams:rtcs-serve scale.rss_kib_per_session:rtcs-serve
 scale.fds:rtcs-serve scale.read.p50_us:rtcs-serve scale.read.rps:rtcs-serve
 media.lost:rtcs-session media.duplicated:rtcs-session media.silent_blocks:rtcs-session
 media.peer_silence_ms:rtcs-session media.mover_silence_ms:rtcs-session

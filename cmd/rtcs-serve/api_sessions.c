@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "decode.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
@@ -27,6 +28,7 @@ api_health(struct req *rq)
 	struct core *c = rq->core;
 	cJSON *o = cJSON_CreateObject(), *st;
 	struct store_stats ss;
+	struct decode_stats ds;
 	size_t i, live = 0;
 
 	for (i = 0; i < c->nsessions; i++)
@@ -50,6 +52,14 @@ api_health(struct req *rq)
 	cJSON_AddNumberToObject(st, "checkpoints", (double)ss.checkpoints);
 	cJSON_AddNumberToObject(st, "checkpoint_us", (double)ss.checkpoint_us);
 	cJSON_AddNumberToObject(st, "checkpoint_logs", (double)ss.checkpoint_logs);
+	/* The image decoders (decode.c): what runs and what waits. */
+	decode_stats(srv->decode, &ds);
+	st = cJSON_AddObjectToObject(o, "decode");
+	cJSON_AddNumberToObject(st, "workers", ds.workers);
+	cJSON_AddNumberToObject(st, "busy", ds.busy);
+	cJSON_AddNumberToObject(st, "queue", ds.queue);
+	cJSON_AddNumberToObject(st, "queued", ds.queued);
+	cJSON_AddNumberToObject(st, "cpu_s", ds.cpu_s);
 	http_reply(rq, 200, o);
 }
 

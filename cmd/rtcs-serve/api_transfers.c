@@ -10,12 +10,11 @@
 #include <sodium.h>
 
 #include "api.h"
-#include "image.h"
+#include "decode.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
 #include "payload.h"
-#include "qr_decode.h"
 #include "xmalloc.h"
 
 #define TRANSFER_MAX_TTL_S	86400
@@ -308,13 +307,13 @@ api_transfer_cancel(struct req *rq)
 		core_xfer_cancel(rq->core, x, answered, rq);
 }
 
-/* Whether a refusal is a failed attempt (counted per uid for the rate limit). */
+/* Whether a refusal is a failed attempt (counted toward the budget of failed guesses). */
 static int
 attempt_failed(const struct core_status *st)
 {
 	return st->err == CE_TRANSFER && (st->te == TE_CODE_MISMATCH || st->te == TE_WRONG_DEVICE ||
 	    st->te == TE_MATCH_MISMATCH || st->te == TE_CHECK_MISMATCH || st->te == TE_BURNT ||
-	    st->te == TE_ENDED || st->te == TE_EXPIRED);
+	    st->te == TE_ENDED || st->te == TE_EXPIRED || st->te == TE_NO_CODE);
 }
 
 /*
@@ -335,48 +334,21 @@ guessed_xfer(struct req *rq)
 	return x;
 }
 
-/* Decodes a base64 PNG on the server; the first transfer code in it, or NULL with an error sent. */
-static char *
-image_payload(struct req *rq, const char *b64)
+/* The PNG bytes of a base64 field, or NULL with an error sent. */
+static unsigned char *
+image_png(struct req *rq, const char *b64, size_t *len)
 {
-	size_t n = strlen(b64), len;
-	unsigned char *png;
+	size_t n = strlen(b64);
+	unsigned char *png = xmalloc(n / 4 * 3 + 3);
 	const char *end;
-	struct image img;
-	struct qr_symbol *syms = NULL;
-	char *cause = NULL, *out = NULL;
-	int i, nsyms;
 
-	png = xmalloc(n / 4 * 3 + 3);
-	if (n == 0 || sodium_base642bin(png, n / 4 * 3 + 3, b64, n, NULL, &len, &end,
+	if (n == 0 || sodium_base642bin(png, n / 4 * 3 + 3, b64, n, NULL, len, &end,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 || *end != '\0') {
 		free(png);
 		http_error(rq, 400, "bad_field", "image must be base64 (PNG bytes)");
 		return NULL;
 	}
-	if (image_decode(png, len, &img, &cause) != 0) {
-		free(png);
-		http_error(rq, 400, "bad_image", "%s", cause);
-		free(cause);
-		return NULL;
-	}
-	free(png);
-	nsyms = qr_decode(&img, QR_DECODE_QR, &syms, &cause);
-	image_free(&img);
-	if (nsyms < 0) {
-		http_error(rq, 400, "bad_image", "%s", cause);
-		free(cause);
-		return NULL;
-	}
-	for (i = 0; i < nsyms && out == NULL; i++)
-		if (strlen(syms[i].data) == syms[i].len && strncmp(syms[i].data, "RTCS:", 5) == 0)
-			out = xstrdup(syms[i].data);
-	if (out == NULL && nsyms > 0)
-		out = xstrndup(syms[0].data, strcspn(syms[0].data, "\r\n"));
-	qr_symbols_free(syms, nsyms);
-	if (out == NULL)
-		http_error(rq, 400, "no_code", "no code found in the image");
-	return out;
+	return png;
 }
 
 /* A secret as rand_base32 makes it: 26 characters of A-Z and 2-7. */
@@ -412,13 +384,100 @@ imaged(void *arg, const struct core_status *st, struct core_xfer *x,
 	reply_transfer(rq, 200, x, o);
 }
 
+/* An upload while its image decodes (decode.c): what the call needs after. */
+struct upload {
+	struct req	*rq;
+	struct core_actor a;
+	enum decode_result result;
+};
+
+/* The core's answer to an uploaded image; no code is a failed attempt, said plainly. */
+static void
+upload_imaged(void *arg, const struct core_status *st, struct core_xfer *x,
+    const struct core_xfer_reply *r)
+{
+	struct upload *u = arg;
+	struct req *rq = u->rq;
+	struct decode_stats ds;
+
+	if (st->err == CE_TRANSFER && st->te == TE_NO_CODE) {
+		ratelimit_fail(rq);
+		decode_stats(rq->srv->decode, &ds);
+		if (u->result == DR_LIMIT)
+			http_error(rq, 400, "no_code",
+			    "no code found within the decoding limit (%d s of CPU an image)", ds.cpu_s);
+		else if (u->result == DR_DIED)
+			http_error(rq, 400, "no_code", "the image's decoder failed: no code read");
+		else
+			http_error(rq, 400, "no_code", "no code found in the image");
+	} else
+		imaged(rq, st, x, r);
+	free(u);
+}
+
+/* 503 with Retry-After: no decoder now (every worker busy, the queue full, or stopping). */
+static void
+upload_unavailable(struct req *rq, const char *why)
+{
+	struct decode_stats ds;
+	char buf[16];
+
+	decode_stats(rq->srv->decode, &ds);
+	snprintf(buf, sizeof buf, "%d", ds.cpu_s);
+	evhttp_add_header(evhttp_request_get_output_headers(rq->r), "Retry-After", buf);
+	http_error(rq, 503, "unavailable", "%s: try again in %d s", why, ds.cpu_s);
+}
+
+/* The worker answered: the transfer engine takes the payload (or its absence) as a scan. */
+static void
+upload_decoded(void *arg, const struct decode_out *o)
+{
+	struct upload *u = arg;
+	struct req *rq = u->rq;
+	struct core_xfer *x;
+
+	u->result = o->result;
+	if (o->result == DR_UNAVAILABLE || o->result == DR_BAD_IMAGE) {
+		if (o->result == DR_UNAVAILABLE)
+			upload_unavailable(rq, o->text);
+		else
+			http_error(rq, 400, "bad_image", "%s", o->text);
+		free(u);
+		return;
+	}
+	if ((x = path_xfer(rq)) == NULL) {
+		free(u);
+		return;
+	}
+	core_xfer_image(rq->core, x, &u->a, o->result == DR_CODE ? o->text : NULL,
+	    upload_imaged, u);
+}
+
+/* The image goes to a decoder; the request is answered when its worker is done. */
+static void
+image_upload(struct req *rq, const struct core_actor *a, const char *b64)
+{
+	struct upload *u;
+	unsigned char *png;
+	size_t len;
+
+	if ((png = image_png(rq, b64, &len)) == NULL)
+		return;
+	u = xcalloc(1, sizeof *u);
+	u->rq = rq;
+	u->a = *a;
+	if (decode_submit(rq->srv->decode, png, len, upload_decoded, u) != 0) {
+		free(u);
+		upload_unavailable(rq, "every image decoder is busy and the queue is full");
+	}
+}
+
 void
 api_transfer_image(struct req *rq)
 {
 	const char *device, *payload, *image, *claim;
 	struct core_actor a = { rq->ch, rq->claim, NULL, NULL };
 	struct core_xfer *x;
-	char *decoded;
 
 	if ((x = guessed_xfer(rq)) == NULL || name_field(rq, "device", &device) != 0 ||
 	    body_str(rq, "payload", &payload) != 0 || body_str(rq, "image", &image) != 0 ||
@@ -443,10 +502,10 @@ api_transfer_image(struct req *rq)
 			return;
 		}
 	}
-	if ((decoded = payload != NULL ? xstrdup(payload) : image_payload(rq, image)) == NULL)
-		return;
-	core_xfer_image(rq->core, x, &a, decoded, imaged, rq);
-	free(decoded);
+	if (image != NULL)
+		image_upload(rq, &a, image);
+	else
+		core_xfer_image(rq->core, x, &a, payload, imaged, rq);
 }
 
 static void

@@ -19,6 +19,9 @@ struct config {
 	int	 header_timeout_s;
 	int	 max_connections;
 	int	 max_open_logs;
+	int	 decode_workers;	/* image decoders at once */
+	int	 decode_queue;		/* uploads waiting for one */
+	int	 decode_cpu_s;		/* CPU seconds per image */
 	int	 fsck;
 	int	 json;
 };

@@ -269,6 +269,7 @@ void	 core_xfer_push(struct core *, struct core_channel *origin, const char *to,
 size_t	 core_xfer_live_offers(const struct core *);
 void	 core_xfer_pull(struct core *, const char *device, struct core_session *,
 	    long long ttl_ms, int confirm, int proof, core_xfer_cb, void *arg);
+/* decoded NULL: an uploaded image with no code (a failed attempt, as a wrong code is). */
 void	 core_xfer_image(struct core *, struct core_xfer *, const struct core_actor *,
 	    const char *decoded, core_xfer_cb, void *arg);
 /* match: a push origin's 6 digits; check: a pull origin's 2 (shown by the new device). */

@@ -807,7 +807,7 @@ core_xfer_image(struct core *c, struct core_xfer *x, const struct core_actor *a,
 	struct xfer_call *xc = call_new(c, x, XC_IMAGE, cb, arg);
 
 	xc->actor = *a;
-	xc->decoded = xstrdup(decoded);
+	xc->decoded = decoded != NULL ? xstrdup(decoded) : NULL;
 	lane_submit(&x->lane, &xc->op);
 }
 

@@ -20,7 +20,7 @@ static const char *const sync_names[] = { "always", "batch", "none", NULL };
 enum {
 	OPT_READY_FD = 256, OPT_CODE_TTL, OPT_CONFIRM, OPT_PROOF, OPT_SYNC, OPT_FSCK,
 	OPT_JSON, OPT_IDLE_TIMEOUT, OPT_MAX_CONNECTIONS, OPT_MAX_OPEN_LOGS, OPT_HEADER_TIMEOUT,
-	OPT_MEDIA_RING,
+	OPT_MEDIA_RING, OPT_DECODE_WORKERS, OPT_DECODE_QUEUE, OPT_DECODE_CPU,
 };
 
 static const struct option longopts[] = {
@@ -36,6 +36,9 @@ static const struct option longopts[] = {
 	{ "max-connections",	required_argument, NULL, OPT_MAX_CONNECTIONS },
 	{ "max-open-logs",	required_argument, NULL, OPT_MAX_OPEN_LOGS },
 	{ "media-ring",		required_argument, NULL, OPT_MEDIA_RING },
+	{ "decode-workers",	required_argument, NULL, OPT_DECODE_WORKERS },
+	{ "decode-queue",	required_argument, NULL, OPT_DECODE_QUEUE },
+	{ "decode-cpu",		required_argument, NULL, OPT_DECODE_CPU },
 	{ "fsck",		no_argument,	   NULL, OPT_FSCK },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
 	{ "quiet",		no_argument,	   NULL, 'q' },
@@ -53,6 +56,7 @@ usage(FILE *f)
 "                  [--confirm none|origin|peers|all] [--proof both|scanner]\n"
 "                  [--sync always|batch|none] [--idle-timeout S] [--max-connections N]\n"
 "                  [--max-open-logs N] [--header-timeout S] [--media-ring S]\n"
+"                  [--decode-workers N] [--decode-queue N] [--decode-cpu S]\n"
 "       rtcs-serve --fsck [--json] [-D DIR]\n"
 "\n"
 "The rtcs conference server: HTTP/1.1 + JSON on a UNIX socket, flat-file store.\n"
@@ -71,6 +75,10 @@ usage(FILE *f)
 "      --max-open-logs N    keep at most N log files open (default 1024)\n"
 "      --media-ring S       keep each session's media frames S seconds for late readers\n"
 "                           and switched devices (default 2; frames are never stored)\n"
+"      --decode-workers N   decode at most N uploaded images at once, each in a worker\n"
+"                           process of its own (default 2)\n"
+"      --decode-queue N     let N more uploads wait for a worker; beyond, 503 (default 8)\n"
+"      --decode-cpu S       CPU seconds one image may take to decode (default 2)\n"
 "      --fsck               check the store, list every violation, exit 1 if any\n"
 "      --json               with --fsck: JSON Lines, one per problem\n"
 "  -q, --quiet              only errors\n"
@@ -150,6 +158,21 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 			if (opt_seconds_ms(optarg, 100, 60000, &cfg->media_ring_ms, &cause) != 0)
 				die_usage("--media-ring", cause);
 			break;
+		case OPT_DECODE_WORKERS:
+			if (opt_number(optarg, 1, 64, &n, &cause) != 0)
+				die_usage("--decode-workers", cause);
+			cfg->decode_workers = (int)n;
+			break;
+		case OPT_DECODE_QUEUE:
+			if (opt_number(optarg, 0, 1024, &n, &cause) != 0)
+				die_usage("--decode-queue", cause);
+			cfg->decode_queue = (int)n;
+			break;
+		case OPT_DECODE_CPU:
+			if (opt_number(optarg, 1, 60, &n, &cause) != 0)
+				die_usage("--decode-cpu", cause);
+			cfg->decode_cpu_s = (int)n;
+			break;
 		case OPT_FSCK: cfg->fsck = 1; break;
 		case OPT_JSON: cfg->json = 1; break;
 		default: usage(stderr); exit(EXIT_USAGE);
@@ -180,6 +203,9 @@ main(int argc, char **argv)
 	cfg.idle_timeout_s = 60;
 	cfg.header_timeout_s = 10;
 	cfg.max_connections = 4096;
+	cfg.decode_workers = 2;
+	cfg.decode_queue = 8;
+	cfg.decode_cpu_s = 2;
 	log_init("rtcs-serve", LOG_LEVEL_WARN);
 	parse_options(argc, argv, &cfg, &level);
 	log_set_level(level);

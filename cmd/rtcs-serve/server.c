@@ -23,6 +23,7 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "decode.h"
 #include "exitcode.h"
 #include "fsutil.h"
 #include "gate.h"
@@ -187,6 +188,7 @@ server_stop(struct server *srv)
 		if (!systemd_socket_inherited())	/* systemd's socket stays for the next start */
 			unlink(srv->cfg->socket_path);
 	}
+	decode_stop(srv->decode);	/* its uploads answered 503 before the drain */
 	store_flush(srv->store, server_flushed, srv);
 	stream_shutdown_all(srv);
 	evtimer_assign(srv->shutdown_ev, srv->base, server_drain, srv);
@@ -325,6 +327,7 @@ server_free(struct server *srv)
 {
 	if (srv->http != NULL)
 		evhttp_free(srv->http);	/* closes every connection, so every stream */
+	decode_free(srv->decode);
 	strmap_free(srv->conns, free);
 	strmap_free(srv->fails, free);
 	if (srv->shutdown_ev != NULL)
@@ -364,6 +367,8 @@ server_run(struct server *srv, char **cause, int *exitcode)
 	if ((srv->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	srv->broken_ev = event_new(srv->base, -1, 0, server_broken_ev, srv);
+	srv->decode = decode_new(srv->base, srv->cfg->decode_workers, srv->cfg->decode_queue,
+	    srv->cfg->decode_cpu_s);
 	if (server_open_store(srv, cause, exitcode) != 0)
 		goto out;
 	if ((fd = systemd_socket(srv->cfg, cause)) < 0 && (*cause != NULL ||

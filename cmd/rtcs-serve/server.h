@@ -7,6 +7,8 @@
 #include "config.h"
 #include "core.h"
 
+struct decode_pool;
+
 struct server {
 	struct config	*cfg;
 	struct event_base *base;
@@ -20,6 +22,7 @@ struct server {
 	int		 exitcode;	/* set when it stops on its own (the store broke) */
 	struct strmap	*conns;		/* "%p" of evcon -> conn */
 	struct strmap	*fails;		/* rate limit: peer uid -> failures */
+	struct decode_pool *decode;	/* uploaded images (decode.c) */
 	size_t		 nstreams;
 	struct event	*shutdown_ev, *accept_resume, *broken_ev;
 	struct event	*sig_term, *sig_int, *sig_hup;

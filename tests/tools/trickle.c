@@ -68,7 +68,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->fd < 0)
 		return;
-	if (write(c->fd, &b, 1) != 1) {
+	if (send(c->fd, &b, 1, MSG_NOSIGNAL) != 1) {	/* a closed one is no signal */
 		gone(c);
 		return;
 	}

@@ -96,8 +96,10 @@ test_burn_and_expire(void)
 	int i;
 
 	bad = wrong_payload(t);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 3; i++)
 		CHECK(transfer_image(t, &tablet, &ctx, bad, 10, &r) == TE_CODE_MISMATCH);
+	/* An image with no code in it is a failed attempt too. */
+	CHECK(transfer_image(t, &tablet, &ctx, NULL, 10, &r) == TE_NO_CODE && t->attempts_left == 1);
 	CHECK(transfer_image(t, &tablet, &ctx, "garbage", 10, &r) == TE_BURNT);
 	CHECK(t->state == TS_FAILED && strcmp(t->reason, "too_many_attempts") == 0);
 	free(bad);

@@ -34,6 +34,11 @@ FUZZ_COMMON = common/xmalloc.c common/log.c common/fsutil.c common/rand.c common
 # The gate is rtcs-serve's: its file, and the server's headers.
 $(O)/fuzz/fuzz_gate: FUZZ_EXTRA = -Icmd/rtcs-serve cmd/rtcs-serve/gate.c
 $(O)/fuzz/fuzz_gate: cmd/rtcs-serve/gate.c cmd/rtcs-serve/gate.h
+# The whole server but its main, and the rest of common/.
+FUZZ_SERVE_SRC = $(filter-out cmd/rtcs-serve/main.c,$(wildcard cmd/rtcs-serve/*.c)) \
+	$(filter-out $(FUZZ_COMMON),$(wildcard common/*.c))
+$(O)/fuzz/fuzz_serve: FUZZ_EXTRA = -Icmd/rtcs-serve -I$(O)/gen $(FUZZ_SERVE_SRC) -lpthread
+$(O)/fuzz/fuzz_serve: $(FUZZ_SERVE_SRC) $(wildcard cmd/rtcs-serve/*.h common/*.h) $(O)/gen/rtcs_build.h
 
 $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_COMMON) | $(O)/config.mk deps-clang
 	@mkdir -p $(@D)
@@ -43,11 +48,16 @@ $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_COMMON) | $(O)/config.mk deps-clang
 # pixels (2 px a module) behind its width and height bytes.
 $(O)/fuzz/seeds: $(O)/bin/rtcs-code
 	@mkdir -p $@/fuzz_payload $@/fuzz_pnm $@/fuzz_png_zbar $@/fuzz_store_format $@/fuzz_warp \
-	    $@/fuzz_json $@/fuzz_gate
+	    $@/fuzz_json $@/fuzz_gate $@/fuzz_serve
 	@printf '{"device":"alice-tablet","payload":"RTCS:1:TA:B","n":[1,2.5,null,true],"u":"\\u00e9"}' \
 	    > $@/fuzz_json/body
 	@printf 'POST /v1/transfers HTTP/1.1\r\nHost: rtcs\r\nContent-Length: 2\r\n\r\n{}GET /v1/health HTTP/1.0\r\n\r\n' \
 	    > $@/fuzz_gate/two
+	@printf 'POST /v1/sessions HTTP/1.1\r\nHost: rtcs\r\nContent-Length: 86\r\n\r\n{"kind":"chat","participants":[{"name":"a","device":"a-1"},{"name":"b","device":"b-1"}]}' \
+	    > $@/fuzz_serve/session
+	@printf 'POST /v1/transfers HTTP/1.1\r\nHost: rtcs\r\nContent-Length: 19\r\n\r\n{"device":"tablet"}GET /v1/transfers HTTP/1.1\r\n\r\n' \
+	    > $@/fuzz_serve/offer
+	@printf 'GET /v1/events?since=0 HTTP/1.1\r\n\r\nGET /v1/sessions HTTP/1.1\r\n\r\n' > $@/fuzz_serve/reads
 	@echo -n 'RTCS:1:TABCDEFGHIJKLMNOP:ABCDEFGHIJKLMNOPQRSTUVWXYZ' > $@/fuzz_payload/transfer
 	@echo -n 'RTCS:1:I:IABCDEFGHIJKLMNOP:ABCDEFGHIJKLMNOPQRSTUVWXYZ' > $@/fuzz_payload/invite
 	@$(O)/bin/rtcs-code -t png -s 1 -m 1 RTCS:1:TA > $@/fuzz_png_zbar/code.png
@@ -73,4 +83,10 @@ fuzz: fuzz-build
 	  tail -n 1 $(O)/fuzz/$$f.log; \
 	done
 
-.PHONY: fuzz fuzz-build
+# The whole server behind evhttp (tests/fuzz/fuzz_serve.c): make fuzz-serve FUZZ_TIME=300.
+fuzz-serve: $(O)/fuzz/fuzz_serve $(O)/fuzz/seeds
+	@mkdir -p $(O)/fuzz/corpus/fuzz_serve
+	ASAN_OPTIONS=detect_leaks=0 $(O)/fuzz/fuzz_serve -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+	  -rss_limit_mb=2048 $(O)/fuzz/corpus/fuzz_serve $(O)/fuzz/seeds/fuzz_serve
+
+.PHONY: fuzz fuzz-build fuzz-serve

@@ -139,8 +139,6 @@ channel_json(const struct core_channel *ch, int doc)
 		cJSON_AddStringToObject(o, "opened_by", ch->opened_by);
 	cJSON_AddNumberToObject(o, "start_seq", (double)ch->start_seq);
 	cJSON_AddNumberToObject(o, "delivered_seq", (double)ch->delivered_seq);
-	if (!doc)
-		core_time_json(o, "last_seen_at", ch->seen_ms);
 	if (doc && ch->token_hash != NULL)
 		cJSON_AddStringToObject(o, "token_hash", ch->token_hash);
 	if (doc && ch->token_box != NULL)
@@ -779,7 +777,7 @@ core_device_unlink(struct core *c, struct core_session *s, const char *device,
 cJSON *
 core_devices_json(const struct core_session *s)
 {
-	cJSON *o = cJSON_CreateObject(), *ps, *p, *a;
+	cJSON *o = cJSON_CreateObject(), *ps, *p, *a, *ch;
 	size_t i, j;
 
 	cJSON_AddStringToObject(o, "session", s->id);
@@ -793,8 +791,12 @@ core_devices_json(const struct core_session *s)
 			cJSON_AddNullToObject(p, "device");
 		a = cJSON_AddArrayToObject(p, "channels");
 		for (j = 0; j < s->nchannels; j++)
-			if (strcmp(s->channels[j]->participant, s->participants[i].name) == 0)
-				cJSON_AddItemToArray(a, channel_json(s->channels[j], 0));
+			if (strcmp(s->channels[j]->participant, s->participants[i].name) == 0) {
+				ch = channel_json(s->channels[j], 0);
+				/* Memory only: not in the document, so not in show. */
+				core_time_json(ch, "last_seen_at", s->channels[j]->seen_ms);
+				cJSON_AddItemToArray(a, ch);
+			}
 		cJSON_AddItemToArray(ps, p);
 	}
 	return o;

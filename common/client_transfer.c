@@ -334,6 +334,70 @@ transfer_wait(struct client *c, struct transfer_wait *w, struct client_err *err)
 }
 
 int
+transfer_store_token(const char *keys_dir, const char *device, const char *sid,
+    const char *token, char **lost, struct client_err *err)
+{
+	char *cause = NULL;
+
+	if (keys_put(keys_dir, device, "token", sid, token, &cause) == 0)
+		return 0;
+	client_err_set(err, EXIT_IOERR, "cannot store the token of %s: %s; "
+	    "it is printed once on standard output instead, keep it", device, cause);
+	*lost = xstrdup(token);
+	free(cause);
+	return -1;
+}
+
+int
+invite_collect_tokens(struct client *c, const char *keys_dir, const char *device,
+    const char *id, cJSON **sessions, struct client_err *err)
+{
+	char *owner = NULL, *path, *lost;
+	cJSON *resp = NULL, *e, *out, *one;
+	const char *token, *sid;
+	int rc = 0;
+
+	*sessions = NULL;
+	if (transfer_key(keys_dir, device, "invite", id, &owner, err) != 0)
+		return -1;
+	if (owner == NULL) {
+		client_err_set(err, EXIT_NOINPUT, "device %s holds no owner secret of invite %s in %s",
+		    device, id, keys_dir);
+		return -1;
+	}
+	path = xprintf("/v1/invites/%s/sessions", id);
+	if (client_call(c, "GET", path, owner, NULL, &resp, err) != 0) {
+		rc = -1;
+		goto out;
+	}
+	out = cJSON_CreateArray();
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(resp, "sessions")) {
+		if ((token = json_str(e, "token")) == NULL || (sid = json_str(e, "session")) == NULL)
+			continue;
+		/* One that cannot be stored is kept in the answer, to be printed: the rest go on. */
+		lost = NULL;
+		if (transfer_store_token(keys_dir, device, sid, token, &lost, err) != 0)
+			rc = -1;
+		one = cJSON_CreateObject();
+		cJSON_AddStringToObject(one, "session", sid);
+		if (lost != NULL) {
+			cJSON_AddStringToObject(one, "token", lost);
+			explicit_bzero(lost, strlen(lost));
+			free(lost);
+		}
+		cJSON_AddItemToArray(out, one);
+	}
+	*sessions = out;
+out:
+	free(path);
+	if (owner != NULL)
+		explicit_bzero(owner, strlen(owner));
+	free(owner);
+	cJSON_Delete(resp);
+	return rc;
+}
+
+int
 transfer_collect_token(struct client *c, const char *keys_dir, const char *device,
     const char *id, char **session_out, char **lost, struct client_err *err)
 {
@@ -357,11 +421,9 @@ transfer_collect_token(struct client *c, const char *keys_dir, const char *devic
 		goto out;
 	}
 	*lost = NULL;
-	if (keys_put(keys_dir, device, "token", sid, token, &cause) != 0) {
-		client_err_set(err, EXIT_IOERR, "cannot store the token of %s: %s; "
-		    "it is printed once on standard output instead, keep it", device, cause);
-		*lost = xstrdup(token);
-	} else if (keys_put(keys_dir, device, "claim", id, NULL, &cause) != 0)
+	if (transfer_store_token(keys_dir, device, sid, token, lost, err) != 0)
+		rc = -1;
+	else if (keys_put(keys_dir, device, "claim", id, NULL, &cause) != 0)
 		client_err_set(err, EXIT_IOERR, "token of %s stored, but its claim stays: %s",
 		    device, cause);
 	else

@@ -87,4 +87,18 @@ int	 transfer_wait(struct client *, struct transfer_wait *w, struct client_err *
  */
 int	 transfer_collect_token(struct client *, const char *keys_dir, const char *device,
 	    const char *id, char **session_out, char **lost, struct client_err *);
+/*
+ * Stores a token the server hands out once in DIR/DEVICE.token for session
+ * sid: 0, or -1 with *lost a copy of the token for the caller to print.
+ */
+int	 transfer_store_token(const char *keys_dir, const char *device, const char *sid,
+	    const char *token, char **lost, struct client_err *);
+/*
+ * The target device of invite id collects its new sessions' tokens with the
+ * owner secret kept in DEVICE.invite, storing each in DEVICE.token.
+ * *sessions gets [{session, token?}] (token only when it could not be
+ * stored); 0, or -1 with err.
+ */
+int	 invite_collect_tokens(struct client *, const char *keys_dir, const char *device,
+	    const char *id, cJSON **sessions, struct client_err *);
 #endif

@@ -11,6 +11,8 @@ void	 api_session_list(struct req *);
 void	 api_session_show(struct req *);
 void	 api_session_end(struct req *);
 void	 api_participant_add(struct req *);
+void	 api_devices(struct req *);
+void	 api_device_unlink(struct req *);
 void	 api_message_send(struct req *);
 
 /* api_media.c */
@@ -31,6 +33,8 @@ void	 api_transfer_token(struct req *);
 void	 api_invite_create(struct req *);
 void	 api_invite_scan(struct req *);
 void	 api_invite_sessions(struct req *);
+void	 api_invite_list(struct req *);
+void	 api_invite_revoke(struct req *);
 
 /*
  * ratelimit.c: the budget of failed guesses, per channel, per claim, and one

@@ -271,6 +271,50 @@ api_participant_add(struct req *rq)
 	core_participant_add(rq->core, s, name, device, joined, rq);
 }
 
+/* Every channel of each participant: device, state, opened, closed and why, last seen. */
+void
+api_devices(struct req *rq)
+{
+	struct core_session *s;
+
+	if ((s = path_session(rq)) != NULL)
+		http_reply(rq, 200, core_devices_json(s));
+}
+
+static void
+unlinked(void *arg, const struct core_status *st)
+{
+	struct ended *e = arg;
+
+	if (st->err == CE_NOT_FOUND)
+		http_error(e->rq, 404, "not_found", "device %s has no open channel in session %s",
+		    e->rq->param2, e->s->id);
+	else if (st->err != CE_OK)
+		http_status(e->rq, st, "cannot unlink the device");
+	else
+		http_reply(e->rq, 200, core_devices_json(e->s));
+	free(e);
+}
+
+/* The device's open channel closes ("unlinked"), its token revoked. */
+void
+api_device_unlink(struct req *rq)
+{
+	struct core_session *s;
+	struct ended *e;
+
+	if ((s = path_session(rq)) == NULL)
+		return;
+	if (rq->param2 == NULL || !name_valid(rq->param2)) {
+		http_error(rq, 400, "bad_field", "not a device name");
+		return;
+	}
+	e = xmalloc(sizeof *e);
+	e->rq = rq;
+	e->s = s;
+	core_device_unlink(rq->core, s, rq->param2, unlinked, e);
+}
+
 /* The message's fields from the request; NULL after an error reply. */
 static cJSON *
 message_fields(struct req *rq)

@@ -39,6 +39,8 @@ struct event;
 #define CORE_MEDIA_MIN_FRAME_MS	10		/* a frame counts this much at least: <= 100/s */
 #define CORE_MEDIA_KINDS	4		/* media kinds per participant */
 #define CORE_INVITE_MAX_USES	1024
+#define CORE_INVITE_TTL_MS	(7LL * 86400 * 1000)	/* an invite's default lifetime */
+#define CORE_INVITE_MAX_TTL_MS	(366LL * 86400 * 1000)
 
 /* How a call ended; the API layer turns it into a status and an error code. */
 enum core_err {
@@ -89,6 +91,7 @@ struct core_channel {
 	uint64_t	 close_seq;		/* closed: the last entry its streams get */
 	void		*lsn;			/* the stream layer's */
 	uint64_t	 media_next;		/* the next ring frame meant for it */
+	int64_t		 seen_ms;		/* its token's last use (memory only; -1: not since start) */
 };
 
 struct core_participant {
@@ -140,6 +143,9 @@ struct core_invite {
 	char		 owner_hash[65];
 	char		 owner_pub[65];
 	size_t		 nuses;			/* sessions it opened */
+	size_t		 max_uses;		/* 0: any number (up to CORE_INVITE_MAX_USES) */
+	int64_t		 expires_ms;		/* -1: never (an invite from before expiries) */
+	int64_t		 revoked_ms;		/* -1: not revoked */
 	uint64_t	 rev;
 	struct core_lane lane;
 };
@@ -238,6 +244,11 @@ typedef void (*core_joined_cb)(void *arg, const struct core_status *, struct cor
 	    const char *token);
 void	 core_participant_add(struct core *, struct core_session *, const char *name,
 	    const char *device, core_joined_cb, void *arg);
+/* Closes device's open channel in s (reason "unlinked"): its token is revoked. */
+void	 core_device_unlink(struct core *, struct core_session *, const char *device,
+	    core_done_cb, void *arg);
+/* Every channel of s, by participant, as GET .../devices shows them. */
+cJSON	*core_devices_json(const struct core_session *);
 /* A message (fields: kind and its body, taken over) from ch; *seq once durable. */
 typedef void (*core_seq_cb)(void *arg, const struct core_status *, uint64_t seq);
 void	 core_message(struct core *, struct core_channel *, cJSON *fields, core_seq_cb, void *arg);
@@ -294,8 +305,13 @@ struct core_invite *core_invite_by_owner(struct core *, const char *secret);
 cJSON	*core_invite_json(const struct core_invite *, int with_secrets);
 typedef void (*core_invite_cb)(void *arg, const struct core_status *, struct core_invite *,
 	    const char *payload, const char *owner);
+/* ttl_ms 0: CORE_INVITE_TTL_MS; max_uses 0: any number. */
 void	 core_invite_create(struct core *, const char *to, const char *name, const char *kind,
-	    core_invite_cb, void *arg);
+	    long long ttl_ms, size_t max_uses, core_invite_cb, void *arg);
+/* "active", or why a scan is refused: "revoked", "expired", "used_up". */
+const char *core_invite_state(const struct core_invite *);
+/* Revokes inv (persisted first); CE_GONE if it was revoked already. */
+void	 core_invite_revoke(struct core *, struct core_invite *, core_done_cb, void *arg);
 void	 core_invite_scan(struct core *, struct core_invite *, const char *payload,
 	    const char *device, const char *name, core_created_cb, void *arg);
 /* The target's tokens (an array of {session, device, token}) for the owner. */

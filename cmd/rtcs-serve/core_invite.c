@@ -118,13 +118,47 @@ core_invite_json(const struct core_invite *inv, int with_secrets)
 	cJSON_AddStringToObject(o, "name", inv->name);
 	cJSON_AddStringToObject(o, "kind", inv->kind);
 	core_time_json(o, "created_at", inv->created_ms);
-	cJSON_AddNumberToObject(o, "uses", (double)inv->nuses);
+	core_time_json(o, "expires_at", inv->expires_ms);
+	core_time_json(o, "revoked_at", inv->revoked_ms);
+	if (inv->max_uses > 0)
+		cJSON_AddNumberToObject(o, "max_uses", (double)inv->max_uses);
+	else
+		cJSON_AddNullToObject(o, "max_uses");
+	if (!with_secrets) {
+		cJSON_AddNumberToObject(o, "uses", (double)inv->nuses);
+		cJSON_AddStringToObject(o, "state", core_invite_state(inv));
+	}
 	if (with_secrets) {
 		cJSON_AddStringToObject(o, "secret_hash", inv->secret_hash);
 		cJSON_AddStringToObject(o, "owner_hash", inv->owner_hash);
 		cJSON_AddStringToObject(o, "owner_pub", inv->owner_pub);
 	}
 	return o;
+}
+
+const char *
+core_invite_state(const struct core_invite *inv)
+{
+	if (inv->revoked_ms >= 0)
+		return "revoked";
+	if (inv->expires_ms >= 0 && core_now_ms() >= inv->expires_ms)
+		return "expired";
+	if (inv->nuses >= CORE_INVITE_MAX_USES ||
+	    (inv->max_uses > 0 && inv->nuses >= inv->max_uses))
+		return "used_up";
+	return "active";
+}
+
+/* 0 if a scan may start a session now, else -1 with CE_GONE and the reason as msg. */
+static int
+invite_usable(const struct core_invite *inv, struct core_status *st)
+{
+	const char *why = core_invite_state(inv);
+
+	if (strcmp(why, "active") == 0)
+		return 0;
+	status_set(st, CE_GONE, why);
+	return -1;
 }
 
 static void
@@ -178,7 +212,7 @@ invite_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
 
 void
 core_invite_create(struct core *c, const char *to, const char *name, const char *kind,
-    core_invite_cb cb, void *arg)
+    long long ttl_ms, size_t max_uses, core_invite_cb cb, void *arg)
 {
 	struct invite_call *ic = xcalloc(1, sizeof *ic);
 	struct core_invite *inv = xcalloc(1, sizeof *inv);
@@ -194,6 +228,9 @@ core_invite_create(struct core *c, const char *to, const char *name, const char 
 	snprintf(inv->name, sizeof inv->name, "%s", name != NULL ? name : to);
 	snprintf(inv->kind, sizeof inv->kind, "%s", kind != NULL ? kind : "chat");
 	inv->created_ms = core_now_ms();
+	inv->expires_ms = inv->created_ms + (ttl_ms > 0 ? ttl_ms : CORE_INVITE_TTL_MS);
+	inv->revoked_ms = -1;
+	inv->max_uses = max_uses;
 	lane_init(&inv->lane);
 	secret = payload_new_secret();
 	ic->owner = payload_new_secret();
@@ -257,10 +294,9 @@ scan_prepare(struct session_change *chg, cJSON *entry, struct core_status *st)
 	cJSON *plist, *p;
 	size_t i;
 
-	if (sc->inv->nuses >= CORE_INVITE_MAX_USES) {
-		status_set(st, CE_CONFLICT, "the invite has been used up");
+	/* Checked again in its turn: a revoke or another scan may have come first. */
+	if (invite_usable(sc->inv, st) != 0)
 		return -1;
-	}
 	cJSON_AddStringToObject(entry, "event", "session.created");
 	cJSON_AddStringToObject(entry, "kind", chg->s->kind);
 	cJSON_AddStringToObject(entry, "invite", sc->inv->id);
@@ -310,6 +346,11 @@ core_invite_scan(struct core *c, struct core_invite *inv, const char *payload,
 		cb(arg, &st, NULL, NULL);
 		return;
 	}
+	/* After the code: only its holder learns that the invite is over. */
+	if (invite_usable(inv, &st) != 0) {
+		cb(arg, &st, NULL, NULL);
+		return;
+	}
 	if (strcmp(device, inv->to) == 0 || strcmp(name, inv->name) == 0) {
 		status_set(&st, CE_CONFLICT, "the scanner is the invite's own device or name");
 		cb(arg, &st, NULL, NULL);
@@ -331,6 +372,82 @@ core_invite_scan(struct core *c, struct core_invite *inv, const char *payload,
 	sc->chg.prepare = scan_prepare;
 	sc->chg.done = scan_done;
 	session_change_submit(&sc->chg);
+}
+
+/* ---- revoke: persisted, then applied; later scans get 410 ---- */
+
+struct revoke_call {
+	struct core_op	 op;
+	struct core	*core;
+	struct core_invite *inv;
+	int64_t		 at;
+	core_done_cb	 cb;
+	void		*arg;
+};
+
+static void
+revoke_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
+{
+	struct revoke_call *rc = arg;
+	struct core_invite *inv = rc->inv;
+	struct core_status st;
+	cJSON *x;
+
+	if (err != STORE_OK)
+		status_set(&st, err == STORE_CONFLICT ? CE_CONFLICT : core_store_err(rc->core), cause);
+	else {
+		inv->rev = rev;
+		inv->revoked_ms = rc->at;
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "invite", inv->id);
+		cJSON_AddStringToObject(x, "to", inv->to);
+		core_event(rc->core, "invite.revoked", NULL, x);
+		log_info("invite %s revoked", inv->id);
+		status_set(&st, CE_OK, NULL);
+	}
+	rc->cb(rc->arg, &st);
+	free(rc);
+	lane_done(&inv->lane);
+}
+
+static void
+revoke_run(struct core_op *op)
+{
+	struct revoke_call *rc = (struct revoke_call *)op;
+	struct core_invite next = *rc->inv;
+	struct core_status st;
+	cJSON *doc;
+	char *json;
+
+	if (rc->inv->revoked_ms >= 0) {
+		status_set(&st, CE_GONE, "the invite is revoked already");
+		rc->cb(rc->arg, &st);
+		lane_done(&rc->inv->lane);
+		free(rc);
+		return;
+	}
+	/* The document as it will be: memory changes once it is durable. */
+	rc->at = core_now_ms();
+	next.revoked_ms = rc->at;
+	doc = core_invite_json(&next, 1);
+	json = json_print(doc);
+	cJSON_Delete(doc);
+	store_put(rc->core->store, STORE_INVITE, rc->inv->id, rc->inv->rev, json, strlen(json),
+	    NULL, revoke_written, rc);
+	free(json);
+}
+
+void
+core_invite_revoke(struct core *c, struct core_invite *inv, core_done_cb cb, void *arg)
+{
+	struct revoke_call *rc = xcalloc(1, sizeof *rc);
+
+	rc->op.run = revoke_run;
+	rc->core = c;
+	rc->inv = inv;
+	rc->cb = cb;
+	rc->arg = arg;
+	lane_submit(&inv->lane, &rc->op);
 }
 
 /* The target's tokens, for the owner, as long as each channel has not been used. */
@@ -378,6 +495,7 @@ int
 invite_from_doc(struct core *c, const cJSON *doc, uint64_t rev, char **cause)
 {
 	struct core_invite *inv = xcalloc(1, sizeof *inv);
+	const cJSON *mu;
 	int bad = 0;
 
 	bad |= copy_str(doc, "id", inv->id, sizeof inv->id);
@@ -389,6 +507,16 @@ invite_from_doc(struct core *c, const cJSON *doc, uint64_t rev, char **cause)
 	bad |= copy_str(doc, "owner_pub", inv->owner_pub, sizeof inv->owner_pub);
 	inv->created_ms = json_str(doc, "created_at") ?
 	    clock_parse_ms(json_str(doc, "created_at")) : -1;
+	/* Invites written before expiries and revocation have neither. */
+	inv->expires_ms = json_str(doc, "expires_at") ?
+	    clock_parse_ms(json_str(doc, "expires_at")) : -1;
+	inv->revoked_ms = json_str(doc, "revoked_at") ?
+	    clock_parse_ms(json_str(doc, "revoked_at")) : -1;
+	mu = cJSON_GetObjectItemCaseSensitive(doc, "max_uses");
+	if (cJSON_IsNumber(mu) && mu->valuedouble >= 1 && mu->valuedouble <= CORE_INVITE_MAX_USES)
+		inv->max_uses = (size_t)mu->valuedouble;
+	else if (mu != NULL && !cJSON_IsNull(mu))
+		bad = 1;
 	if (bad || strmap_get(c->invites, inv->id) != NULL) {
 		*cause = xprintf("malformed invite record %s", inv->id);
 		free(inv);

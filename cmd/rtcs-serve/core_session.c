@@ -79,6 +79,7 @@ channel_new(struct core_session *s, const char *id, const char *participant,
 	ch->device = xstrdup(device);
 	ch->opened_ms = core_now_ms();
 	ch->closed_ms = -1;
+	ch->seen_ms = -1;
 	s->channels = xreallocarray(s->channels, s->nchannels + 1, sizeof *s->channels);
 	s->channels[s->nchannels++] = ch;
 	return ch;
@@ -637,27 +638,41 @@ core_session_end(struct core *c, struct core_session *s, core_done_cb cb, void *
 
 struct join_call {
 	struct session_change chg;
+	int		 relink;	/* the participant was there: a new device */
 	core_joined_cb	 cb;
 	void		*arg;
 };
 
+/*
+ * A new participant, or one whose channel closed (unlinked) taking a new
+ * device; a device holds at most one open channel in a session.
+ */
 static int
 join_prepare(struct session_change *chg, cJSON *entry, struct core_status *st)
 {
 	struct chan_new *n = &chg->open[0];
+	struct core_participant *p = core_participant(chg->s, n->participant);
 
-	if (core_participant(chg->s, n->participant) != NULL ||
-	    core_device_channel(chg->s, n->device) != NULL) {
-		status_set(st, CE_CONFLICT, "that participant or device is in the session already");
+	if (core_device_channel(chg->s, n->device) != NULL) {
+		status_set(st, CE_CONFLICT, "that device has an open channel in the session already");
 		return -1;
 	}
-	if (chg->s->nparticipants >= CORE_MAX_PARTICIPANTS) {
+	if (p != NULL && p->channel->open) {
+		status_set(st, CE_CONFLICT, "that participant has an open channel already: "
+		    "unlink its device first");
+		return -1;
+	}
+	if (p == NULL && chg->s->nparticipants >= CORE_MAX_PARTICIPANTS) {
 		status_set(st, CE_CONFLICT, "the session is full");
 		return -1;
 	}
-	cJSON_AddStringToObject(entry, "event", "participant.joined");
+	((struct join_call *)chg)->relink = p != NULL;
+	cJSON_AddStringToObject(entry, "event", p != NULL ? "participant.linked" :
+	    "participant.joined");
 	cJSON_AddStringToObject(entry, "participant", n->participant);
 	cJSON_AddStringToObject(entry, "device", n->device);
+	if (p != NULL)
+		cJSON_AddStringToObject(entry, "from", p->channel->device);
 	return 0;
 }
 
@@ -673,7 +688,8 @@ join_done(struct session_change *chg, const struct core_status *st)
 		x = cJSON_CreateObject();
 		cJSON_AddStringToObject(x, "participant", ch->participant);
 		cJSON_AddStringToObject(x, "device", ch->device);
-		core_event(chg->core, "participant.joined", chg->s, x);
+		core_event(chg->core, jc->relink ? "participant.linked" : "participant.joined",
+		    chg->s, x);
 	}
 	jc->cb(jc->arg, st, ch, chg->open[0].token);
 	session_change_free(chg);
@@ -695,6 +711,95 @@ core_participant_add(struct core *c, struct core_session *s, const char *name,
 	jc->cb = cb;
 	jc->arg = arg;
 	session_change_submit(&jc->chg);
+}
+
+/* ---- unlink: a device's open channel closes, its token revoked ---- */
+
+struct unlink_call {
+	struct session_change chg;
+	char		*device;
+	core_done_cb	 cb;
+	void		*arg;
+};
+
+static int
+unlink_prepare(struct session_change *chg, cJSON *entry, struct core_status *st)
+{
+	struct unlink_call *uc = (struct unlink_call *)chg;
+
+	if ((chg->close = core_device_channel(chg->s, uc->device)) == NULL) {
+		status_set(st, CE_NOT_FOUND, "no open channel of that device in the session");
+		return -1;
+	}
+	cJSON_AddStringToObject(entry, "event", "device.unlinked");
+	cJSON_AddStringToObject(entry, "participant", chg->close->participant);
+	cJSON_AddStringToObject(entry, "device", chg->close->device);
+	cJSON_AddStringToObject(entry, "channel", chg->close->id);
+	return 0;
+}
+
+static void
+unlink_done(struct session_change *chg, const struct core_status *st)
+{
+	struct unlink_call *uc = (struct unlink_call *)chg;
+	cJSON *x;
+
+	if (st->err == CE_OK) {
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "participant", chg->close->participant);
+		cJSON_AddStringToObject(x, "device", chg->close->device);
+		cJSON_AddStringToObject(x, "channel", chg->close->id);
+		core_event(chg->core, "device.unlinked", chg->s, x);
+		log_info("session %s: device %s (%s) unlinked", chg->s->id, chg->close->device,
+		    chg->close->participant);
+	}
+	uc->cb(uc->arg, st);
+	free(uc->device);
+	free(uc);
+}
+
+void
+core_device_unlink(struct core *c, struct core_session *s, const char *device,
+    core_done_cb cb, void *arg)
+{
+	struct unlink_call *uc = xcalloc(1, sizeof *uc);
+
+	session_change_init(&uc->chg, c, s);
+	uc->device = xstrdup(device);
+	uc->chg.close_reason = "unlinked";
+	uc->chg.prepare = unlink_prepare;
+	uc->chg.done = unlink_done;
+	uc->cb = cb;
+	uc->arg = arg;
+	session_change_submit(&uc->chg);
+}
+
+cJSON *
+core_devices_json(const struct core_session *s)
+{
+	cJSON *o = cJSON_CreateObject(), *ps, *p, *a, *ch;
+	size_t i, j;
+
+	cJSON_AddStringToObject(o, "session", s->id);
+	ps = cJSON_AddArrayToObject(o, "participants");
+	for (i = 0; i < s->nparticipants; i++) {
+		p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "name", s->participants[i].name);
+		if (s->participants[i].channel->open)
+			cJSON_AddStringToObject(p, "device", s->participants[i].channel->device);
+		else
+			cJSON_AddNullToObject(p, "device");
+		a = cJSON_AddArrayToObject(p, "channels");
+		for (j = 0; j < s->nchannels; j++)
+			if (strcmp(s->channels[j]->participant, s->participants[i].name) == 0) {
+				ch = channel_json(s->channels[j], 0);
+				/* Memory only: not in the document, so not in show. */
+				core_time_json(ch, "last_seen_at", s->channels[j]->seen_ms);
+				cJSON_AddItemToArray(a, ch);
+			}
+		cJSON_AddItemToArray(ps, p);
+	}
+	return o;
 }
 
 /* ---- the first use of a token a transfer or an invite left to collect ---- */
@@ -737,6 +842,7 @@ core_channel_used(struct core *c, struct core_channel *ch)
 	static const struct timeval now = { 0, 0 };
 	struct session_change *chg;
 
+	ch->seen_ms = core_now_ms();
 	if (ch->token_box == NULL || ch->clearing || !ch->open)
 		return;
 	chg = xcalloc(1, sizeof *chg);

@@ -60,6 +60,8 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET,    "/v1/sessions/*",		W_OPERATOR | W_SESSION, R_NONE, api_session_show },
 	{ EVHTTP_REQ_DELETE, "/v1/sessions/*",		W_OPERATOR, R_NONE, api_session_end },
 	{ EVHTTP_REQ_POST,   "/v1/sessions/*/participants", W_OPERATOR, R_NONE, api_participant_add },
+	{ EVHTTP_REQ_GET,    "/v1/sessions/*/devices",	W_OPERATOR | W_SESSION, R_NONE, api_devices },
+	{ EVHTTP_REQ_DELETE, "/v1/sessions/*/devices/*", W_OPERATOR, R_NONE, api_device_unlink },
 	{ EVHTTP_REQ_POST,   "/v1/sessions/*/messages",	W_SESSION, R_NONE, api_message_send },
 	{ EVHTTP_REQ_GET,    "/v1/sessions/*/stream",	W_SESSION, R_NONE, api_stream },
 	{ EVHTTP_REQ_POST,   "/v1/sessions/*/media",	W_SESSION, R_NONE, api_media_send },
@@ -78,6 +80,8 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_POST,   "/v1/transfers/*/reject",	W_CHANNEL | W_CLAIM, R_NONE, api_transfer_reject },
 	{ EVHTTP_REQ_GET,    "/v1/transfers/*/token",	W_CLAIM, R_NONE, api_transfer_token },
 	{ EVHTTP_REQ_POST,   "/v1/invites",		W_OPERATOR, R_NONE, api_invite_create },
+	{ EVHTTP_REQ_GET,    "/v1/invites",		W_OPERATOR, R_NONE, api_invite_list },
+	{ EVHTTP_REQ_DELETE, "/v1/invites/*",		W_OPERATOR, R_NONE, api_invite_revoke },
 	{ EVHTTP_REQ_POST,   "/v1/invites/*/scan",	W_ANON, R_NONE, api_invite_scan },
 	{ EVHTTP_REQ_GET,    "/v1/invites/*/sessions",	W_OWNER, R_NONE, api_invite_sessions },
 	/* What the gate (gate.c) refused, as JSON. */
@@ -152,21 +156,27 @@ api_gate(struct req *rq)
 		http_error(rq, 400, "bad_request", "malformed request line");
 }
 
-/* Matches path against pattern, copying the "*" segment into rq->parambuf. */
+/* Matches path against pattern, copying the "*" segments into rq->parambuf, param2buf. */
 static int
 route_match(const char *pattern, const char *path, struct req *rq)
 {
 	const char *p = pattern, *s = path;
+	char *buf;
 	size_t n;
+	int nth = 0;
 
 	while (*p != '\0') {
 		if (*p == '*') {
 			n = strcspn(s, "/");
-			if (n == 0 || n >= sizeof rq->parambuf)
+			buf = nth++ == 0 ? rq->parambuf : rq->param2buf;
+			if (n == 0 || n >= sizeof rq->parambuf || nth > 2)
 				return 0;
-			memcpy(rq->parambuf, s, n);
-			rq->parambuf[n] = '\0';
-			rq->param = rq->parambuf;
+			memcpy(buf, s, n);
+			buf[n] = '\0';
+			if (nth == 1)
+				rq->param = rq->parambuf;
+			else
+				rq->param2 = rq->param2buf;
 			s += n;
 			p++;
 			continue;
@@ -192,6 +202,7 @@ route_find(struct req *rq, const char *path, int *path_known)
 			return &routes[i];
 	}
 	rq->param = NULL;
+	rq->param2 = NULL;
 	return NULL;
 }
 

@@ -36,6 +36,8 @@ struct req {
 	const char	*pattern;	/* its route, for the timing line */
 	const char	*param;		/* the {id} of the path, if any */
 	char		 parambuf[64];
+	const char	*param2;	/* a second "*" of the path (a device name), if any */
+	char		 param2buf[64];
 	struct evkeyvalq query;
 	struct core_channel *ch;	/* the calling device's channel; NULL otherwise */
 	struct core_xfer *claim;	/* the transfer whose claim secret was presented */

@@ -52,8 +52,12 @@ static const struct cli_cmd session_cmds[] = {
 	{ "show", "ID [--store DIR]", "show a session, its participants and channels", "",
 	  opt_store, cmd_show },
 	{ "end", "ID", "end a session: every attached device is told", "", NULL, cmd_end },
-	{ "join", "ID NAME@DEVICE[:KEYDIR]", "add a participant; save its device's token", "",
-	  NULL, cmd_join },
+	{ "join", "ID NAME@DEVICE[:KEYDIR]", "add a participant, or give one with no open "
+	  "channel (unlinked) a new device; save its device's token", "", NULL, cmd_join },
+	{ "devices", "ID", "each participant's channels over time: device, state, opened, "
+	  "closed and why, last seen", "", NULL, cmd_devices },
+	{ "unlink", "ID DEVICE", "close DEVICE's open channel and revoke its token; its "
+	  "stream ends (unlinked)", "", NULL, cmd_unlink },
 	{ "attach", "ID --as DEVICE [--since N]",
 	  "chat as DEVICE: stdin lines are sent, the session's stream is printed", "",
 	  opt_as_since, cmd_attach },

@@ -48,6 +48,8 @@ int	cmd_log(struct cli *, int, char **);
 int	cmd_send(struct cli *, int, char **);
 int	cmd_attach(struct cli *, int, char **);
 int	cmd_media(struct cli *, int, char **);
+int	cmd_devices(struct cli *, int, char **);
+int	cmd_unlink(struct cli *, int, char **);
 
 /* NAME@DEVICE[:KEYDIR] split in place; 0, or 64 after printing why. */
 int	session_spec(struct cli *, char *spec, char **name, char **device, char **keydir);

@@ -38,7 +38,8 @@ static const struct option opt_run[] = {
 };
 static const struct option opt_invite[] = {
 	{ "to", required_argument, NULL, OPT_TO }, { "name", required_argument, NULL, OPT_NAME },
-	{ "kind", required_argument, NULL, OPT_KIND }, O_OUT, O_END
+	{ "kind", required_argument, NULL, OPT_KIND }, O_OUT, O_TTL,
+	{ "uses", required_argument, NULL, OPT_USES }, O_AS, O_END
 };
 
 static const struct option opt_submit[] = {
@@ -69,8 +70,12 @@ static const struct cli_cmd transfer_cmds[] = {
 	{ "run", "SESSION --from DEVICE --to DEVICE [-o FILE] [--match -|N] [--ttl S] "
 	  "[--confirm P] [--proof P]", "the whole push flow: request, show the code, wait for "
 	  "the scan, confirm, report", "o:", opt_run, cmd_run },
-	{ "invite", "--to DEVICE [--name NAME] [--kind KIND] [-o FILE]",
-	  "a printable code that starts a session with DEVICE", "o:", opt_invite, cmd_invite },
+	{ "invite", "--to DEVICE [--name NAME] [--kind KIND] [--ttl S] [--uses N] [-o FILE]\n"
+	  "      | collect ID --as DEVICE | list | revoke ID",
+	  "a printable code that starts a session with DEVICE (valid --ttl S, default 7 days,\n"
+	  "      for --uses N sessions, default any number); collect: DEVICE stores the tokens\n"
+	  "      of the sessions it started; list: every invite; revoke: later scans get 410",
+	  "o:", opt_invite, cmd_invite },
 	{ "submit", "PAYLOAD|- --as DEVICE [--session SESSION] [--name NAME] [--upload] [--wait]",
 	  "submit a scanned code as DEVICE's image data (rtcs-scan's submit mode runs this); "
 	  "with --upload the PNG is read from stdin", "", opt_submit, cmd_submit },
@@ -81,7 +86,7 @@ static const char transfer_options_help[] =
     "      --as DEVICE       the device acting (its token or claim from the key directory)\n"
     "      --to DEVICE       the device the session moves to (request, run); invite's target\n"
     "      --from DEVICE     run: the origin device\n"
-    "      --ttl SECONDS     the code's lifetime (the server's default: 120)\n"
+    "      --ttl SECONDS     the code's lifetime (the server's default: 120; invite: 7 days)\n"
     "      --confirm POLICY  none, origin, peers or all\n"
     "      --proof POLICY    both or scanner\n"
     "      --session SESSION the session (offer: bind the offer to it; list, watch: filter)\n"
@@ -94,6 +99,7 @@ static const char transfer_options_help[] =
     "      --since N         watch: start after server event N\n"
     "      --name NAME       invite: the participant name of the target device\n"
     "      --kind KIND       invite: the kind of the session it starts\n"
+    "      --uses N          invite: how many sessions it may start (default any number)\n"
     "      --upload          submit: send the PNG read from stdin; the server decodes it\n"
     "      --wait            submit: block until the transfer ends; store the new token\n"
     "  -o, --output FILE     run, invite: also render the code as a PNG file\n";
@@ -175,7 +181,12 @@ transfer_opt(struct cli *cli, int val, const char *arg)
 		topts.check = arg;
 		return 0;
 	case OPT_TTL:
-		if (opt_seconds_ms(arg, 1000, 86400000LL, &topts.ttl_ms, &cause) == 0)
+		/* Up to a year for an invite; the server caps a transfer's lifetime itself. */
+		if (opt_seconds_ms(arg, 1000, 366 * 86400000LL, &topts.ttl_ms, &cause) == 0)
+			return 0;
+		break;
+	case OPT_USES:
+		if (opt_number(arg, 1, 1024, &topts.uses, &cause) == 0)
 			return 0;
 		break;
 	case OPT_SINCE:

@@ -150,9 +150,8 @@ cmd_invite(struct cli *cli, int argc, char **argv)
 	const char *payload, *id, *owner;
 	int rc = 0;
 
-	(void)argv;
 	if (argc != 0)
-		return cli_usage_error(cli, "takes no arguments");
+		return invite_subcommand(cli, argc, argv);
 	if (topts.to == NULL)
 		return cli_usage_error(cli, "--to DEVICE is required");
 	if ((c = cli_client(cli)) == NULL)
@@ -163,6 +162,9 @@ cmd_invite(struct cli *cli, int argc, char **argv)
 		cJSON_AddStringToObject(req, "name", topts.name);
 	if (topts.kind != NULL)
 		cJSON_AddStringToObject(req, "kind", topts.kind);
+	request_ttl(req);
+	if (topts.uses > 0)
+		cJSON_AddNumberToObject(req, "uses", (double)topts.uses);
 	if (client_call(c, "POST", "/v1/invites", NULL, req, &resp, &err) != 0)
 		rc = cli_fail(cli, NULL, &err);
 	else if ((payload = json_str(resp, "payload")) == NULL ||

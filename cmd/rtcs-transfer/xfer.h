@@ -22,6 +22,7 @@ enum {
 	OPT_UPLOAD,
 	OPT_WAIT,
 	OPT_CHECK,
+	OPT_USES,
 };
 
 struct transfer_opts {
@@ -40,6 +41,7 @@ struct transfer_opts {
 	const char	*output;	/* -o FILE */
 	long long	 ttl_ms;	/* 0: the server's default */
 	long long	 since;		/* -1: not given */
+	long long	 uses;		/* invite --uses: 0, any number */
 	int		 upload;	/* submit: the PNG on stdin */
 	int		 wait;		/* submit: until the transfer ends */
 };
@@ -57,6 +59,8 @@ int	cmd_wait(struct cli *, int, char **);
 int	cmd_watch(struct cli *, int, char **);
 int	cmd_run(struct cli *, int, char **);
 int	cmd_submit(struct cli *, int, char **);
+/* invite collect|list|revoke (argv[0] is the word). */
+int	invite_subcommand(struct cli *, int, char **);
 
 /* 0 if id looks like an id with this prefix letter, else 65 after printing why. */
 int	transfer_check_id(struct cli *, const char *id, char prefix, const char *what);

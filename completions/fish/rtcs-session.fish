@@ -1,7 +1,7 @@
 # fish completion for rtcs-session: commands, each command's options, and
 # live values (sessions, devices of the key directory on the line).
 source (status dirname)/rtcs-common.fish
-set -l cmds new list show end join attach send log media
+set -l cmds new list show end join devices unlink attach send log media
 
 complete -c rtcs-session -f
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a new -d 'create a session'
@@ -9,11 +9,13 @@ complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a list -d '
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a show -d 'show a session'
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a end -d 'end a session'
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a join -d 'add a participant'
+complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a devices -d 'channels over time'
+complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a unlink -d 'close a device\'s channel'
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a attach -d 'chat as a device'
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a send -d 'send a message'
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a log -d 'print the session log'
 complete -c rtcs-session -n "not __fish_seen_subcommand_from $cmds" -a media -d 'a call as a device'
-complete -c rtcs-session -n "__fish_seen_subcommand_from show end join attach send log media" -a '(__rtcs_sessions)'
+complete -c rtcs-session -n "__fish_seen_subcommand_from show end join devices unlink attach send log media" -a '(__rtcs_sessions)'
 
 # every command
 complete -c rtcs-session -s h -l help -d 'print the usage'

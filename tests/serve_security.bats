@@ -188,8 +188,10 @@ spy() {
 	sid=$(rtcs-session new alice@alice-phone:"$RTCS_TEST_DIR/kp" bob@bob-pc:"$RTCS_TEST_DIR/kb")
 	timeout 10 "$d/rtcs-transfer" --keys "$RTCS_TEST_DIR/kp" run "$sid" --from alice-phone \
 	    --to alice-tablet -o "$RTCS_TEST_DIR/run.png" --confirm none --proof scanner </dev/null >/dev/null 2>&1 &
+	rpid=$!
 	wait_grep "$d/rtcs-code.argv" '^-$'
-	kill %1 2>/dev/null || true
+	kill "$rpid" 2>/dev/null || true
+	wait "$rpid" || true
 	wait_grep "$d/rtcs-code.stdin" '^RTCS:1:T'
 	! grep -q 'RTCS:1:' "$d/rtcs-code.argv"
 }

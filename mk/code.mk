@@ -24,7 +24,7 @@ endif
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 10
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_NAMES = fuzz_payload fuzz_pnm fuzz_png_zbar fuzz_store_format fuzz_warp fuzz_json fuzz_gate
+FUZZ_NAMES = fuzz_payload fuzz_pnm fuzz_png_zbar fuzz_store_format fuzz_warp fuzz_json fuzz_gate fuzz_serve
 FUZZ_BIN = $(FUZZ_NAMES:%=$(O)/fuzz/%)
 FUZZ_COMMON = common/xmalloc.c common/log.c common/fsutil.c common/rand.c common/base32.c common/payload.c \
 	common/image.c common/image_png.c common/image_pnm.c common/qr_decode.c common/hash.c \

@@ -40,6 +40,7 @@ struct gate {
 	struct bufferevent *under;	/* the socket's */
 	struct evbuffer_cb_entry *drained;
 	int		 close_after;	/* close once what is written has left */
+	int		 held;		/* a reference on the filter, until gate_late */
 };
 
 static const char *const known_methods[] = {
@@ -56,9 +57,31 @@ gate_key(const struct bufferevent *bev, char buf[32])
 	return buf;
 }
 
+/*
+ * Whether evhttp still holds the filter. evhttp lets go of it with
+ * bufferevent_free, which clears its callbacks (evhttp's error callback is
+ * set for the connection's whole life) and drops a reference; libevent
+ * finalizes it, and calls gate_free, only later in the loop, so an event of
+ * the gate already active (the head's timer, gate_accepted) may run in
+ * between. It must not touch the filter then: bufferevent_trigger_event takes
+ * and drops a reference, the count goes 0, 1, 0 again, and libevent unlinks
+ * and finalizes the filter a second time: the socket's bufferevent is
+ * released twice and gate_free runs twice (found by fuzz_serve).
+ */
+static int
+gate_live(const struct gate *g)
+{
+	bufferevent_event_cb eventcb = NULL;
+
+	bufferevent_getcb(g->bev, NULL, NULL, &eventcb, NULL);
+	return eventcb != NULL;
+}
+
 static void
 gate_close(struct gate *g, const char *why)
 {
+	if (!gate_live(g))
+		return;
 	log_debug("connection closed: %s", why);
 	g->state = G_DROP;
 	/* Deferred: this may run inside the socket's own write. */
@@ -90,10 +113,13 @@ gate_accepted(evutil_socket_t fd, short what, void *arg)
 	struct gate *g = arg;
 	struct ucred cred;
 	socklen_t len = sizeof cred;
-	int sock = bufferevent_getfd(g->bev);
+	int sock;
 
 	(void)fd;
 	(void)what;
+	if (!gate_live(g))
+		return;
+	sock = bufferevent_getfd(g->bev);
 	if (sock < 0 || getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
 	    (cred.uid != getuid() && cred.uid != 0)) {
 		log_warnx("refused a connection from another user");
@@ -308,7 +334,10 @@ gate_flush(struct evhttp_connection *evcon)
 	bufferevent_enable(bufferevent_get_underlying(bev), EV_WRITE);
 }
 
-/* What evhttp writes on its own (its error pages, "100 Continue"): flushed a turn later. */
+/*
+ * What evhttp writes on its own (its error pages, "100 Continue"): flushed a
+ * turn later, then the reference gate_out_added took is dropped.
+ */
 static void
 gate_late(evutil_socket_t fd, short what, void *arg)
 {
@@ -316,18 +345,39 @@ gate_late(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (evbuffer_get_length(bufferevent_get_output(g->bev)) > 0)
+	if (gate_live(g) && evbuffer_get_length(bufferevent_get_output(g->bev)) > 0)
 		bufferevent_flush(g->bev, EV_WRITE, BEV_NORMAL);
+	if (g->held) {
+		g->held = 0;
+		bufferevent_decref(g->bev);	/* may free it, outside any of its callbacks */
+	}
 }
 
+/*
+ * While output waits in the filter, the gate holds a reference on it. The
+ * socket's bufferevent, once it has written, moves that output on through
+ * the filter's write callback, and libevent 2.1.12 runs that callback
+ * without a reference of its own: when the output is evhttp's error page
+ * (Connection: close), evhttp frees the connection in it, the filter's count
+ * reaches 0 and libevent finalizes it, and then re-arms the filter's write
+ * timeout on the way out. That timer stays in the loop's heap after the
+ * filter's memory is freed, and the loop later crashes on it (found by
+ * fuzz_serve). Holding a reference, the filter is finalized only from
+ * gate_late or later, and libevent deletes the timer with it.
+ */
 static void
 gate_out_added(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct gate *g = arg;
 
 	(void)buf;
-	if (info->n_added > 0)
-		event_active(g->late, EV_TIMEOUT, 0);
+	if (info->n_added == 0)
+		return;
+	if (!g->held) {
+		bufferevent_incref(g->bev);
+		g->held = 1;
+	}
+	event_active(g->late, EV_TIMEOUT, 0);
 }
 
 /*

@@ -272,34 +272,40 @@ transfer_wait_line(cJSON *ev, void *arg)
 	return 0;
 }
 
+cJSON *
+transfer_now_event(const char *id, const cJSON *t, long long *events_seq)
+{
+	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(t, "events_seq");
+	const char *state = json_str(t, "state"), *reason = json_str(t, "reason");
+	cJSON *ev = cJSON_CreateObject();
+
+	*events_seq = cJSON_IsNumber(seq) && seq->valuedouble >= 0 ? (long long)seq->valuedouble : 0;
+	cJSON_AddStringToObject(ev, "event", "transfer.state");
+	cJSON_AddStringToObject(ev, "transfer", id);
+	cJSON_AddStringToObject(ev, "state", state ? state : "");
+	if (reason != NULL)
+		cJSON_AddStringToObject(ev, "reason", reason);
+	return ev;
+}
+
 /* Where the transfer stands now; 0 reached, 1 over, 2 still going. */
 static int
 transfer_wait_now(struct client *c, struct transfer_wait *w, struct client_err *err)
 {
-	cJSON *t;
-	const char *state, *reason;
-	const cJSON *seq;
+	cJSON *t, *ev;
+	const char *reason;
 
 	if (transfer_get(c, w->id, &t, err) != 0)
 		return -1;
-	state = json_str(t, "state");
-	reason = json_str(t, "reason");
-	snprintf(w->state, sizeof w->state, "%s", state ? state : "");
-	snprintf(w->reason, sizeof w->reason, "%s", reason ? reason : "");
-	seq = cJSON_GetObjectItemCaseSensitive(t, "events_seq");
-	w->events_seq = cJSON_IsNumber(seq) && seq->valuedouble >= 0 ? (long long)seq->valuedouble : 0;
+	ev = transfer_now_event(w->id, t, &w->events_seq);
 	cJSON_Delete(t);
+	reason = json_str(ev, "reason");
+	snprintf(w->state, sizeof w->state, "%s", json_str(ev, "state"));
+	snprintf(w->reason, sizeof w->reason, "%s", reason ? reason : "");
 	/* The state it is in now, told as its event would be; then each change. */
-	if (w->on_event != NULL && w->state[0] != '\0') {
-		t = cJSON_CreateObject();
-		cJSON_AddStringToObject(t, "event", "transfer.state");
-		cJSON_AddStringToObject(t, "transfer", w->id);
-		cJSON_AddStringToObject(t, "state", w->state);
-		if (w->reason[0] != '\0')
-			cJSON_AddStringToObject(t, "reason", w->reason);
-		w->on_event(t, w->arg);
-		cJSON_Delete(t);
-	}
+	if (w->on_event != NULL && w->state[0] != '\0')
+		w->on_event(ev, w->arg);
+	cJSON_Delete(ev);
 	transfer_wait_check(w);
 	if (transfer_state_reached(w->state, w->want))
 		return 0;

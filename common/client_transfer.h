@@ -45,6 +45,13 @@ int	 transfer_submit_image(struct client *, const char *keys_dir, const char *de
 	    const char *id, const char *secret, const char *payload,
 	    const void *png, size_t pnglen, cJSON **out, struct client_err *);
 
+/*
+ * Where transfer t (its object, as transfer_get gives it) stands, as the
+ * transfer.state event of id would tell it; *events_seq gets the event seq it
+ * was read at, where a watcher of what comes next starts. Caller frees.
+ */
+cJSON	*transfer_now_event(const char *id, const cJSON *t, long long *events_seq);
+
 /* A transfer.state event of the transfer being waited on (for progress or --json). */
 typedef void (*transfer_event_cb)(const cJSON *event, void *arg);
 

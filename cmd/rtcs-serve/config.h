@@ -25,4 +25,7 @@ struct config {
 	int	 fsck;
 	int	 json;
 };
+
+/* Every option at its default (config.c). */
+void	 config_defaults(struct config *);
 #endif

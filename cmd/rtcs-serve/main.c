@@ -193,19 +193,7 @@ main(int argc, char **argv)
 	int level = LOG_LEVEL_WARN, exitcode = EXIT_SOFTWARE;
 	char *cause = NULL;
 
-	memset(&cfg, 0, sizeof cfg);
-	cfg.ready_fd = -1;
-	cfg.code_ttl_ms = 120000;
-	cfg.media_ring_ms = 2000;
-	cfg.confirm = TC_ORIGIN;
-	cfg.proof = TP_BOTH;
-	cfg.sync = STORE_SYNC_ALWAYS;
-	cfg.idle_timeout_s = 60;
-	cfg.header_timeout_s = 10;
-	cfg.max_connections = 4096;
-	cfg.decode_workers = 2;
-	cfg.decode_queue = 8;
-	cfg.decode_cpu_s = 2;
+	config_defaults(&cfg);
 	log_init("rtcs-serve", LOG_LEVEL_WARN);
 	parse_options(argc, argv, &cfg, &level);
 	log_set_level(level);

@@ -359,10 +359,7 @@ stream_start(struct req *rq, struct core_session *s, struct core_channel *ch, ui
 	 */
 	bev = evhttp_connection_get_bufferevent(st->evcon);
 	bufferevent_set_timeouts(bev, NULL, NULL);
-	if (stream_sock_bev(st) != bev)
-		bufferevent_set_timeouts(stream_sock_bev(st), NULL, &wt);
-	else
-		bufferevent_set_timeouts(bev, NULL, &wt);
+	bufferevent_set_timeouts(stream_sock_bev(st), NULL, &wt);
 	st->out = bufferevent_get_output(stream_sock_bev(st));
 	st->drain = evbuffer_add_cb(st->out, stream_drained, st);
 	snprintf(key, sizeof key, "%p", (void *)st->evcon);

@@ -211,7 +211,6 @@ cmd_watch(struct cli *cli, int argc, char **argv)
 		path = xstrdup("/v1/events?follow=1&since=now");
 	else {
 		cJSON *t, *ev;
-		const cJSON *seq;
 		long long from;
 
 		if (transfer_get(c, w.id, &t, &err) != 0) {
@@ -219,16 +218,9 @@ cmd_watch(struct cli *cli, int argc, char **argv)
 			client_free(c);
 			return rc;
 		}
-		seq = cJSON_GetObjectItemCaseSensitive(t, "events_seq");
-		from = cJSON_IsNumber(seq) && seq->valuedouble >= 0 ? (long long)seq->valuedouble : 0;
-		ev = cJSON_CreateObject();
-		cJSON_AddStringToObject(ev, "event", "transfer.state");
-		cJSON_AddStringToObject(ev, "transfer", w.id);
+		ev = transfer_now_event(w.id, t, &from);
 		if (json_str(t, "session") != NULL)
 			cJSON_AddStringToObject(ev, "session", json_str(t, "session"));
-		cJSON_AddStringToObject(ev, "state", json_str(t, "state") ? json_str(t, "state") : "");
-		if (json_str(t, "reason") != NULL)
-			cJSON_AddStringToObject(ev, "reason", json_str(t, "reason"));
 		rc = watch_line(ev, &w);
 		cJSON_Delete(ev);
 		cJSON_Delete(t);

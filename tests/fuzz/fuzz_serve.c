@@ -107,6 +107,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mkdir(run, 0700) != 0)
 		abort();
 	log_init("rtcs-serve", LOG_LEVEL_QUIET);
+	config_defaults(&cfg);
 	cfg.socket_opt = sock_path;
 	cfg.store_opt = store;
 	cfg.socket_path = sock_path;
@@ -114,14 +115,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (pipe(rp) != 0)
 		abort();
 	cfg.ready_fd = rp[1];	/* the server writes a line there once it accepts */
-	cfg.code_ttl_ms = 120000;
-	cfg.media_ring_ms = 2000;
-	cfg.confirm = TC_ORIGIN;
-	cfg.proof = TP_BOTH;
 	cfg.sync = STORE_SYNC_NONE;
 	cfg.idle_timeout_s = 2;
 	cfg.header_timeout_s = 1;
-	cfg.max_connections = 4096;
 	cfg.decode_workers = 1;
 	cfg.decode_queue = 2;
 	cfg.decode_cpu_s = 1;

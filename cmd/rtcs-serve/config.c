@@ -1,0 +1,22 @@
+/* rtcs-serve's options before the command line: the defaults rtcs-serve(1) names. */
+#include <string.h>
+
+#include "config.h"
+
+void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->ready_fd = -1;
+	cfg->code_ttl_ms = 120000;
+	cfg->media_ring_ms = 2000;
+	cfg->confirm = TC_ORIGIN;
+	cfg->proof = TP_BOTH;
+	cfg->sync = STORE_SYNC_ALWAYS;
+	cfg->idle_timeout_s = 60;
+	cfg->header_timeout_s = 10;
+	cfg->max_connections = 4096;
+	cfg->decode_workers = 2;
+	cfg->decode_queue = 8;
+	cfg->decode_cpu_s = 2;
+}

@@ -252,8 +252,14 @@ struct transfer *
 transfer_new_pull(const char *device, const char *session, enum transfer_proof proof,
     enum transfer_confirm confirm, long long now, long long ttl_ms, char **secret, char **claim)
 {
-	struct transfer *t = transfer_alloc(proof, confirm, now, ttl_ms, secret);
+	struct transfer *t;
 
+	/* A pull never waives the origin's confirmation: none is origin, peers is all. */
+	if (confirm == TC_NONE)
+		confirm = TC_ORIGIN;
+	else if (confirm == TC_PEERS)
+		confirm = TC_ALL;
+	t = transfer_alloc(proof, confirm, now, ttl_ms, secret);
 	t->dir = TD_PULL;
 	COPY(t->session, session);
 	COPY(t->target, device);

@@ -196,11 +196,6 @@ create_pull(struct req *rq)
 		return;
 	if (ttl > rq->core->cfg.code_ttl_ms)
 		ttl = rq->core->cfg.code_ttl_ms;
-	/* The origin's confirmation is never waived: none is origin, peers is all. */
-	if (c == TC_NONE)
-		c = TC_ORIGIN;
-	else if (c == TC_PEERS)
-		c = TC_ALL;
 	if (device == NULL) {
 		http_error(rq, 400, "bad_field",
 		    "a pull names its device: {\"device\":...} (a push needs the origin's token)");

@@ -747,6 +747,14 @@ core_xfer_init(struct core *c)
 
 /* ---- the calls ---- */
 
+/* The payload a transfer's code carries for this secret: every code is built here. */
+static char *
+xfer_payload(struct core *c, const struct core_xfer *x, const char *secret)
+{
+	(void)c;
+	return transfer_payload(&x->t, secret);
+}
+
 static void
 create_submit(struct core *c, struct transfer *t, char *secret, char *claim, core_xfer_cb cb,
     void *arg)
@@ -755,7 +763,7 @@ create_submit(struct core *c, struct transfer *t, char *secret, char *claim, cor
 	struct xfer_call *xc = call_new(c, x, XC_CREATE, cb, arg);
 
 	xc->secret = secret;
-	xc->reply.payload = transfer_payload(t, secret);
+	xc->reply.payload = xfer_payload(c, x, secret);
 	xc->reply.claim = claim;	/* freed with the call */
 	transfer_free(t);
 	lane_submit(&x->lane, &xc->op);

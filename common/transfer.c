@@ -20,6 +20,16 @@
 
 /* The key of the match codes' keyed hash (the server keeps it in its store). */
 static unsigned char match_key[32];
+/* The server's public key: a signed code must carry its good signature. */
+static unsigned char sign_pk[PAYLOAD_PK_BYTES];
+static int have_sign_pk;
+
+void
+transfer_set_sign_key(const unsigned char pk[PAYLOAD_PK_BYTES])
+{
+	memcpy(sign_pk, pk, sizeof sign_pk);
+	have_sign_pk = 1;
+}
 
 void
 transfer_set_match_key(const unsigned char key[32])
@@ -347,6 +357,9 @@ transfer_secret_ok(const struct transfer *t, const char *decoded, char **canon)
 		return 0;
 	}
 	if (p.kind != PAYLOAD_TRANSFER || strcmp(p.id, t->id) != 0)
+		return 0;
+	/* What a code says it does is the server's word: altered, the code is a wrong one. */
+	if (p.signed_ && (!have_sign_pk || !payload_verify(decoded, &p, sign_pk)))
 		return 0;
 	if (!hash_secret_matches(p.secret, t->secret_hash))
 		return 0;

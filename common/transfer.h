@@ -9,6 +9,7 @@
 
 #include "names.h"
 #include "payload.h"
+#include "payload_sign.h"
 
 #define TRANSFER_ATTEMPTS	5
 #define TRANSFER_MAX_CONFIRM	64
@@ -122,6 +123,8 @@ void	 transfer_finish(struct transfer *t, const char *new_channel, long long now
 char	*transfer_seal(const char *claim_secret, const char *token);
 /* The key of the match codes' keyed hash (the server's, from its store). */
 void	 transfer_set_match_key(const unsigned char key[32]);
+/* The server's public key, that signed codes are checked against (payload_sign.h). */
+void	 transfer_set_sign_key(const unsigned char pk[PAYLOAD_PK_BYTES]);
 char	*transfer_unseal(const char *claim_secret, const char *box);
 /* A pull's check code in clear (for the claim's holder to show), or -1 before the origin scanned. */
 int	 transfer_check_code(const struct transfer *t, char code[TRANSFER_CHECK_LEN + 1]);

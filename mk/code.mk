@@ -27,6 +27,7 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=un
 FUZZ_NAMES = fuzz_payload fuzz_pnm fuzz_png_zbar fuzz_store_format fuzz_warp fuzz_json fuzz_gate fuzz_serve
 FUZZ_BIN = $(FUZZ_NAMES:%=$(O)/fuzz/%)
 FUZZ_COMMON = common/xmalloc.c common/log.c common/fsutil.c common/rand.c common/base32.c common/payload.c \
+	common/payload_sign.c common/names.c \
 	common/image.c common/image_png.c common/image_pnm.c common/qr_decode.c common/hash.c \
 	common/store_format.c common/image_filter.c common/finder.c common/homography.c common/warp.c \
 	common/json.c common/strmap.c
@@ -60,6 +61,7 @@ $(O)/fuzz/seeds: $(O)/bin/rtcs-code
 	@printf 'GET /v1/events?since=0 HTTP/1.1\r\n\r\nGET /v1/sessions HTTP/1.1\r\n\r\n' > $@/fuzz_serve/reads
 	@echo -n 'RTCS:1:TABCDEFGHIJKLMNOP:ABCDEFGHIJKLMNOPQRSTUVWXYZ' > $@/fuzz_payload/transfer
 	@echo -n 'RTCS:1:I:IABCDEFGHIJKLMNOP:ABCDEFGHIJKLMNOPQRSTUVWXYZ' > $@/fuzz_payload/invite
+	@echo -n 'RTCS:1:TVY3E54F7TT3LTMNT:PD6HDZBQXW6DGRM6WVSSLEQ77E:PUSH/CHAT/ALICE/ALICE-PHONE/VM/1796183142:O3XMHMIIJICKWCKWZ5Z57UGOLNX2QKU4A7YE2X3ZS54WHHWBLFFZZXP5QJTO5AKQPKKTK5KXTZRZHVKD2JVMI2ZOMJSM7CTPSM4VGAY' > $@/fuzz_payload/signed
 	@$(O)/bin/rtcs-code -t png -s 1 -m 1 RTCS:1:TA > $@/fuzz_png_zbar/code.png
 	@printf 'P5\n# c\n4 2\n255\n\0\377\0\377\377\0\377\0' > $@/fuzz_pnm/small.pgm
 	@printf 'P6\n1 1\n65535\n\0\1\2\3\4\5' > $@/fuzz_pnm/rgb16.ppm

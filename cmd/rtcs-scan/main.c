@@ -28,6 +28,7 @@ struct scan_opts {
 	enum qr_decode_symbols	 which;
 	int			 json;
 	int			 submit;
+	int			 explain;
 	struct scan_submit_opts	 sub;
 };
 
@@ -38,11 +39,15 @@ usage(FILE *fp)
 	    "usage: rtcs-scan [-hqVv] [--symbols qr|all] [--json] [FILE...|-]\n"
 	    "       rtcs-scan --submit --as DEVICE [--upload] [--wait] [-S SOCKET] [--keys DIR]\n"
 	    "                 [--session ID] [--name NAME] [--timeout SECONDS] FILE...|-\n"
+	    "       rtcs-scan --explain [--json] [-S SOCKET] [--keys DIR] FILE...|-\n"
 	    "Prints the payload of every code found in the images (PNG, PGM, PPM);\n"
-	    "with --submit, hands each rtcs code to rtcs-serve as DEVICE's image data.\n"
+	    "with --submit, hands each rtcs code to rtcs-serve as DEVICE's image data;\n"
+	    "with --explain, says what each would do and who issued it, submitting nothing.\n"
 	    "      --symbols qr|all  QR codes only (default) or every symbology zbar knows\n"
 	    "      --json            one JSON object a code: file, type, payload, position\n"
 	    "      --submit          submit each rtcs code found to the server\n"
+	    "      --explain         what each code would do, on which server, until when,\n"
+	    "                        and whether its signature holds (exit 1 if suspicious)\n"
 	    "      --as DEVICE       the device that submits (its key directory holds its token)\n"
 	    "      --upload          send the PNG itself; the server decodes it\n"
 	    "      --wait            block until the transfer ends; store the new token\n"
@@ -55,7 +60,8 @@ usage(FILE *fp)
 	    "  -v, --verbose         say how many codes each image holds\n"
 	    "  -h, --help            this help\n"
 	    "  -V, --version         print the version\n"
-	    "Exit: 0 found, 1 none found, 64 usage, 65 bad image, 66 missing file, 74 I/O error.\n");
+	    "Exit: 0 found, 1 none found (--explain: or suspicious), 64 usage, 65 bad image,\n"
+	    "66 missing file, 74 I/O error, 77 a server's key changed.\n");
 }
 
 static int
@@ -161,6 +167,7 @@ parse_options(int argc, char **argv, struct scan_opts *o)
 		{ "symbols", required_argument, NULL, 'Y' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "submit", no_argument, NULL, 'U' },
+		{ "explain", no_argument, NULL, 'X' },
 		{ "as", required_argument, NULL, 'A' },
 		{ "upload", no_argument, NULL, 'P' },
 		{ "wait", no_argument, NULL, 'W' },
@@ -197,6 +204,9 @@ parse_options(int argc, char **argv, struct scan_opts *o)
 		case 'U':
 			o->submit = 1;
 			break;
+		case 'X':
+			o->explain = 1;
+			break;
 		case 'A':
 			o->sub.device = optarg;
 			break;
@@ -227,14 +237,19 @@ parse_options(int argc, char **argv, struct scan_opts *o)
 			getopt_std(c, argv, usage);
 		}
 	}
+	if (o->submit && o->explain)
+		log_die(EXIT_USAGE, "--submit and --explain do not go together: explain first");
 	if (o->submit && o->sub.device == NULL)
 		log_die(EXIT_USAGE, "--submit needs --as DEVICE (see --help)");
-	if (!o->submit && (o->sub.device || o->sub.upload || o->sub.wait || o->sub.socket ||
-	    o->sub.keys || o->sub.session || o->sub.name || o->sub.timeout))
+	if (o->explain && (o->sub.device || o->sub.upload || o->sub.wait || o->sub.session ||
+	    o->sub.name || o->sub.timeout))
+		log_die(EXIT_USAGE, "--explain takes --socket, --keys and --json only");
+	if (!o->submit && !o->explain && (o->sub.device || o->sub.upload || o->sub.wait ||
+	    o->sub.socket || o->sub.keys || o->sub.session || o->sub.name || o->sub.timeout))
 		log_die(EXIT_USAGE, "--as, --upload, --wait, --socket, --keys, --session, --name and --timeout go with --submit");
 }
 
-/* Runs "rtcs-transfer submit" for one payload; its exit code is ours. */
+/* Runs "rtcs-transfer submit" (or explain) for one payload; its exit code is ours. */
 static int
 submit_payload(const struct scan_opts *o, const char *payload, const void *png, size_t len)
 {
@@ -244,7 +259,7 @@ submit_payload(const struct scan_opts *o, const char *payload, const void *png, 
 
 #define ARG(flag, v) do { if (v) { argv[n++] = (char *)(flag); argv[n++] = (char *)(v); } } while (0)
 	argv[n++] = "rtcs-scan";	/* its messages then say rtcs-scan */
-	argv[n++] = "submit";
+	argv[n++] = o->explain ? "explain" : "submit";
 	ARG("--as", so->device);
 	ARG("--socket", so->socket);
 	ARG("--keys", so->keys);
@@ -331,7 +346,7 @@ main(int argc, char **argv)
 	 */
 	for (i = 0; i < nfiles; i++) {
 		scan_decode(files[i], o.which, &in);
-		if (o.submit) {
+		if (o.submit || o.explain) {
 			if (in.status != EXIT_OK)
 				print_input(&o, &in);
 			status = scan_worse(status, submit_input(&o, &in));

@@ -18,6 +18,14 @@ api_version(struct req *rq)
 	cJSON_AddStringToObject(o, "version", RTCS_VERSION);
 	cJSON_AddNumberToObject(o, "api", 1);
 	cJSON_AddNumberToObject(o, "store_format", STORE_FORMAT);
+	/* Who signs this server's codes: what clients keep on first use (servers.known). */
+	cJSON_AddStringToObject(o, "server", rq->core->cfg.name);
+	if (rq->core->have_sign) {
+		char hex[PAYLOAD_PK_HEX + 1];
+
+		payload_pk_hex(rq->core->sign_pk, hex);
+		cJSON_AddStringToObject(o, "key", hex);
+	}
 	http_reply(rq, 200, o);
 }
 

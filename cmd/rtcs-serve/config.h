@@ -1,8 +1,11 @@
 /* rtcs-serve's options, as main.c parsed them. */
 #ifndef RTCS_SERVE_CONFIG_H
 #define RTCS_SERVE_CONFIG_H
+#include "payload.h"
 #include "store.h"
 #include "transfer.h"
+
+struct core_config;
 
 struct config {
 	const char *socket_opt;
@@ -22,10 +25,14 @@ struct config {
 	int	 decode_workers;	/* image decoders at once */
 	int	 decode_queue;		/* uploads waiting for one */
 	int	 decode_cpu_s;		/* CPU seconds per image */
+	char	 name[PAYLOAD_DESC_NAME_MAX + 1];	/* the server's name, in its signed codes */
 	int	 fsck;
+	int	 print_key;
 	int	 json;
 };
 
 /* Every option at its default (config.c). */
 void	 config_defaults(struct config *);
+/* What the core takes of them. */
+void	 config_core(const struct config *, struct core_config *);
 #endif

@@ -22,6 +22,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "payload_sign.h"
 #include "store.h"
 #include "strmap.h"
 #include "transfer.h"
@@ -177,6 +178,7 @@ struct core_config {
 	enum transfer_confirm confirm;
 	enum transfer_proof proof;
 	long long	 media_ring_ms;		/* how long a frame stays in its session's ring */
+	char		 name[PAYLOAD_DESC_NAME_MAX + 1];	/* in signed codes */
 };
 
 struct core {
@@ -205,6 +207,8 @@ struct core {
 	struct core_lane events_lane;
 	unsigned char	 match_key[32];		/* keyed hash of match codes (meta/keys) */
 	int		 have_keys;
+	int		 have_sign;		/* the signing key (meta/keys sign_seed) */
+	unsigned char	 sign_pk[PAYLOAD_PK_BYTES], sign_sk[PAYLOAD_SK_BYTES];
 	uint64_t	 keys_rev;
 	const struct core_listener *lsn;
 	void		*events_lsn;		/* the stream layer's */

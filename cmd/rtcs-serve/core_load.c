@@ -75,11 +75,19 @@ fwd_note(void *arg, const char *where, const char *what)
 static int
 keys_from_doc(struct core *c, const cJSON *doc, uint64_t rev, char **why)
 {
-	const char *mk = json_str(doc, "match_key");
+	const char *mk = json_str(doc, "match_key"), *ss = json_str(doc, "sign_seed");
+	unsigned char seed[PAYLOAD_SEED_BYTES];
 
-	if (mk == NULL || hash_unhex(mk, c->match_key, sizeof c->match_key) != 0) {
+	if (mk == NULL || hash_unhex(mk, c->match_key, sizeof c->match_key) != 0 ||
+	    (ss != NULL && hash_unhex(ss, seed, sizeof seed) != 0)) {
 		*why = xstrdup("malformed keys document");
 		return -1;
+	}
+	/* A store from before signed codes has no signing key yet: keys_ensure adds one. */
+	if (ss != NULL) {
+		payload_keypair(seed, c->sign_pk, c->sign_sk);
+		sodium_memzero(seed, sizeof seed);
+		c->have_sign = 1;
 	}
 	c->have_keys = 1;
 	c->keys_rev = rev;
@@ -123,6 +131,7 @@ load_doc(void *arg, const struct store_doc *d, char **cause)
 }
 
 struct keys_put {
+	uint64_t rev;
 	int	 done;
 	enum store_err err;
 	char	*cause;
@@ -133,40 +142,61 @@ keys_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
 {
 	struct keys_put *kp = arg;
 
-	(void)rev;
+	kp->rev = rev;
 	kp->done = 1;
 	kp->err = err;
 	kp->cause = cause != NULL ? xstrdup(cause) : NULL;
 }
 
-/* A new store gets its keys at the first start (start-up: this may wait). */
+/*
+ * A new store gets its keys at the first start, and a store from before
+ * signed codes its signing key (start-up: this may wait). Computed, written
+ * (create-only, or over the revision read), then used.
+ */
 static int
 keys_ensure(struct core *c, enum store_err *err, char **cause)
 {
-	struct keys_put kp = { 0, STORE_OK, NULL };
-	char hex[65], *json;
+	struct keys_put kp = { 0, 0, STORE_OK, NULL };
+	unsigned char match_key[sizeof c->match_key], seed[PAYLOAD_SEED_BYTES];
+	char hex[65], shex[65], *json;
 	cJSON *doc;
 
-	if (!c->have_keys && !c->readonly) {
-		randombytes_buf(c->match_key, sizeof c->match_key);
-		hash_hex_bytes(c->match_key, sizeof c->match_key, hex);
+	if ((!c->have_keys || !c->have_sign) && !c->readonly) {
+		if (c->have_keys)
+			memcpy(match_key, c->match_key, sizeof match_key);
+		else
+			randombytes_buf(match_key, sizeof match_key);
+		randombytes_buf(seed, sizeof seed);
+		hash_hex_bytes(match_key, sizeof match_key, hex);
+		hash_hex_bytes(seed, sizeof seed, shex);
 		doc = cJSON_CreateObject();
 		cJSON_AddStringToObject(doc, "id", "keys");
 		cJSON_AddStringToObject(doc, "match_key", hex);
+		cJSON_AddStringToObject(doc, "sign_seed", shex);
 		json = json_print(doc);
 		cJSON_Delete(doc);
-		store_put(c->store, STORE_META, "keys", STORE_REV_CREATE, json, strlen(json), NULL,
-		    keys_written, &kp);
+		store_put(c->store, STORE_META, "keys", c->have_keys ? c->keys_rev : STORE_REV_CREATE,
+		    json, strlen(json), NULL, keys_written, &kp);
+		sodium_memzero(json, strlen(json));
 		free(json);
 		sodium_memzero(hex, sizeof hex);
+		sodium_memzero(shex, sizeof shex);
 		if (!kp.done || kp.err != STORE_OK) {
+			sodium_memzero(seed, sizeof seed);
 			*err = kp.done ? kp.err : STORE_IO;
 			*cause = kp.cause != NULL ? kp.cause : xstrdup("cannot write the keys");
 			return -1;
 		}
-		c->have_keys = 1;
+		memcpy(c->match_key, match_key, sizeof match_key);
+		payload_keypair(seed, c->sign_pk, c->sign_sk);
+		sodium_memzero(seed, sizeof seed);
+		sodium_memzero(match_key, sizeof match_key);
+		c->have_keys = c->have_sign = 1;
+		c->keys_rev = kp.rev;
 	}
 	transfer_set_match_key(c->match_key);
+	if (c->have_sign)
+		transfer_set_sign_key(c->sign_pk);
 	return 0;
 }
 

@@ -747,12 +747,35 @@ core_xfer_init(struct core *c)
 
 /* ---- the calls ---- */
 
-/* The payload a transfer's code carries for this secret: every code is built here. */
+/*
+ * The payload a transfer's code carries for this secret: every code is built
+ * here. Signed (design.md 7.1): it says what it will do, the server vouches.
+ */
 static char *
 xfer_payload(struct core *c, const struct core_xfer *x, const char *secret)
 {
-	(void)c;
-	return transfer_payload(&x->t, secret);
+	const struct transfer *t = &x->t;
+	struct core_session *s = xfer_session(c, x);
+	struct payload p;
+
+	if (!c->have_sign)
+		return transfer_payload(t, secret);
+	memset(&p, 0, sizeof p);
+	p.kind = PAYLOAD_TRANSFER;
+	snprintf(p.id, sizeof p.id, "%s", t->id);
+	snprintf(p.secret, sizeof p.secret, "%s", secret);
+	snprintf(p.desc.dir, sizeof p.desc.dir, "%s", t->dir == TD_PULL ? "pull" : "push");
+	if (s != NULL && strlen(s->kind) <= PAYLOAD_KIND_MAX)
+		snprintf(p.desc.kind, sizeof p.desc.kind, "%s", s->kind);
+	if (t->dir == TD_PUSH) {
+		payload_desc_name(p.desc.participant, t->participant);
+		payload_desc_name(p.desc.device, t->origin_device);
+	} else
+		payload_desc_name(p.desc.device, t->target);
+	payload_desc_name(p.desc.server, c->cfg.name);
+	p.desc.expires = t->expires_at / 1000;
+	payload_sign(&p, c->sign_sk);
+	return payload_format(&p);
 }
 
 static void

@@ -1,4 +1,7 @@
-/* rtcs-serve --fsck: every invariant of a store, checked without changing it. */
+/*
+ * rtcs-serve's offline commands, which read the store without changing it:
+ * --fsck (every invariant checked) and --print-key (the signing key's line).
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,25 +54,40 @@ fsck_note(void *arg, const char *where, const char *what)
  * and lists its quarantine, the core every reference that does not hold.
  * Exit 1 if there is any problem, 74 if the store cannot be read.
  */
+/* The store opened read-only into a scratch core: NULL with the exit code in *rc. */
+static struct store *
+offline_open(struct config *cfg, struct core *core, int *rc)
+{
+	struct store_options opt = { .sync = STORE_SYNC_NONE, .readonly = 1 };
+	struct core_config cc;
+	struct store *st;
+	enum store_err err;
+	char *cause = NULL;
+
+	if ((st = store_open(cfg->store_path, NULL, &opt, &err, &cause)) == NULL) {
+		log_warnx("%s", cause);
+		free(cause);
+		*rc = err == STORE_NOT_FOUND ? EXIT_NOINPUT : err == STORE_FORMAT_ERR ?
+		    EXIT_NO : EXIT_IOERR;
+		return NULL;
+	}
+	config_core(cfg, &cc);
+	core_init(core, st, NULL, &cc);
+	core->readonly = 1;
+	return st;
+}
+
 int
 fsck_run(struct config *cfg)
 {
-	struct store_options opt = { .sync = STORE_SYNC_NONE, .readonly = 1 };
-	struct core_config cc = { cfg->code_ttl_ms, cfg->confirm, cfg->proof, cfg->media_ring_ms };
 	struct store *st;
 	struct core core;
 	enum store_err err;
 	char *cause = NULL;
 	int problems, rc;
 
-	if ((st = store_open(cfg->store_path, NULL, &opt, &err, &cause)) == NULL) {
-		log_warnx("%s", cause);
-		free(cause);
-		return err == STORE_NOT_FOUND ? EXIT_NOINPUT : err == STORE_FORMAT_ERR ?
-		    EXIT_NO : EXIT_IOERR;
-	}
-	core_init(&core, st, NULL, &cc);
-	core.readonly = 1;
+	if ((st = offline_open(cfg, &core, &rc)) == NULL)
+		return rc;
 	problems = core_load(&core, fsck_problem, fsck_note, cfg, 1, &err, &cause);
 	if (problems < 0 && err == STORE_IO) {
 		log_warnx("%s", cause);
@@ -84,6 +102,48 @@ fsck_run(struct config *cfg)
 			    cfg->store_path, core.nsessions, (unsigned long long)core.events_durable,
 			    problems, problems == 1 ? "" : "s");
 		rc = problems > 0 ? EXIT_NO : EXIT_OK;
+	}
+	free(cause);
+	core_free(&core);
+	store_close(st);
+	return rc;
+}
+
+static void
+quiet_problem(void *arg, const char *where, const char *what, int fixed)
+{
+	(void)arg;
+	(void)fixed;
+	log_info("%s: %s", where, what);
+}
+
+/*
+ * --print-key: "NAME KEY", the line a client's servers.known keeps for this
+ * server (--name) and its store's signing key. 66 if the store has none yet.
+ */
+int
+printkey_run(struct config *cfg)
+{
+	char hex[PAYLOAD_PK_HEX + 1];
+	struct store *st;
+	struct core core;
+	enum store_err err;
+	char *cause = NULL;
+	int rc;
+
+	if ((st = offline_open(cfg, &core, &rc)) == NULL)
+		return rc;
+	if (core_load(&core, quiet_problem, NULL, cfg, 0, &err, &cause) < 0) {
+		log_warnx("%s", cause);
+		rc = err == STORE_IO ? EXIT_IOERR : EXIT_DATAERR;
+	} else if (!core.have_sign) {
+		log_warnx("%s has no signing key yet: rtcs-serve makes it at its first start",
+		    cfg->store_path);
+		rc = EXIT_NOINPUT;
+	} else {
+		payload_pk_hex(core.sign_pk, hex);
+		printf("%s %s\n", cfg->name, hex);
+		rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_IOERR;
 	}
 	free(cause);
 	core_free(&core);

@@ -6,6 +6,7 @@
 
 #include "exitcode.h"
 #include "log.h"
+#include "names.h"
 #include "opt.h"
 #include "paths.h"
 #include "fsck.h"
@@ -20,7 +21,8 @@ static const char *const sync_names[] = { "always", "batch", "none", NULL };
 enum {
 	OPT_READY_FD = 256, OPT_CODE_TTL, OPT_CONFIRM, OPT_PROOF, OPT_SYNC, OPT_FSCK,
 	OPT_JSON, OPT_IDLE_TIMEOUT, OPT_MAX_CONNECTIONS, OPT_MAX_OPEN_LOGS, OPT_HEADER_TIMEOUT,
-	OPT_MEDIA_RING, OPT_DECODE_WORKERS, OPT_DECODE_QUEUE, OPT_DECODE_CPU,
+	OPT_MEDIA_RING, OPT_DECODE_WORKERS, OPT_DECODE_QUEUE, OPT_DECODE_CPU, OPT_NAME,
+	OPT_PRINT_KEY,
 };
 
 static const struct option longopts[] = {
@@ -39,7 +41,9 @@ static const struct option longopts[] = {
 	{ "decode-workers",	required_argument, NULL, OPT_DECODE_WORKERS },
 	{ "decode-queue",	required_argument, NULL, OPT_DECODE_QUEUE },
 	{ "decode-cpu",		required_argument, NULL, OPT_DECODE_CPU },
+	{ "name",		required_argument, NULL, OPT_NAME },
 	{ "fsck",		no_argument,	   NULL, OPT_FSCK },
+	{ "print-key",		no_argument,	   NULL, OPT_PRINT_KEY },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "verbose",		no_argument,	   NULL, 'v' },
@@ -56,8 +60,9 @@ usage(FILE *f)
 "                  [--confirm none|origin|peers|all] [--proof both|scanner]\n"
 "                  [--sync always|batch|none] [--idle-timeout S] [--max-connections N]\n"
 "                  [--max-open-logs N] [--header-timeout S] [--media-ring S]\n"
-"                  [--decode-workers N] [--decode-queue N] [--decode-cpu S]\n"
+"                  [--decode-workers N] [--decode-queue N] [--decode-cpu S] [--name NAME]\n"
 "       rtcs-serve --fsck [--json] [-D DIR]\n"
+"       rtcs-serve --print-key [--name NAME] [-D DIR]\n"
 "\n"
 "The rtcs conference server: HTTP/1.1 + JSON on a UNIX socket, flat-file store.\n"
 "\n"
@@ -79,7 +84,10 @@ usage(FILE *f)
 "                           process of its own (default 2)\n"
 "      --decode-queue N     let N more uploads wait for a worker; beyond, 503 (default 8)\n"
 "      --decode-cpu S       CPU seconds one image may take to decode (default 2)\n"
+"      --name NAME          the server's name in its signed codes (default: the host's\n"
+"                           name, else rtcs; at most 24 characters)\n"
 "      --fsck               check the store, list every violation, exit 1 if any\n"
+"      --print-key          print \"NAME KEY\", the line clients keep in servers.known\n"
 "      --json               with --fsck: JSON Lines, one per problem\n"
 "  -q, --quiet              only errors\n"
 "  -v, --verbose            more logging (twice: debug)\n"
@@ -173,7 +181,15 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 				die_usage("--decode-cpu", cause);
 			cfg->decode_cpu_s = (int)n;
 			break;
+		case OPT_NAME:
+			if (!name_valid(optarg) || strlen(optarg) > PAYLOAD_DESC_NAME_MAX)
+				die_usage("--name", xprintf("'%s' is not a name of up to %d "
+				    "characters (a-z, 0-9, then also . _ -)", optarg,
+				    PAYLOAD_DESC_NAME_MAX));
+			memcpy(cfg->name, optarg, strlen(optarg) + 1);
+			break;
 		case OPT_FSCK: cfg->fsck = 1; break;
+		case OPT_PRINT_KEY: cfg->print_key = 1; break;
 		case OPT_JSON: cfg->json = 1; break;
 		default: usage(stderr); exit(EXIT_USAGE);
 		}
@@ -199,8 +215,8 @@ main(int argc, char **argv)
 	log_set_level(level);
 	cfg.socket_path = paths_socket(cfg.socket_opt);
 	cfg.store_path = paths_store(cfg.store_opt);
-	if (cfg.fsck) {
-		exitcode = fsck_run(&cfg);
+	if (cfg.fsck || cfg.print_key) {
+		exitcode = cfg.fsck ? fsck_run(&cfg) : printkey_run(&cfg);
 		free(cfg.socket_path);
 		free(cfg.store_path);
 		return exitcode;

@@ -295,11 +295,11 @@ server_open_store(struct server *srv, char **cause, int *exitcode)
 {
 	struct store_options opt = { .sync = srv->cfg->sync,
 	    .max_open_logs = srv->cfg->max_open_logs };
-	struct core_config cc = { srv->cfg->code_ttl_ms, srv->cfg->confirm, srv->cfg->proof,
-	    srv->cfg->media_ring_ms };
+	struct core_config cc;
 	enum store_err err;
 	int problems;
 
+	config_core(srv->cfg, &cc);
 	srv->store = store_open(srv->cfg->store_path, srv->base, &opt, &err, cause);
 	if (srv->store == NULL) {
 		*exitcode = err == STORE_BUSY ? EXIT_UNAVAILABLE : err == STORE_FORMAT_ERR ?

@@ -79,6 +79,9 @@ static const struct cli_cmd transfer_cmds[] = {
 	{ "submit", "PAYLOAD|- --as DEVICE [--session SESSION] [--name NAME] [--upload] [--wait]",
 	  "submit a scanned code as DEVICE's image data (rtcs-scan's submit mode runs this); "
 	  "with --upload the PNG is read from stdin", "", opt_submit, cmd_submit },
+	{ "explain", "PAYLOAD|-", "what a scanned code would do, who issued it, whether its "
+	  "signature holds; submits nothing (rtcs-scan's explain mode runs this)", "", NULL,
+	  cmd_explain },
 	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 

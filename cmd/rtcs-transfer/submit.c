@@ -8,6 +8,7 @@
 #include "client.h"
 #include "cli.h"
 #include "client_transfer.h"
+#include "client_trust.h"
 #include "exitcode.h"
 #include "fsutil.h"
 #include "json.h"
@@ -248,6 +249,32 @@ submit_collect(struct submit *s, const char *id)
 	return rc;
 }
 
+/*
+ * A signed code goes only to the server that signed it (design.md 7.1): the
+ * server's key kept on first use, a changed one refused, a forged or altered
+ * code (or one from another server) not submitted. Unsigned codes go as before.
+ */
+static int
+submit_trust(struct submit *s, const struct payload *p, const char *payload)
+{
+	struct trust_verdict v;
+
+	if (!p->signed_)
+		return 0;
+	if (trust_code(s->client, s->keys, payload, p, 1, &v, &s->err) != 0)
+		return submit_fail(s);
+	if (v.first && s->o->verbose > 0)
+		fprintf(stderr, "%s: first use: kept the key of server %s in %s/%s.%s\n",
+		    submit_prog(s), v.server, s->keys, TRUST_FILE_DEVICE, TRUST_FILE_EXT);
+	if (strcmp(v.server, p->desc.server) != 0)
+		return submit_error(s, EXIT_NO, "the code is from server %s, the server at %s is %s: "
+		    "not submitted", p->desc.server, client_socket(s->client), v.server);
+	if (v.sig != TRUST_SIG_VALID)
+		return submit_error(s, EXIT_NO, "the code's signature is not server %s's (forged or "
+		    "altered): not submitted", v.server);
+	return 0;
+}
+
 static int
 submit_transfer(struct submit *s, const struct payload *p, const char *payload,
     const void *png, size_t pnglen)
@@ -257,6 +284,8 @@ submit_transfer(struct submit *s, const struct payload *p, const char *payload,
 	cJSON *resp = NULL, *t;
 	int rc, claimant;
 
+	if ((rc = submit_trust(s, p, payload)) != 0)
+		return rc;
 	if (transfer_device_secret(s->client, s->keys, s->o->device, session, p->id,
 	    &secret, &kind, &s->err) != 0)
 		return submit_fail(s);

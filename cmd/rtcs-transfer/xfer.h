@@ -59,6 +59,7 @@ int	cmd_wait(struct cli *, int, char **);
 int	cmd_watch(struct cli *, int, char **);
 int	cmd_run(struct cli *, int, char **);
 int	cmd_submit(struct cli *, int, char **);
+int	cmd_explain(struct cli *, int, char **);
 /* invite collect|list|revoke (argv[0] is the word). */
 int	invite_subcommand(struct cli *, int, char **);
 

@@ -1,7 +1,7 @@
 # fish completion for rtcs-transfer: commands, each command's options, and
 # live values (transfers, sessions, devices of the key directory on the line).
 source (status dirname)/rtcs-common.fish
-set -l cmds request offer show list confirm reject cancel wait watch run invite submit
+set -l cmds request offer show list confirm reject cancel wait watch run invite submit explain
 
 complete -c rtcs-transfer -f
 complete -c rtcs-transfer -n "not __fish_seen_subcommand_from $cmds" -a request -d 'push: ask for a code'
@@ -16,6 +16,7 @@ complete -c rtcs-transfer -n "not __fish_seen_subcommand_from $cmds" -a watch -d
 complete -c rtcs-transfer -n "not __fish_seen_subcommand_from $cmds" -a run -d 'the whole push flow'
 complete -c rtcs-transfer -n "not __fish_seen_subcommand_from $cmds" -a invite -d 'a printable invite code'
 complete -c rtcs-transfer -n "not __fish_seen_subcommand_from $cmds" -a submit -d 'submit a scanned code'
+complete -c rtcs-transfer -n "not __fish_seen_subcommand_from $cmds" -a explain -d 'what a scanned code would do'
 complete -c rtcs-transfer -n "__fish_seen_subcommand_from show confirm reject cancel wait watch" -a '(__rtcs_transfers)'
 complete -c rtcs-transfer -n "__fish_seen_subcommand_from request run" -a '(__rtcs_sessions)'
 

@@ -8,7 +8,9 @@
 #include "names.h"
 #include "opt.h"
 #include "payload.h"
+#include "payload_sign.h"
 #include "rand.h"
+#include "xmalloc.h"
 
 static int failures;
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)
@@ -71,6 +73,91 @@ test_payload(void)
 	free(sec);
 }
 
+/* Signed payloads: round trip, every byte of the signed text covered, strict grammar. */
+static void
+test_payload_signed(void)
+{
+	unsigned char seed[PAYLOAD_SEED_BYTES], pk[PAYLOAD_PK_BYTES], sk[PAYLOAD_SK_BYTES];
+	unsigned char pk2[PAYLOAD_PK_BYTES], sk2[PAYLOAD_SK_BYTES];
+	struct payload p, q;
+	char *s, *t, *cause = NULL, hex[PAYLOAD_PK_HEX + 1];
+	const char *want = "RTCS:1:TAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAA:"
+	    "PUSH/VIDEO+CALL/ALICE/ALICE+PHONE.2/CONF-1/1796183142:";
+	size_t i;
+
+	rand_bytes(seed, sizeof seed);
+	payload_keypair(seed, pk, sk);
+	seed[0] ^= 1;
+	payload_keypair(seed, pk2, sk2);
+	memset(&p, 0, sizeof p);
+	strcpy(p.id, "TAAAAAAAAAAAAAAAA");
+	strcpy(p.secret, "AAAAAAAAAAAAAAAAAAAAAAAAAA");
+	strcpy(p.desc.dir, "push");
+	strcpy(p.desc.kind, "video_call");
+	strcpy(p.desc.participant, "alice");
+	strcpy(p.desc.device, "alice_phone.2");
+	strcpy(p.desc.server, "conf-1");
+	p.desc.expires = 1796183142;
+	payload_sign(&p, sk);
+	s = payload_format(&p);
+	CHECK(strncmp(s, want, strlen(want)) == 0);
+	CHECK(strlen(s) == strlen(want) + PAYLOAD_SIG_LEN);
+	CHECK(payload_parse(s, &q, &cause) == 0 && q.signed_);
+	CHECK(strcmp(q.desc.kind, "video_call") == 0 && strcmp(q.desc.device, "alice_phone.2") == 0);
+	CHECK(strcmp(q.desc.dir, "push") == 0 && q.desc.expires == 1796183142);
+	CHECK(payload_verify(s, &q, pk));
+	CHECK(!payload_verify(s, &q, pk2));
+	/* Every byte of the signed text and of the signature counts. */
+	for (i = 0; i < strlen(s); i++) {
+		t = strdup(s);
+		t[i] = t[i] == 'B' ? 'C' : 'B';
+		cause = NULL;
+		if (payload_parse(t, &q, &cause) == 0)
+			CHECK(!payload_verify(t, &q, pk));
+		free(cause);
+		free(t);
+	}
+	const char *bad[] = {
+	    "PUSH/CHAT/ALICE/DEV/SRV/1796183142",		/* no signature */
+	    "PUSH/CHAT/ALICE/DEV/SRV:1796183142",
+	    "SEND/CHAT/ALICE/DEV/SRV/1796183142",
+	    "PUSH/CHAT/alice/DEV/SRV/1796183142",		/* names upper case */
+	    "PUSH/CHAT/ALICE/DEV/SRV/0796183142",		/* one spelling of a number */
+	    "PUSH/CHAT/ALICE/DEV/SRV/",
+	    "PUSH/CHAT/ALICE/DEV/SRV/1234567890123",
+	    "PUSH/CHAT/-ALICE/DEV/SRV/1796183142",
+	    "PUSH/CHAT/ABCDEFGHIJKLMNOPQRSTUVWXY/DEV/SRV/1796183142",	/* 25 */
+	    "PUSH/CHAT/ALICE/DEV/SRV/1796183142/X",
+	    "PUSH/1CHAT/ALICE/DEV/SRV/1796183142", NULL };
+	char sig[PAYLOAD_SIG_LEN + 1];
+	memset(sig, 'A', PAYLOAD_SIG_LEN);
+	sig[PAYLOAD_SIG_LEN] = '\0';
+	for (i = 0; bad[i] != NULL; i++) {
+		t = strchr(bad[i], ':') == NULL && i > 0 ? xprintf("RTCS:1:TAAAAAAAAAAAAAAAA:"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAA:%s:%s", bad[i], sig) :
+		    xprintf("RTCS:1:TAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAA:%s", bad[i]);
+		cause = NULL;
+		CHECK(payload_parse(t, &q, &cause) == -1);
+		free(cause);
+		free(t);
+	}
+	/* Empty names are allowed (not known, or too long); a 24-character one travels. */
+	t = xprintf("RTCS:1:TAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAA:PULL///"
+	    "ABCDEFGHIJKLMNOPQRSTUVWX/SRV/1:%s", sig);
+	cause = NULL;
+	CHECK(payload_parse(t, &q, &cause) == 0 && q.desc.participant[0] == '\0' &&
+	    strcmp(q.desc.dir, "pull") == 0 && strlen(q.desc.device) == 24 && !payload_verify(t, &q, pk));
+	free(t);
+	payload_desc_name(q.desc.device, "abcdefghijklmnopqrstuvwxy");
+	CHECK(q.desc.device[0] == '\0');
+	payload_pk_hex(pk, hex);
+	CHECK(strlen(hex) == 64 && payload_pk_unhex(hex, pk2) == 0 && memcmp(pk, pk2, sizeof pk) == 0);
+	CHECK(payload_pk_unhex("00", pk2) != 0);
+	hex[5] = 'g';
+	CHECK(payload_pk_unhex(hex, pk2) != 0);
+	free(s);
+}
+
 static void
 test_opt(void)
 {
@@ -110,6 +197,7 @@ main(void)
 {
 	test_base32();
 	test_payload();
+	test_payload_signed();
 	test_opt();
 	test_names_hash();
 	if (failures) {

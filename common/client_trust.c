@@ -1,0 +1,129 @@
+/* Trust on first use of a server's signing key: DIR/servers.known. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_trust.h"
+#include "exitcode.h"
+#include "json.h"
+#include "keys.h"
+#include "names.h"
+#include "xmalloc.h"
+
+int
+trust_known(const char *dir, const char *name, unsigned char pk[PAYLOAD_PK_BYTES], int *exit,
+    char **cause)
+{
+	char *hex = NULL;
+	int why, rc;
+
+	*cause = NULL;
+	if (keys_get(dir, TRUST_FILE_DEVICE, TRUST_FILE_EXT, name, &hex, NULL, &why, cause) != 0) {
+		if (why == KEYS_MISSING) {
+			free(*cause);
+			*cause = NULL;
+		}
+		*exit = keys_exit_code(why);
+		return -1;
+	}
+	rc = payload_pk_unhex(hex, pk);
+	*exit = EXIT_DATAERR;
+	if (rc != 0)
+		*cause = xprintf("%s/%s.%s: the key of server %s is not %d hex digits", dir,
+		    TRUST_FILE_DEVICE, TRUST_FILE_EXT, name, PAYLOAD_PK_HEX);
+	free(hex);
+	return rc;
+}
+
+int
+trust_server(struct client *c, const char *dir, char name[PAYLOAD_DESC_NAME_MAX + 1],
+    unsigned char pk[PAYLOAD_PK_BYTES], int *first, struct client_err *err)
+{
+	unsigned char kept[PAYLOAD_PK_BYTES];
+	cJSON *resp = NULL;
+	const char *srv, *key;
+	char *cause = NULL;
+	int rc = -1, exit;
+
+	*first = 0;
+	if (client_call(c, "GET", "/v1/version", NULL, NULL, &resp, err) != 0)
+		return -1;
+	srv = json_str(resp, "server");
+	key = json_str(resp, "key");
+	if (srv == NULL || key == NULL || !name_valid(srv) || strlen(srv) > PAYLOAD_DESC_NAME_MAX ||
+	    payload_pk_unhex(key, pk) != 0) {
+		client_err_set(err, EXIT_PROTOCOL, "the server at %s names no signing key",
+		    client_socket(c));
+		goto out;
+	}
+	memcpy(name, srv, strlen(srv) + 1);
+	if (trust_known(dir, srv, kept, &exit, &cause) == 0) {
+		if (sodium_memcmp(kept, pk, sizeof kept) != 0) {
+			client_err_set(err, EXIT_NOPERM, "the signing key of server %s CHANGED: %s/%s.%s "
+			    "keeps another one; refusing (someone may be posing as the server). If its "
+			    "key was replaced on purpose, delete its line there", srv, dir,
+			    TRUST_FILE_DEVICE, TRUST_FILE_EXT);
+			goto out;
+		}
+	} else if (cause != NULL) {
+		client_err_set(err, exit, "%s", cause);
+		goto out;
+	} else if (keys_put(dir, TRUST_FILE_DEVICE, TRUST_FILE_EXT, srv, key, &cause) != 0) {
+		client_err_set(err, EXIT_IOERR, "cannot keep the key of server %s: %s", srv, cause);
+		goto out;
+	} else
+		*first = 1;
+	rc = 0;
+out:
+	free(cause);
+	cJSON_Delete(resp);
+	return rc;
+}
+
+const char *
+trust_sig_name(enum trust_sig s)
+{
+	switch (s) {
+	case TRUST_SIG_NONE:	return "none";
+	case TRUST_SIG_VALID:	return "valid";
+	case TRUST_SIG_BAD:	return "bad";
+	case TRUST_SIG_UNKNOWN:	return "unknown_key";
+	}
+	return "?";
+}
+
+int
+trust_code(struct client *c, const char *dir, const char *text, const struct payload *p,
+    int need_server, struct trust_verdict *v, struct client_err *err)
+{
+	unsigned char pk[PAYLOAD_PK_BYTES], spk[PAYLOAD_PK_BYTES];
+	char *cause = NULL;
+	int exit, known;
+
+	memset(v, 0, sizeof *v);
+	if (p->kind != PAYLOAD_TRANSFER || !p->signed_) {
+		v->sig = TRUST_SIG_NONE;
+		return 0;
+	}
+	/* The server is heard first: a changed key is refused before anything else. */
+	if (c != NULL && trust_server(c, dir, v->server, spk, &v->first, err) != 0) {
+		if (need_server || err->exit != EXIT_UNAVAILABLE)
+			return -1;
+		client_err_clear(err);
+		v->server[0] = '\0';
+	}
+	known = trust_known(dir, p->desc.server, pk, &exit, &cause) == 0;
+	if (!known && cause != NULL) {
+		client_err_set(err, exit, "%s", cause);
+		free(cause);
+		return -1;
+	}
+	if (!known && v->server[0] != '\0' && strcmp(v->server, p->desc.server) == 0) {
+		memcpy(pk, spk, sizeof pk);
+		known = 1;
+	}
+	if (!known)
+		v->sig = TRUST_SIG_UNKNOWN;
+	else
+		v->sig = payload_verify(text, p, pk) ? TRUST_SIG_VALID : TRUST_SIG_BAD;
+	return 0;
+}

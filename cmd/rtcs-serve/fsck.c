@@ -55,7 +55,8 @@ int
 fsck_run(struct config *cfg)
 {
 	struct store_options opt = { .sync = STORE_SYNC_NONE, .readonly = 1 };
-	struct core_config cc = { cfg->code_ttl_ms, cfg->confirm, cfg->proof, cfg->media_ring_ms };
+	struct core_config cc = { cfg->code_ttl_ms, cfg->confirm, cfg->proof, cfg->media_ring_ms,
+	    cfg->rotate_ms };
 	struct store *st;
 	struct core core;
 	enum store_err err;

@@ -296,7 +296,7 @@ server_open_store(struct server *srv, char **cause, int *exitcode)
 	struct store_options opt = { .sync = srv->cfg->sync,
 	    .max_open_logs = srv->cfg->max_open_logs };
 	struct core_config cc = { srv->cfg->code_ttl_ms, srv->cfg->confirm, srv->cfg->proof,
-	    srv->cfg->media_ring_ms };
+	    srv->cfg->media_ring_ms, srv->cfg->rotate_ms };
 	enum store_err err;
 	int problems;
 

@@ -161,7 +161,7 @@ move_alice(struct core *c, struct core_channel *phone, struct got *g)
 	struct core_xfer *x;
 
 	memset(g, 0, sizeof *g);
-	core_xfer_push(c, phone, "alice-tablet", 120000, TC_NONE, TP_SCANNER, got_xfer, g);
+	core_xfer_push(c, phone, "alice-tablet", 120000, 0, TC_NONE, TP_SCANNER, got_xfer, g);
 	CHECK(g->called == 1 && g->err == CE_OK && g->x != NULL && g->payload != NULL);
 	x = g->x;
 	core_xfer_image(c, x, &tablet, g->payload, got_xfer, &img);

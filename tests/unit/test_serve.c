@@ -57,7 +57,7 @@ static void
 core_open(struct core *c, struct store **st, const char *dir, int readonly)
 {
 	struct store_options opt = { .sync = STORE_SYNC_ALWAYS, .readonly = readonly };
-	struct core_config cc = { 120000, TC_NONE, TP_SCANNER, 2000 };
+	struct core_config cc = { 120000, TC_NONE, TP_SCANNER, 2000, 0 };
 	enum store_err err;
 	char *cause = NULL;
 

@@ -98,6 +98,25 @@ transfer_get_as(struct client *c, const char *id, const char *secret, cJSON **ou
 	return 0;
 }
 
+int
+transfer_get_code(struct client *c, const char *id, const char *secret, cJSON **out,
+    struct client_err *err)
+{
+	char *path = xprintf("/v1/transfers/%s/code", id);
+	int rc;
+
+	*out = NULL;
+	rc = client_call(c, "GET", path, secret, NULL, out, err);
+	free(path);
+	if (rc == 0 && json_str(*out, "payload") == NULL) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		client_err_set(err, EXIT_PROTOCOL, "rtcs-serve returned no payload");
+		return -1;
+	}
+	return rc;
+}
+
 /* keys_get that treats "no such entry" as an empty answer. */
 static int
 transfer_key(const char *dir, const char *device, const char *ext, const char *key,
@@ -257,6 +276,11 @@ transfer_wait_line(cJSON *ev, void *arg)
 	const char *name = json_str(ev, "event"), *id = json_str(ev, "transfer");
 	const char *state = json_str(ev, "state"), *reason = json_str(ev, "reason");
 
+	if (name != NULL && id != NULL && strcmp(name, "transfer.code") == 0 &&
+	    strcmp(id, w->id) == 0 && w->on_code != NULL) {
+		w->on_code(ev, w->code_arg);
+		return 0;
+	}
 	if (name == NULL || id == NULL || state == NULL || strcmp(name, "transfer.state") != 0 ||
 	    strcmp(id, w->id) != 0)
 		return 0;

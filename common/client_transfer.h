@@ -37,6 +37,13 @@ int	 transfer_get_as(struct client *, const char *id, const char *secret, cJSON 
 	    struct client_err *);
 
 /*
+ * GET /v1/transfers/{id}/code with the displayer's secret (a push origin's
+ * token, a pull's claim): {id, payload, rotates_at, expires_at, rotate}.
+ */
+int	 transfer_get_code(struct client *, const char *id, const char *secret, cJSON **out,
+	    struct client_err *);
+
+/*
  * POST /v1/transfers/{id}/image for device: the decoded payload, or the PNG
  * bytes (png non-NULL: sent base64). *out is the answer {transfer, role,
  * match?, claim?}; a claim secret in it is stored in DEVICE.claim.
@@ -68,6 +75,9 @@ struct transfer_wait {
 	 */
 	const char	*claim;
 	void		(*on_check)(const char *check, void *arg);
+	/* A transfer.code event of id (its code rotated; may be NULL). */
+	void		(*on_code)(const cJSON *event, void *arg);
+	void		*code_arg;
 	/* Results. */
 	char		 state[16];
 	char		 reason[32];

@@ -183,6 +183,7 @@ transfer_err_code(enum transfer_err e)
 	case TE_CONFLICT:		return "conflict";
 	case TE_CHECK_MISMATCH:		return "check_mismatch";
 	case TE_NO_CODE:		return "no_code";
+	case TE_CODE_ROTATED:		return "code_rotated";
 	}
 	return "internal";
 }
@@ -204,6 +205,7 @@ transfer_err_status(enum transfer_err e)
 	case TE_CONFLICT:		return 409;
 	case TE_CHECK_MISMATCH:		return 403;
 	case TE_NO_CODE:		return 400;
+	case TE_CODE_ROTATED:		return 410;
 	}
 	return 500;
 }
@@ -290,6 +292,41 @@ transfer_payload(const struct transfer *t, const char *secret)
 	return payload_format(&p);
 }
 
+void
+transfer_set_rotation(struct transfer *t, long long period_ms, long long now)
+{
+	t->rotate_ms = period_ms > 0 ? period_ms : 0;
+	t->rotates_at = period_ms > 0 ? now + period_ms : 0;
+}
+
+int
+transfer_rotation_due(const struct transfer *t, long long now)
+{
+	return t->state == TS_ISSUED && t->rotate_ms > 0 && t->rotates_at > 0 &&
+	    now >= t->rotates_at && now < t->expires_at;
+}
+
+int
+transfer_rotate(struct transfer *t, long long now, char **secret)
+{
+	char *h;
+
+	if (t->state != TS_ISSUED || t->rotate_ms <= 0)
+		return -1;
+	memmove(t->past_hash[1], t->past_hash[0],
+	    (TRANSFER_PAST_SECRETS - 1) * sizeof t->past_hash[0]);
+	COPY(t->past_hash[0], t->secret_hash);
+	if (t->npast < TRANSFER_PAST_SECRETS)
+		t->npast++;
+	*secret = payload_new_secret();
+	h = hash_secret(*secret);
+	COPY(t->secret_hash, h);
+	free(h);
+	t->rotated_at = now;
+	t->rotates_at = now + t->rotate_ms;
+	return 0;
+}
+
 int
 transfer_terminal(const struct transfer *t)
 {
@@ -346,25 +383,40 @@ transfer_attempt_failed(struct transfer *t, enum transfer_err e, long long now,
 	return e;
 }
 
-static int
-transfer_secret_ok(const struct transfer *t, const char *decoded, char **canon)
+enum secret_check { SECRET_NEVER, SECRET_VALID, SECRET_ROTATED };
+
+/*
+ * Whether decoded carries a secret of t valid now: the current one, or the
+ * previous one within its grace. A past one (of the last
+ * TRANSFER_PAST_SECRETS) was valid once: rotated, not a guess. *canon gets
+ * what identifies the code: its transfer, whichever valid secret it carries.
+ */
+static enum secret_check
+transfer_secret_ok(const struct transfer *t, const char *decoded, long long now, char **canon)
 {
 	struct payload p;
 	char *cause = NULL;
+	int i;
 
 	if (payload_parse(decoded, &p, &cause) != 0) {
 		free(cause);
-		return 0;
+		return SECRET_NEVER;
 	}
 	if (p.kind != PAYLOAD_TRANSFER || strcmp(p.id, t->id) != 0)
-		return 0;
+		return SECRET_NEVER;
 	/* What a code says it does is the server's word: altered, the code is a wrong one. */
 	if (p.signed_ && (!have_sign_pk || !payload_verify(decoded, &p, sign_pk)))
-		return 0;
-	if (!hash_secret_matches(p.secret, t->secret_hash))
-		return 0;
-	*canon = xstrdup(decoded);
-	return 1;
+		return SECRET_NEVER;
+	if (!hash_secret_matches(p.secret, t->secret_hash) &&
+	    !(t->npast > 0 && now < t->rotated_at + TRANSFER_ROTATE_GRACE_MS &&
+	    hash_secret_matches(p.secret, t->past_hash[0]))) {
+		for (i = 0; i < t->npast; i++)
+			if (hash_secret_matches(p.secret, t->past_hash[i]))
+				return SECRET_ROTATED;
+		return SECRET_NEVER;
+	}
+	*canon = xprintf("RTCS:T:%s", p.id);
+	return SECRET_VALID;
 }
 
 static void
@@ -405,7 +457,11 @@ transfer_verify_if_proven(struct transfer *t, const struct transfer_ctx *ctx, lo
 		r->commit = 1;
 }
 
-/* Both images must decode to the issued code, and so to each other. */
+/*
+ * Both images must decode to the issued code, and so to each other: the same
+ * transfer with a valid secret (after a rotation the displayer's and the
+ * scanner's images may carry different ones), not the same raw text.
+ */
 static int
 transfer_same_image(struct transfer *t, const char *canon)
 {
@@ -527,8 +583,14 @@ transfer_image(struct transfer *t, const struct transfer_actor *a,
 	}
 	if (decoded == NULL)
 		return transfer_attempt_failed(t, TE_NO_CODE, now, r);
-	if (!transfer_secret_ok(t, decoded, &canon))
+	switch (transfer_secret_ok(t, decoded, now, &canon)) {
+	case SECRET_NEVER:
 		return transfer_attempt_failed(t, TE_CODE_MISMATCH, now, r);
+	case SECRET_ROTATED:
+		return TE_CODE_ROTATED;	/* it was valid once: not a guess */
+	case SECRET_VALID:
+		break;
+	}
 	if (!transfer_same_image(t, canon)) {
 		free(canon);
 		return transfer_attempt_failed(t, TE_CODE_MISMATCH, now, r);

@@ -16,6 +16,11 @@
 #define TRANSFER_MATCH_LEN	6
 #define TRANSFER_CHECK_LEN	2
 #define TRANSFER_TOKEN_MAX	64
+/* Rotating codes (design.md 7.1): the period's bounds, the grace of the previous secret. */
+#define TRANSFER_ROTATE_MIN_S	2
+#define TRANSFER_ROTATE_GRACE_MS	2000
+/* Past secrets' hashes kept to answer code_rotated; older ones count as never valid. */
+#define TRANSFER_PAST_SECRETS	16
 
 enum transfer_state { TS_ISSUED, TS_SCANNED, TS_VERIFIED, TS_COMMITTING, TS_COMPLETED, TS_FAILED };
 enum transfer_dir { TD_PUSH, TD_PULL };
@@ -26,7 +31,7 @@ enum transfer_confirm { TC_NONE, TC_ORIGIN, TC_PEERS, TC_ALL };
 enum transfer_err {
 	TE_OK, TE_ENDED, TE_EXPIRED, TE_ALREADY_CLAIMED, TE_CODE_MISMATCH,
 	TE_WRONG_DEVICE, TE_MATCH_MISMATCH, TE_FORBIDDEN, TE_BAD_STATE,
-	TE_BURNT, TE_CONFLICT, TE_CHECK_MISMATCH, TE_NO_CODE,
+	TE_BURNT, TE_CONFLICT, TE_CHECK_MISMATCH, TE_NO_CODE, TE_CODE_ROTATED,
 };
 
 enum transfer_actor_kind { TA_ANON, TA_CHANNEL, TA_CLAIMANT };
@@ -75,6 +80,10 @@ struct transfer {
 	long long created_at, expires_at, scanned_at, verified_at;
 	long long committing_at, completed_at, failed_at;	/* ms since the epoch; 0 = not yet */
 	char	new_channel[PAYLOAD_ID_LEN + 1];	/* the claimant's channel, once switched */
+	/* Rotation: 0 = off; past[0] is the previous secret (valid until rotated_at + grace). */
+	long long rotate_ms, rotated_at, rotates_at;
+	char	past_hash[TRANSFER_PAST_SECRETS][65];
+	int	npast;
 };
 
 /* Results of a call that the caller must act on (secrets in clear, once). */
@@ -95,6 +104,15 @@ struct transfer *transfer_new_pull(const char *device, const char *session,
 	    enum transfer_proof, enum transfer_confirm, long long now, long long ttl_ms,
 	    char **secret, char **claim);
 char	*transfer_payload(const struct transfer *t, const char *secret);
+/* Rotation every period_ms from now on (0: never) while the transfer is issued. */
+void	 transfer_set_rotation(struct transfer *t, long long period_ms, long long now);
+/*
+ * Whether t's secret is due to be replaced now (issued, rotating, rotates_at
+ * reached); transfer_rotate replaces it: the old hash goes first in the past
+ * list, *secret gets the new one in clear (caller frees). -1 if not rotating.
+ */
+int	 transfer_rotation_due(const struct transfer *t, long long now);
+int	 transfer_rotate(struct transfer *t, long long now, char **secret);
 
 int	 transfer_terminal(const struct transfer *t);
 int	 transfer_expire(struct transfer *t, long long now);

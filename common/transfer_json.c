@@ -29,12 +29,12 @@ json_add_time(cJSON *o, const char *key, long long ms)
 /* Field table shared by both directions so the two never drift apart. */
 #define TRANSFER_TIMES(X) \
 	X(created_at) X(expires_at) X(scanned_at) X(verified_at) \
-	X(committing_at) X(completed_at) X(failed_at)
+	X(committing_at) X(completed_at) X(failed_at) X(rotated_at) X(rotates_at)
 
 cJSON *
 transfer_to_json(const struct transfer *t, int with_secrets)
 {
-	cJSON *o = cJSON_CreateObject(), *origin, *proofs, *conf, *req, *rec, *reqc, *recc;
+	cJSON *o = cJSON_CreateObject(), *origin, *proofs, *conf, *req, *rec, *reqc, *recc, *past;
 	int i;
 
 	cJSON_AddStringToObject(o, "id", t->id);
@@ -71,7 +71,11 @@ transfer_to_json(const struct transfer *t, int with_secrets)
 	TRANSFER_TIMES(X)
 #undef X
 	json_add_str_or_null(o, "new_channel", t->new_channel);
+	cJSON_AddNumberToObject(o, "rotate", (double)(t->rotate_ms / 1000));
 	if (with_secrets) {
+		past = cJSON_AddArrayToObject(o, "past_hashes");
+		for (i = 0; i < t->npast; i++)
+			cJSON_AddItemToArray(past, cJSON_CreateString(t->past_hash[i]));
 		cJSON_AddStringToObject(o, "secret_hash", t->secret_hash);
 		cJSON_AddStringToObject(o, "claim_hash", t->claim_hash);
 		cJSON_AddStringToObject(o, "match_hash", t->match_hash);
@@ -134,6 +138,27 @@ transfer_from_json_lists(struct transfer *t, const cJSON *j)
 	return 0;
 }
 
+/* Rotation: absent in records from before it (off). */
+static int
+transfer_from_json_rotation(struct transfer *t, const cJSON *j)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "rotate");
+	const cJSON *past = cJSON_GetObjectItemCaseSensitive(j, "past_hashes"), *h;
+
+	if (v != NULL && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 86400))
+		return -1;
+	t->rotate_ms = v != NULL ? (long long)v->valuedouble * 1000 : 0;
+	if (past != NULL && !cJSON_IsArray(past))
+		return -1;
+	cJSON_ArrayForEach(h, past) {
+		if (!cJSON_IsString(h) || strlen(h->valuestring) >= sizeof t->past_hash[0] ||
+		    t->npast == TRANSFER_PAST_SECRETS)
+			return -1;
+		strcpy(t->past_hash[t->npast++], h->valuestring);
+	}
+	return 0;
+}
+
 struct transfer *
 transfer_from_json(const cJSON *j, char **cause)
 {
@@ -170,6 +195,7 @@ transfer_from_json(const cJSON *j, char **cause)
 	t->proof_displayer = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(proofs, "displayer"));
 	t->proof_scanner = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(proofs, "scanner"));
 	bad |= transfer_from_json_lists(t, j);
+	bad |= transfer_from_json_rotation(t, j);
 	if (bad || t->id[0] == '\0') {
 		*cause = xprintf("malformed transfer record %s", t->id[0] ? t->id : "(no id)");
 		free(t);

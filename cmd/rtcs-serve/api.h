@@ -28,6 +28,7 @@ void	 api_transfer_image(struct req *);
 void	 api_transfer_confirm(struct req *);
 void	 api_transfer_reject(struct req *);
 void	 api_transfer_token(struct req *);
+void	 api_transfer_code(struct req *);
 
 /* api_invites.c */
 void	 api_invite_create(struct req *);

@@ -1,6 +1,6 @@
 /*
  * Endpoints of the transfer (doc/api.md): create (push or pull), list, show,
- * image data, confirm, reject, cancel and the new token. Each parses, calls
+ * image data, confirm, reject, cancel, the new token and the current code. Each parses, calls
  * the core's transfer engine, and answers with the transfer or the refusal.
  */
 #include <stdio.h>
@@ -104,6 +104,42 @@ create_options(struct req *rq, long long *ttl_ms, int *c, int *p)
 	return 0;
 }
 
+/*
+ * A push's rotation period (design.md 7.1): "rotate" in seconds, from
+ * TRANSFER_ROTATE_MIN_S up to its lifetime. With the server's --rotate off a
+ * transfer may turn rotation on (or give 0, off); with it on, a transfer may
+ * only make the period shorter, never turn it off. Absent: the server's.
+ */
+static int
+rotate_option(struct req *rq, long long ttl_ms, long long *rotate_ms)
+{
+	long long server = rq->core->cfg.rotate_ms, r;
+	int has;
+
+	*rotate_ms = server;
+	if (body_int(rq, "rotate", 0, TRANSFER_MAX_TTL_S, &has, &r) != 0)
+		return -1;
+	if (!has)
+		return 0;
+	if (r == 0 && server > 0) {
+		http_error(rq, 400, "bad_field", "rotate: this server rotates codes every %lld s "
+		    "(--rotate): a transfer may rotate faster, not turn it off", server / 1000);
+		return -1;
+	}
+	if (r != 0 && (r < TRANSFER_ROTATE_MIN_S || r * 1000 > ttl_ms)) {
+		http_error(rq, 400, "bad_field", "rotate must be 0 (off) or from %d to the code's "
+		    "lifetime (%lld s)", TRANSFER_ROTATE_MIN_S, ttl_ms / 1000);
+		return -1;
+	}
+	if (server > 0 && r * 1000 > server) {
+		http_error(rq, 400, "bad_field", "rotate: this server rotates codes every %lld s "
+		    "(--rotate): a transfer may only make it shorter", server / 1000);
+		return -1;
+	}
+	*rotate_ms = r * 1000;
+	return 0;
+}
+
 /* An optional name field: 0 and *out (NULL if absent), or an error sent. */
 static int
 name_field(struct req *rq, const char *key, const char **out)
@@ -148,7 +184,7 @@ create_push(struct req *rq)
 {
 	const char *sid, *to;
 	struct core_session *s = rq->ch->session;
-	long long ttl;
+	long long ttl, rotate;
 	int c, p;
 
 	if (body_str(rq, "session", &sid) != 0)
@@ -157,7 +193,8 @@ create_push(struct req *rq)
 		http_error(rq, 403, "forbidden", "the token is not one of session %s", sid);
 		return;
 	}
-	if (name_field(rq, "to", &to) != 0 || create_options(rq, &ttl, &c, &p) != 0)
+	if (name_field(rq, "to", &to) != 0 || create_options(rq, &ttl, &c, &p) != 0 ||
+	    rotate_option(rq, ttl, &rotate) != 0)
 		return;
 	if (s->ended) {
 		http_error(rq, 409, "session_ended", "session %s has ended", s->id);
@@ -167,7 +204,7 @@ create_push(struct req *rq)
 		http_error(rq, 409, "conflict", "%s already speaks in session %s", to, s->id);
 		return;
 	}
-	core_xfer_push(rq->core, rq->ch, to, ttl, c, p, created, rq);
+	core_xfer_push(rq->core, rq->ch, to, ttl, rotate, c, p, created, rq);
 }
 
 /* Pull: an unknown device asks for a code for the origin to scan. */
@@ -187,9 +224,10 @@ create_pull(struct req *rq)
 	 * code, and the lifetime asked for is capped by --code-ttl.
 	 */
 	if (cJSON_GetObjectItemCaseSensitive(rq->body, "confirm") != NULL ||
-	    cJSON_GetObjectItemCaseSensitive(rq->body, "proof") != NULL) {
-		http_error(rq, 400, "bad_field", "a pull offer carries no policy: confirm and proof "
-		    "are the server's");
+	    cJSON_GetObjectItemCaseSensitive(rq->body, "proof") != NULL ||
+	    cJSON_GetObjectItemCaseSensitive(rq->body, "rotate") != NULL) {
+		http_error(rq, 400, "bad_field", "a pull offer carries no policy: confirm, proof "
+		    "and rotate are the server's");
 		return;
 	}
 	if (name_field(rq, "device", &device) != 0 || create_options(rq, &ttl, &c, &p) != 0)
@@ -221,7 +259,7 @@ create_pull(struct req *rq)
 		    CORE_MAX_OFFERS);
 		return;
 	}
-	core_xfer_pull(rq->core, device, s, ttl, c, p, created, rq);
+	core_xfer_pull(rq->core, device, s, ttl, rq->core->cfg.rotate_ms, c, p, created, rq);
 }
 
 void
@@ -562,5 +600,35 @@ api_transfer_token(struct req *rq)
 	cJSON_AddStringToObject(o, "device", ch->device);
 	explicit_bzero(token, strlen(token));
 	free(token);
+	http_reply(rq, 200, o);
+}
+
+/*
+ * The code a displayer shows now (design.md 7.1): the route let only the
+ * push's origin or the pull's claim through (anyone else got a 404).
+ */
+void
+api_transfer_code(struct req *rq)
+{
+	struct core_xfer *x = core_xfer_find(rq->core, rq->param);
+	struct core_status st;
+	char *payload = NULL;
+	cJSON *o;
+
+	if (core_xfer_code(rq->core, x, &payload, &st) != 0) {
+		reply_refused(rq, &st, x);
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", x->t.id);
+	cJSON_AddStringToObject(o, "payload", payload);
+	if (x->t.rotate_ms > 0 && x->t.rotates_at < x->t.expires_at)
+		core_time_json(o, "rotates_at", x->t.rotates_at);
+	else
+		cJSON_AddNullToObject(o, "rotates_at");
+	core_time_json(o, "expires_at", x->t.expires_at);
+	cJSON_AddNumberToObject(o, "rotate", (double)(x->t.rotate_ms / 1000));
+	explicit_bzero(payload, strlen(payload));
+	free(payload);
 	http_reply(rq, 200, o);
 }

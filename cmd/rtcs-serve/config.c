@@ -53,4 +53,5 @@ config_core(const struct config *cfg, struct core_config *cc)
 	cc->proof = cfg->proof;
 	cc->media_ring_ms = cfg->media_ring_ms;
 	memcpy(cc->name, cfg->name, sizeof cc->name);
+	cc->rotate_ms = cfg->rotate_ms;
 }

@@ -126,6 +126,8 @@ struct core_xfer {
 	struct transfer	 t;
 	uint64_t	 rev;
 	struct event	*timer;			/* expiry */
+	struct event	*rotor;			/* the next rotation of its secret */
+	char		*secret;		/* the code's secret in clear, memory only, while open */
 	char		*claim;			/* the claim secret in clear, memory only */
 	int64_t		 alert_at;		/* the last alert told (core_xfer_alert) */
 	int		 alert_more;		/* alerts since, coalesced into the next */
@@ -179,6 +181,7 @@ struct core_config {
 	enum transfer_proof proof;
 	long long	 media_ring_ms;		/* how long a frame stays in its session's ring */
 	char		 name[PAYLOAD_DESC_NAME_MAX + 1];	/* in signed codes */
+	long long	 rotate_ms;		/* codes' rotation period (0: off) */
 };
 
 struct core {
@@ -279,11 +282,16 @@ struct core_xfer_reply {
 typedef void (*core_xfer_cb)(void *arg, const struct core_status *, struct core_xfer *,
 	    const struct core_xfer_reply *);
 void	 core_xfer_push(struct core *, struct core_channel *origin, const char *to,
-	    long long ttl_ms, int confirm, int proof, core_xfer_cb, void *arg);
+	    long long ttl_ms, long long rotate_ms, int confirm, int proof, core_xfer_cb, void *arg);
 /* How many pull offers are live and not yet bound by an origin's scan. */
 size_t	 core_xfer_live_offers(const struct core *);
 void	 core_xfer_pull(struct core *, const char *device, struct core_session *,
-	    long long ttl_ms, int confirm, int proof, core_xfer_cb, void *arg);
+	    long long ttl_ms, long long rotate_ms, int confirm, int proof, core_xfer_cb, void *arg);
+/*
+ * The payload a displayer shows now (its rotating code's current secret):
+ * 0 and *payload (caller frees), or -1 with st (not issued: bad state or over).
+ */
+int	 core_xfer_code(struct core *, struct core_xfer *, char **payload, struct core_status *);
 /* decoded NULL: an uploaded image with no code (a failed attempt, as a wrong code is). */
 void	 core_xfer_image(struct core *, struct core_xfer *, const struct core_actor *,
 	    const char *decoded, core_xfer_cb, void *arg);

@@ -352,6 +352,12 @@ xfer_free(struct core_xfer *x)
 {
 	if (x->timer != NULL)
 		event_free(x->timer);
+	if (x->rotor != NULL)
+		event_free(x->rotor);
+	if (x->secret != NULL) {
+		explicit_bzero(x->secret, strlen(x->secret));
+		free(x->secret);
+	}
 	if (x->claim != NULL) {
 		explicit_bzero(x->claim, strlen(x->claim));
 		free(x->claim);

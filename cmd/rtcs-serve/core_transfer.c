@@ -25,7 +25,8 @@ static const char *const state_failpoints[] = {
 	NULL, NULL
 };
 
-enum xc_kind { XC_CREATE, XC_IMAGE, XC_CONFIRM, XC_REJECT, XC_CANCEL, XC_EXPIRE, XC_FAIL };
+enum xc_kind { XC_CREATE, XC_IMAGE, XC_CONFIRM, XC_REJECT, XC_CANCEL, XC_EXPIRE, XC_FAIL,
+	XC_ROTATE };
 
 struct xfer_call {
 	struct core_op	 op;
@@ -46,6 +47,9 @@ struct xfer_call {
 };
 
 static void xfer_arm(struct core *, struct core_xfer *);
+static char *xfer_payload(struct core *, const struct core_xfer *, const char *secret);
+static void rotor_arm(struct core *, struct core_xfer *, long long at);
+static void rotor_stop(struct core_xfer *);
 static void xfer_submit(struct core *, struct core_xfer *, enum xc_kind, const char *reason);
 
 struct core_xfer *
@@ -113,6 +117,12 @@ xfer_close(struct core *c, struct core_xfer *x)
 	if (x->timer != NULL) {
 		event_free(x->timer);
 		x->timer = NULL;
+	}
+	rotor_stop(x);
+	if (x->secret != NULL) {
+		explicit_bzero(x->secret, strlen(x->secret));
+		free(x->secret);
+		x->secret = NULL;
 	}
 }
 
@@ -195,6 +205,29 @@ announce_state(struct core *c, struct core_xfer *x, enum transfer_state st)
 	    reason ? reason : "");
 }
 
+/*
+ * A new secret is in force: transfer.code (its id and when it rotates next,
+ * never the secret) to the push origin's streams and in the event log.
+ */
+static void
+announce_code(struct core *c, struct core_xfer *x)
+{
+	struct core_channel *origin = strmap_get(c->channels, x->t.origin_channel);
+	cJSON *extra = cJSON_CreateObject(), *ev;
+
+	cJSON_AddStringToObject(extra, "transfer", x->t.id);
+	core_time_json(extra, "rotates_at", x->t.rotates_at);
+	core_event(c, "transfer.code", xfer_session(c, x), extra);
+	if (x->t.dir == TD_PUSH && origin != NULL && origin->open) {
+		ev = core_targeted_new("transfer.code", x->t.id);
+		core_time_json(ev, "rotates_at", x->t.rotates_at);
+		core_tell(c, origin, ev);
+		cJSON_Delete(ev);
+	}
+	log_info("transfer %s: new code, next at +%lld ms", x->t.id,
+	    x->t.rotates_at - core_now_ms());
+}
+
 /* The crash tests' failpoints of every state after prev up to last. */
 static void
 state_failpoints_from(int prev, int last)
@@ -224,6 +257,8 @@ announce_from(struct core *c, struct core_xfer *x, int prev, int failpoints)
 				announce_state(c, x, (enum transfer_state)st);
 	if (x->t.state == TS_VERIFIED)
 		ask_confirm(c, x, NULL);
+	if (x->t.state != TS_ISSUED)
+		rotor_stop(x);		/* a code that was scanned is not shown any more */
 	if (transfer_terminal(&x->t))
 		xfer_close(c, x);
 }
@@ -382,11 +417,26 @@ call_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
 
 	if (err != STORE_OK) {
 		status_set(&st, err == STORE_CONFLICT ? CE_CONFLICT : core_store_err(c), cause);
+		if (xc->kind == XC_ROTATE) {
+			/* The old secret stays in force; the next try is a period away. */
+			log_warnx("transfer %s: its new code was not saved: %s", x->t.id, cause);
+			rotor_arm(c, x, core_now_ms() + x->t.rotate_ms);
+		}
 		call_finish(xc, &st);
 		return;
 	}
 	x->t = xc->next;
 	x->rev = rev;
+	if (xc->kind == XC_CREATE || xc->kind == XC_ROTATE) {
+		if (x->secret != NULL)
+			explicit_bzero(x->secret, strlen(x->secret));
+		free(x->secret);
+		x->secret = xc->secret;		/* in clear in memory only, for GET .../code */
+		xc->secret = NULL;
+		rotor_arm(c, x, x->t.rotates_at);
+	}
+	if (xc->kind == XC_ROTATE)
+		announce_code(c, x);
 	if (xc->kind == XC_CREATE) {
 		prev = -1;
 		x->claim = xc->reply.claim != NULL ? xstrdup(xc->reply.claim) : NULL;
@@ -488,6 +538,12 @@ call_run(struct core_op *op)
 		break;
 	case XC_FAIL:
 		transfer_fail(&xc->next, xc->reason, now);
+		break;
+	case XC_ROTATE:
+		/* Computed here, written next, in force (and told) once written. */
+		if (!transfer_rotation_due(&x->t, now) ||
+		    transfer_rotate(&xc->next, now, &xc->secret) != 0)
+			rotor_arm(c, x, x->t.rotates_at);	/* early, or nothing to do */
 		break;
 	}
 	call_persist(xc);
@@ -718,6 +774,67 @@ xfer_arm(struct core *c, struct core_xfer *x)
 	evtimer_add(x->timer, &tv);
 }
 
+/* ---- rotation ---- */
+
+static void
+rotor_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct core_xfer *x = arg;
+
+	(void)fd;
+	(void)what;
+	if (x->t.state == TS_ISSUED)
+		xfer_submit(x->core, x, XC_ROTATE, NULL);
+}
+
+/* The next rotation at `at` (ms since the epoch), while the code is issued and lives. */
+static void
+rotor_arm(struct core *c, struct core_xfer *x, long long at)
+{
+	long long left = at - core_now_ms();
+	struct timeval tv;
+
+	if (c->base == NULL || x->t.state != TS_ISSUED || x->t.rotate_ms <= 0 ||
+	    at >= x->t.expires_at)
+		return;
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000 + 1000;
+	if (x->rotor == NULL)
+		x->rotor = evtimer_new(c->base, rotor_fire, x);
+	evtimer_add(x->rotor, &tv);
+}
+
+static void
+rotor_stop(struct core_xfer *x)
+{
+	if (x->rotor != NULL) {
+		event_free(x->rotor);
+		x->rotor = NULL;
+	}
+}
+
+int
+core_xfer_code(struct core *c, struct core_xfer *x, char **payload, struct core_status *st)
+{
+	core_xfer_touch(c, x);
+	if (transfer_terminal(&x->t)) {
+		status_set(st, CE_TRANSFER, transfer_state_name(x->t.state));
+		st->te = strcmp(x->t.reason, "expired") == 0 ? TE_EXPIRED : TE_ENDED;
+		return -1;
+	}
+	if (x->t.state != TS_ISSUED || x->secret == NULL ||
+	    (x->t.expires_at <= core_now_ms())) {
+		status_set(st, CE_TRANSFER, "the code was scanned: it is not shown any more");
+		st->te = TE_BAD_STATE;
+		return -1;
+	}
+	*payload = xfer_payload(c, x, x->secret);
+	status_set(st, CE_OK, NULL);
+	return 0;
+}
+
 void
 core_xfer_touch(struct core *c, struct core_xfer *x)
 {
@@ -785,7 +902,7 @@ create_submit(struct core *c, struct transfer *t, char *secret, char *claim, cor
 	struct core_xfer *x = xfer_alloc(c, t);
 	struct xfer_call *xc = call_new(c, x, XC_CREATE, cb, arg);
 
-	xc->secret = secret;
+	xc->secret = secret;		/* kept in memory once the record is written */
 	xc->reply.payload = xfer_payload(c, x, secret);
 	xc->reply.claim = claim;	/* freed with the call */
 	transfer_free(t);
@@ -794,7 +911,7 @@ create_submit(struct core *c, struct transfer *t, char *secret, char *claim, cor
 
 void
 core_xfer_push(struct core *c, struct core_channel *origin, const char *to, long long ttl_ms,
-    int confirm, int proof, core_xfer_cb cb, void *arg)
+    long long rotate_ms, int confirm, int proof, core_xfer_cb cb, void *arg)
 {
 	struct transfer_actor ta;
 	struct core_actor a = { origin, NULL, NULL, NULL };
@@ -804,6 +921,7 @@ core_xfer_push(struct core *c, struct core_channel *origin, const char *to, long
 	actor_fill(&ta, &a, NULL);
 	t = transfer_new_push(&ta, to, (enum transfer_proof)proof, (enum transfer_confirm)confirm,
 	    core_now_ms(), ttl_ms, &secret);
+	transfer_set_rotation(t, rotate_ms, t->created_at);
 	create_submit(c, t, secret, NULL, cb, arg);
 }
 
@@ -821,13 +939,14 @@ core_xfer_live_offers(const struct core *c)
 
 void
 core_xfer_pull(struct core *c, const char *device, struct core_session *s, long long ttl_ms,
-    int confirm, int proof, core_xfer_cb cb, void *arg)
+    long long rotate_ms, int confirm, int proof, core_xfer_cb cb, void *arg)
 {
 	struct transfer *t;
 	char *secret, *claim;
 
 	t = transfer_new_pull(device, s != NULL ? s->id : NULL, (enum transfer_proof)proof,
 	    (enum transfer_confirm)confirm, core_now_ms(), ttl_ms, &secret, &claim);
+	transfer_set_rotation(t, rotate_ms, t->created_at);
 	create_submit(c, t, secret, claim, cb, arg);
 }
 

@@ -38,6 +38,7 @@ enum rule {
 	R_NONE,
 	R_XFER_INVOLVED,	/* a channel of its session, its origin, a confirmer, its new channel */
 	R_XFER_ORIGIN,		/* a channel: only its origin */
+	R_XFER_DISPLAYER,	/* a push's origin channel, a pull's claim; else as unknown */
 };
 
 struct route {
@@ -79,6 +80,8 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_POST,   "/v1/transfers/*/confirm",	W_CHANNEL, R_NONE, api_transfer_confirm },
 	{ EVHTTP_REQ_POST,   "/v1/transfers/*/reject",	W_CHANNEL | W_CLAIM, R_NONE, api_transfer_reject },
 	{ EVHTTP_REQ_GET,    "/v1/transfers/*/token",	W_CLAIM, R_NONE, api_transfer_token },
+	{ EVHTTP_REQ_GET,    "/v1/transfers/*/code",	W_OPERATOR | W_CHANNEL | W_CLAIM | W_ANON,
+	    R_XFER_DISPLAYER, api_transfer_code },
 	{ EVHTTP_REQ_POST,   "/v1/invites",		W_OPERATOR, R_NONE, api_invite_create },
 	{ EVHTTP_REQ_GET,    "/v1/invites",		W_OPERATOR, R_NONE, api_invite_list },
 	{ EVHTTP_REQ_DELETE, "/v1/invites/*",		W_OPERATOR, R_NONE, api_invite_revoke },
@@ -214,12 +217,35 @@ deny(struct req *rq, int status, const char *what, const char *id)
 	return -1;
 }
 
+/*
+ * Who may see a transfer's code in clear: its displayer only. Anyone else,
+ * operator included, is told what an unknown id gets, and it is a failed guess.
+ */
+static int
+route_displayer(struct req *rq)
+{
+	struct core_xfer *x = core_xfer_find(rq->core, rq->param);
+
+	if (http_rate_limited(rq, x))
+		return -1;
+	if (x != NULL && x->t.dir == TD_PUSH && rq->ch != NULL &&
+	    strcmp(rq->ch->id, x->t.origin_channel) == 0)
+		return 0;
+	if (x != NULL && x->t.dir == TD_PULL && rq->claim == x)
+		return 0;
+	ratelimit_fail(rq);
+	http_error(rq, 404, "not_found", "no transfer %s", rq->param);
+	return -1;
+}
+
 /* The route's object rule, for a caller with a channel token. */
 static int
 route_rule(struct req *rq, const struct route *rt)
 {
 	struct core_xfer *x;
 
+	if (rt->rule == R_XFER_DISPLAYER)
+		return route_displayer(rq);
 	if (rt->rule == R_NONE || rq->ch == NULL)
 		return 0;
 	if ((x = core_xfer_find(rq->core, rq->param)) == NULL) {
@@ -247,7 +273,7 @@ http_auth(struct req *rq, const struct route *rt)
 	if (h == NULL) {
 		if (!(rt->who & (W_OPERATOR | W_ANON)))
 			return deny(rq, 401, "this call needs a token", NULL);
-		return 0;
+		return rt->rule == R_XFER_DISPLAYER ? route_displayer(rq) : 0;
 	}
 	if (strncasecmp(h, "Bearer ", 7) != 0)
 		return deny(rq, 401, "Authorization must be \"Bearer TOKEN\"", NULL);
@@ -269,7 +295,7 @@ http_auth(struct req *rq, const struct route *rt)
 			return -1;
 		}
 		rq->bearer = tok;
-		return 0;
+		return rt->rule == R_XFER_DISPLAYER ? route_displayer(rq) : 0;
 	}
 	if ((rt->who & W_OWNER) && (rq->owner = core_invite_by_owner(rq->core, tok)) != NULL) {
 		if (rq->param != NULL && strcmp(rq->param, rq->owner->id) != 0)

@@ -22,7 +22,7 @@ enum {
 	OPT_READY_FD = 256, OPT_CODE_TTL, OPT_CONFIRM, OPT_PROOF, OPT_SYNC, OPT_FSCK,
 	OPT_JSON, OPT_IDLE_TIMEOUT, OPT_MAX_CONNECTIONS, OPT_MAX_OPEN_LOGS, OPT_HEADER_TIMEOUT,
 	OPT_MEDIA_RING, OPT_DECODE_WORKERS, OPT_DECODE_QUEUE, OPT_DECODE_CPU, OPT_NAME,
-	OPT_PRINT_KEY,
+	OPT_PRINT_KEY, OPT_ROTATE,
 };
 
 static const struct option longopts[] = {
@@ -30,6 +30,7 @@ static const struct option longopts[] = {
 	{ "store",		required_argument, NULL, 'D' },
 	{ "ready-fd",		required_argument, NULL, OPT_READY_FD },
 	{ "code-ttl",		required_argument, NULL, OPT_CODE_TTL },
+	{ "rotate",		required_argument, NULL, OPT_ROTATE },
 	{ "confirm",		required_argument, NULL, OPT_CONFIRM },
 	{ "proof",		required_argument, NULL, OPT_PROOF },
 	{ "sync",		required_argument, NULL, OPT_SYNC },
@@ -56,7 +57,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: rtcs-serve [-qv] [-S SOCK] [-D DIR] [--ready-fd N] [--code-ttl S]\n"
+"usage: rtcs-serve [-qv] [-S SOCK] [-D DIR] [--ready-fd N] [--code-ttl S] [--rotate S]\n"
 "                  [--confirm none|origin|peers|all] [--proof both|scanner]\n"
 "                  [--sync always|batch|none] [--idle-timeout S] [--max-connections N]\n"
 "                  [--max-open-logs N] [--header-timeout S] [--media-ring S]\n"
@@ -71,6 +72,8 @@ usage(FILE *f)
 "  -D, --store DIR          the store (default $RTCS_STORE, $XDG_STATE_HOME/rtcs)\n"
 "      --ready-fd N         write \"ready\" to descriptor N once listening, then close it\n"
 "      --code-ttl S         lifetime of transfer codes in seconds (default 120)\n"
+"      --rotate S           replace an issued code's secret every S seconds (2 to 86400;\n"
+"                           default 0, off); the previous one is valid 2 s more\n"
 "      --confirm POLICY     default transfer confirmation: none, origin, peers, all\n"
 "      --proof POLICY       default transfer proof: both, scanner\n"
 "      --sync MODE          always (fsync before every reply), batch (group commit), none\n"
@@ -126,6 +129,14 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 		case OPT_CODE_TTL:
 			if (opt_seconds_ms(optarg, 1000, 86400000, &cfg->code_ttl_ms, &cause) != 0)
 				die_usage("--code-ttl", cause);
+			break;
+		case OPT_ROTATE:
+			if (opt_number(optarg, 0, 86400, &n, &cause) != 0)
+				die_usage("--rotate", cause);
+			if (n == 1)
+				die_usage("--rotate", xprintf("%lld is under %d seconds (0 turns "
+				    "rotation off)", n, TRANSFER_ROTATE_MIN_S));
+			cfg->rotate_ms = n * 1000;
 			break;
 		case OPT_CONFIRM:
 			if ((i = opt_choice(optarg, confirm_names, &cause)) < 0)

@@ -5,8 +5,9 @@
 #include "names.h"
 #include "opt.h"
 #include "xfer.h"
+#include "xmalloc.h"
 
-struct transfer_opts topts = { .since = -1 };
+struct transfer_opts topts = { .since = -1, .rotate = -1 };
 
 #define O_AS	{ "as", required_argument, NULL, OPT_AS }
 #define O_TTL	{ "ttl", required_argument, NULL, OPT_TTL }
@@ -17,8 +18,10 @@ struct transfer_opts topts = { .since = -1 };
 #define O_PROOF	{ "proof", required_argument, NULL, OPT_PROOF }
 #define O_END	{ NULL, 0, NULL, 0 }
 
+#define O_ROT	{ "rotate", required_argument, NULL, OPT_ROTATE }
 static const struct option opt_request[] = {
-	O_AS, { "to", required_argument, NULL, OPT_TO }, O_TTL, O_CONF, O_PROOF, O_END
+	O_AS, { "to", required_argument, NULL, OPT_TO }, O_TTL, O_CONF, O_PROOF, O_ROT,
+	{ "follow", no_argument, NULL, OPT_FOLLOW }, O_OUT, O_END
 };
 static const struct option opt_offer[] = { O_AS, O_SESS, O_TTL, O_END };
 static const struct option opt_as[] = { O_AS, O_END };
@@ -34,7 +37,7 @@ static const struct option opt_watch[] = {
 };
 static const struct option opt_run[] = {
 	{ "from", required_argument, NULL, OPT_FROM }, { "to", required_argument, NULL, OPT_TO },
-	O_OUT, O_MATCH, O_TTL, O_CONF, O_PROOF, O_END
+	O_OUT, O_MATCH, O_TTL, O_CONF, O_PROOF, O_ROT, O_END
 };
 static const struct option opt_invite[] = {
 	{ "to", required_argument, NULL, OPT_TO }, { "name", required_argument, NULL, OPT_NAME },
@@ -49,8 +52,9 @@ static const struct option opt_submit[] = {
 
 static const struct cli_cmd transfer_cmds[] = {
 	{ "request", "SESSION --as DEVICE [--to DEVICE] [--ttl S] [--confirm none|origin|peers|all] "
-	  "[--proof both|scanner]", "push: ask for a code to move DEVICE's place in SESSION; "
-	  "print the payload", "", opt_request, cmd_request },
+	  "[--proof both|scanner] [--rotate S] [--follow] [-o FILE]", "push: ask for a code to "
+	  "move DEVICE's place in SESSION; print the payload (--follow: and each new one\n"
+	  "      it rotates to, until it is scanned)", "o:", opt_request, cmd_request },
 	{ "offer", "--as DEVICE [--session SESSION] [--ttl S]",
 	  "pull: a new DEVICE asks for a code to show; print the payload", "", opt_offer, cmd_offer },
 	{ "show", "ID", "show a transfer", "", NULL, cmd_show },
@@ -68,7 +72,7 @@ static const struct cli_cmd transfer_cmds[] = {
 	{ "watch", "[ID | --session SESSION] [--since N]",
 	  "print transfer events as they happen", "", opt_watch, cmd_watch },
 	{ "run", "SESSION --from DEVICE --to DEVICE [-o FILE] [--match -|N] [--ttl S] "
-	  "[--confirm P] [--proof P]", "the whole push flow: request, show the code, wait for "
+	  "[--confirm P] [--proof P] [--rotate S]", "the whole push flow: request, show the code, wait for "
 	  "the scan, confirm, report", "o:", opt_run, cmd_run },
 	{ "invite", "--to DEVICE [--name NAME] [--kind KIND] [--ttl S] [--uses N] [-o FILE]\n"
 	  "      | collect ID --as DEVICE | list | revoke ID",
@@ -92,6 +96,9 @@ static const char transfer_options_help[] =
     "      --ttl SECONDS     the code's lifetime (the server's default: 120; invite: 7 days)\n"
     "      --confirm POLICY  none, origin, peers or all\n"
     "      --proof POLICY    both or scanner\n"
+    "      --rotate S        request, run: a new code every S seconds (2 to the --ttl) while\n"
+    "                        it is not scanned; 0 off (only where the server's is off)\n"
+    "      --follow          request: show each new code until the code is scanned\n"
     "      --session SESSION the session (offer: bind the offer to it; list, watch: filter)\n"
     "      --match N|-       the 6-digit match code shown by the claimant; - reads it\n"
     "                        from standard input (the first line that holds one)\n"
@@ -105,7 +112,8 @@ static const char transfer_options_help[] =
     "      --uses N          invite: how many sessions it may start (default any number)\n"
     "      --upload          submit: send the PNG read from stdin; the server decodes it\n"
     "      --wait            submit: block until the transfer ends; store the new token\n"
-    "  -o, --output FILE     run, invite: also render the code as a PNG file\n";
+    "  -o, --output FILE     request, run, invite: also render the code as a PNG file\n"
+    "                        (replaced at each rotation)\n";
 
 static int
 transfer_opt_choice(struct cli *cli, const char *arg, const char *const *choices, const char **out)
@@ -167,6 +175,15 @@ transfer_opt(struct cli *cli, int val, const char *arg)
 	case OPT_WAIT:
 		topts.wait = 1;
 		return 0;
+	case OPT_FOLLOW:
+		topts.follow = 1;
+		return 0;
+	case OPT_ROTATE:
+		if (opt_number(arg, 0, 86400, &topts.rotate, &cause) == 0 && topts.rotate != 1)
+			return 0;
+		if (cause == NULL)
+			cause = xprintf("1 is under 2 seconds (0 turns rotation off)");
+		break;
 	case OPT_SESSION:
 		topts.session = arg;
 		return 0;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "exitcode.h"
@@ -26,6 +27,14 @@ request_ttl(cJSON *req)
 {
 	if (topts.ttl_ms > 0)
 		cJSON_AddNumberToObject(req, "ttl", (double)((topts.ttl_ms + 999) / 1000));
+}
+
+/* A push's own rotation period (the server checks it against its --rotate). */
+static void
+request_rotate(cJSON *req)
+{
+	if (topts.rotate >= 0)
+		cJSON_AddNumberToObject(req, "rotate", (double)topts.rotate);
 }
 
 /* The payload on stdout, or {id, payload, expires_at, transfer} with --json. */
@@ -72,6 +81,7 @@ transfer_push(struct cli *cli, struct client *c, const char *sid, const char *or
 	if (topts.to != NULL)
 		cJSON_AddStringToObject(req, "to", topts.to);
 	request_ttl(req);
+	request_rotate(req);
 	if (topts.confirm != NULL)
 		cJSON_AddStringToObject(req, "confirm", topts.confirm);
 	if (topts.proof != NULL)
@@ -81,6 +91,39 @@ transfer_push(struct cli *cli, struct client *c, const char *sid, const char *or
 	cJSON_Delete(req);
 	free(token);
 	return rc;
+}
+
+/*
+ * The code asked for: printed (and in -o FILE); with --follow, shown again
+ * at each rotation (drawn in place on a terminal) until the transfer leaves
+ * issued: 0 once scanned, 1 when it ended otherwise.
+ */
+static int
+request_show(struct cli *cli, struct client *c, const char *sid, cJSON *resp)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(resp, "transfer");
+	const char *payload = json_str(resp, "payload");
+	struct code_view v = { cli, json_str(t, "id"), NULL, topts.output, 0, 0, 0, 0 };
+	char *token = NULL, state[16];
+	int rc;
+
+	if (payload == NULL || v.id == NULL)
+		return cli_error(cli, EXIT_PROTOCOL, "rtcs-serve returned no payload");
+	if (v.output != NULL && (rc = code_show(&v, payload, NULL)) != 0)
+		return rc;
+	v.draw = topts.follow && isatty(STDOUT_FILENO) && !cli->json;
+	v.print = 1;
+	if ((rc = v.draw ? code_show(&v, payload, NULL) : request_print(cli, resp)) != 0 ||
+	    !topts.follow)
+		return rc;
+	fflush(stdout);		/* the first code is out before the wait */
+	if ((rc = cli_device_key(cli, topts.as, "token", sid, &token, NULL)) != 0)
+		return rc;
+	v.secret = token;
+	rc = transfer_wait_for(cli, c, v.id, "scanned", NULL, &v, state, sizeof state);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	return rc != 0 ? rc : v.rc;
 }
 
 int
@@ -99,7 +142,7 @@ cmd_request(struct cli *cli, int argc, char **argv)
 	if ((c = cli_client(cli)) == NULL)
 		return EXIT_SOFTWARE;
 	if ((rc = transfer_push(cli, c, argv[0], topts.as, &resp)) == 0)
-		rc = request_print(cli, resp);
+		rc = request_show(cli, c, argv[0], resp);
 	cJSON_Delete(resp);
 	client_free(c);
 	return rc;

@@ -24,24 +24,6 @@
 #include "xfer.h"
 #include "xmalloc.h"
 
-int
-transfer_render(struct cli *cli, const char *payload, const char *png_file, int terminal)
-{
-	/* The payload holds the code's secret: on stdin, never on rtcs-code's command line. */
-	char *png_argv[] = { "rtcs-code", "-t", "png", "-o", (char *)png_file, "-", NULL };
-	char *tty_argv[] = { "rtcs-code", "-t", "utf8", "-", NULL };
-	char *cause = NULL;
-	int rc;
-
-	rc = sibling_run(terminal ? tty_argv : png_argv, payload, strlen(payload), &cause);
-	if (rc < 0) {
-		rc = cli_error(cli, EXIT_SOFTWARE, "%s", cause);
-		free(cause);
-	} else if (rc != 0)
-		cli_error(cli, rc, "rtcs-code failed (exit %d)", rc);
-	return rc;
-}
-
 /*
  * What run shares with its signal thread: the transfer once it exists, and
  * the signal that interrupted it. The thread cancels the transfer, which
@@ -60,6 +42,7 @@ struct run {
 	pthread_t	 thread;
 	int		 threaded;
 	sigset_t	 sigs;
+	struct code_view view;		/* the code on show, redrawn as it rotates */
 };
 
 /* DELETE the transfer as its origin: 0, or -1 (err filled; "over already" is not an error). */
@@ -342,6 +325,8 @@ run_wait(struct run *r, struct client *c, const char *id, const char *want)
 	w.timeout_ms = r->cli->timeout_ms;
 	w.on_event = run_event;
 	w.arg = r;
+	w.on_code = code_rotated;
+	w.code_arg = &r->view;
 	if ((rc = transfer_wait(c, &w, &err)) < 0)
 		return cli_fail(r->cli, id, &err);
 	if (rc == 0)
@@ -362,13 +347,15 @@ run_flow(struct run *r, struct client *c, const char *id, const char *payload, c
 	char match[16], claimant[80];
 	int rc;
 
-	if (topts.output != NULL && (rc = transfer_render(r->cli, payload, topts.output, 0)) != 0)
+	r->view.cli = r->cli;
+	r->view.id = id;
+	r->view.secret = r->token;
+	r->view.output = topts.output;
+	r->view.draw = isatty(STDOUT_FILENO) && !r->cli->json;
+	r->view.print = !r->cli->json;
+	if ((rc = code_show(&r->view, payload, NULL)) != 0)
 		return rc;
-	if (isatty(STDOUT_FILENO) && !r->cli->json)
-		transfer_render(r->cli, payload, NULL, 1);
-	else if (!r->cli->json)
-		printf("%s\n", payload);
-	fflush(stdout);
+	r->view.print = 1;	/* with --json, each new code is a line of its own */
 	if (topts.output != NULL) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "file", topts.output);
@@ -389,6 +376,8 @@ run_flow(struct run *r, struct client *c, const char *id, const char *payload, c
 	}
 	if ((rc = run_wait(r, c, id, "completed")) != 0)
 		return rc;
+	if (r->view.rc != 0)
+		return r->view.rc;
 	if (r->cli->json) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "state", "completed");

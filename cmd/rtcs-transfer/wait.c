@@ -55,7 +55,7 @@ wait_check(const char *check, void *arg)
 
 int
 transfer_wait_for(struct cli *cli, struct client *c, const char *id, const char *want,
-    const char *claim, char *state, size_t statelen)
+    const char *claim, struct code_view *view, char *state, size_t statelen)
 {
 	struct transfer_wait w;
 	struct wait_show show = { cli, id };
@@ -70,6 +70,10 @@ transfer_wait_for(struct cli *cli, struct client *c, const char *id, const char 
 	w.arg = &show;
 	w.claim = claim;
 	w.on_check = wait_check;
+	if (view != NULL) {
+		w.on_code = code_rotated;
+		w.code_arg = view;
+	}
 	if ((rc = transfer_wait(c, &w, &err)) < 0)
 		return cli_fail(cli, id, &err);
 	if (state != NULL)
@@ -119,7 +123,7 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 		dir = cli_keys_dir(cli);
 		holds = wait_holds_claim(dir, topts.as, argv[0], &claim);
 	}
-	rc = transfer_wait_for(cli, c, argv[0], want, claim, state, sizeof state);
+	rc = transfer_wait_for(cli, c, argv[0], want, claim, NULL, state, sizeof state);
 	/* A claimant collects its new token once the transfer completed. */
 	if (rc == 0 && topts.as != NULL && strcmp(state, "completed") == 0) {
 		if (!holds)

@@ -23,6 +23,8 @@ enum {
 	OPT_WAIT,
 	OPT_CHECK,
 	OPT_USES,
+	OPT_FOLLOW,
+	OPT_ROTATE,
 };
 
 struct transfer_opts {
@@ -42,10 +44,27 @@ struct transfer_opts {
 	long long	 ttl_ms;	/* 0: the server's default */
 	long long	 since;		/* -1: not given */
 	long long	 uses;		/* invite --uses: 0, any number */
+	long long	 rotate;	/* request, run --rotate S: -1 the server's */
+	int		 follow;	/* request --follow: redraw the code until it is scanned */
 	int		 upload;	/* submit: the PNG on stdin */
 	int		 wait;		/* submit: until the transfer ends */
 };
 extern struct transfer_opts topts;
+
+/* A code on show (code.c): where and how it is shown again when it rotates. */
+struct code_view {
+	struct cli	*cli;
+	const char	*id;
+	const char	*secret;	/* the displayer's, for GET .../code */
+	const char	*output;	/* -o FILE: a PNG, replaced atomically */
+	int		 draw;		/* drawn on the terminal, redrawn in place */
+	int		 print;		/* else the payload printed (a JSON line with --json) */
+	int		 drawn;		/* lines of the last drawing */
+	int		 rc;		/* the last redraw's exit code */
+};
+int	code_show(struct code_view *, const char *payload, const char *rotates_at);
+/* transfer_wait's on_code: fetch the new code and show it. */
+void	code_rotated(const cJSON *event, void *arg);
 
 int	cmd_request(struct cli *, int, char **);
 int	cmd_offer(struct cli *, int, char **);
@@ -82,11 +101,11 @@ int	transfer_secret(struct cli *, struct client *, const char *device, const cha
 	    char **secret);
 /*
  * Waits for want; prints progress (and, given a pull's claim secret, the
- * check code once bound); 0 reached, 1 the transfer ended otherwise, else an
+ * check code once bound; given a code on show, each new code); 0 reached, 1 the transfer ended otherwise, else an
  * exit code.
  */
 int	transfer_wait_for(struct cli *, struct client *, const char *id, const char *want,
-	    const char *claim, char *state, size_t statelen);
+	    const char *claim, struct code_view *view, char *state, size_t statelen);
 
 void	print_json(const cJSON *);
 void	print_transfer(const cJSON *t);

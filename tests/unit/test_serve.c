@@ -57,7 +57,8 @@ static void
 core_open(struct core *c, struct store **st, const char *dir, int readonly)
 {
 	struct store_options opt = { .sync = STORE_SYNC_ALWAYS, .readonly = readonly };
-	struct core_config cc = { 120000, TC_NONE, TP_SCANNER, 2000, "test" };
+	struct core_config cc = { .code_ttl_ms = 120000, .confirm = TC_NONE, .proof = TP_SCANNER,
+	    .media_ring_ms = 2000, .name = "test", .rotate_ms = 0 };
 	enum store_err err;
 	char *cause = NULL;
 
@@ -161,7 +162,7 @@ move_alice(struct core *c, struct core_channel *phone, struct got *g)
 	struct core_xfer *x;
 
 	memset(g, 0, sizeof *g);
-	core_xfer_push(c, phone, "alice-tablet", 120000, TC_NONE, TP_SCANNER, got_xfer, g);
+	core_xfer_push(c, phone, "alice-tablet", 120000, 0, TC_NONE, TP_SCANNER, got_xfer, g);
 	CHECK(g->called == 1 && g->err == CE_OK && g->x != NULL && g->payload != NULL);
 	x = g->x;
 	core_xfer_image(c, x, &tablet, g->payload, got_xfer, &img);

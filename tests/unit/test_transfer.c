@@ -205,6 +205,68 @@ test_chosen_claim(void)
 	transfer_free(t);
 }
 
+/*
+ * Rotation: the previous secret holds for its grace, older ones are rotated
+ * (no attempt spent), never-valid ones are guesses; both proofs may carry
+ * different valid secrets; rotation stops when scanned; the record keeps it.
+ */
+static void
+test_rotation(void)
+{
+	struct transfer_result r;
+	struct transfer *t, *back;
+	char *s0, *s1, *s2, *p0, *p1, *p2, *bad, *cause = NULL, *json, *none = NULL;
+	cJSON *doc;
+	int i;
+
+	t = transfer_new_push(&origin, NULL, TP_BOTH, TC_NONE, 1000, 120000, &s0);
+	transfer_set_rotation(t, 2000, 1000);
+	CHECK(!transfer_rotation_due(t, 2999) && transfer_rotation_due(t, 3000));
+	CHECK(transfer_rotate(t, 3000, &s1) == 0 && t->npast == 1 && t->rotates_at == 5000);
+	CHECK(transfer_rotate(t, 5000, &s2) == 0 && t->npast == 2);
+	p0 = transfer_payload(t, s0);
+	p1 = transfer_payload(t, s1);
+	p2 = transfer_payload(t, s2);
+	bad = wrong_payload(t);
+	CHECK(transfer_image(t, &tablet, &ctx, p0, 5100, &r) == TE_CODE_ROTATED && t->attempts_left == 5);
+	CHECK(transfer_image(t, &tablet, &ctx, bad, 5100, &r) == TE_CODE_MISMATCH && t->attempts_left == 4);
+	/* The record keeps what rotation needs, and only hashes. */
+	doc = transfer_to_json(t, 1);
+	json = json_print(doc);
+	CHECK(strstr(json, s1) == NULL && strstr(json, "past_hashes") != NULL);
+	free(json);
+	back = transfer_from_json(doc, &cause);
+	cJSON_Delete(doc);
+	CHECK(back != NULL && back->npast == 2 && back->rotate_ms == 2000 &&
+	    strcmp(back->past_hash[1], t->past_hash[1]) == 0);
+	free(back);
+	/* p1 is in its grace at 6999, not at 7000; the scanner and the displayer differ. */
+	CHECK(transfer_image(t, &tablet, &ctx, p1, 6999, &r) == TE_OK && t->state == TS_SCANNED);
+	CHECK(transfer_rotation_due(t, 7000) == 0 && transfer_rotate(t, 7000, &none) == -1);
+	CHECK(transfer_image(t, &origin, &ctx, p2, 7000, &r) == TE_OK && t->state == TS_VERIFIED);
+	/* The bound: beyond TRANSFER_PAST_SECRETS a past secret counts as never valid. */
+	free(t);
+	free(s0);
+	free(s1);
+	t = transfer_new_push(&origin, NULL, TP_SCANNER, TC_NONE, 1000, 120000, &s0);
+	free(p0);
+	p0 = transfer_payload(t, s0);
+	transfer_set_rotation(t, 2000, 1000);
+	for (i = 0; i <= TRANSFER_PAST_SECRETS; i++) {
+		CHECK(transfer_rotate(t, 3000 + 2000 * i, &s1) == 0);
+		free(s1);
+	}
+	CHECK(t->npast == TRANSFER_PAST_SECRETS);
+	CHECK(transfer_image(t, &tablet, &ctx, p0, 60000, &r) == TE_CODE_MISMATCH);
+	free(s0);
+	free(s2);
+	free(p0);
+	free(p1);
+	free(p2);
+	free(bad);
+	transfer_free(t);
+}
+
 int
 main(void)
 {
@@ -214,6 +276,7 @@ main(void)
 	test_burn_and_expire();
 	test_pull_and_peers();
 	test_reject();
+	test_rotation();
 	if (failures) {
 		fprintf(stderr, "test_transfer: %d failed\n", failures);
 		return 1;

@@ -47,6 +47,8 @@ static const struct figdef {
 	{ "cli.scan_ms", "ms", T_RATIO_LE, 0.5, "rtcs-scan FILE vs zbarimg FILE" },
 	{ "cli.scan_tilted_ms", "ms", T_REPORT, 0,
 	  "rtcs-scan vs zbarimg, tilted photo (keystone 0.5, 30 deg): zbarimg finds nothing" },
+	{ "cli.scan_signed_ms", "ms", T_REPORT, 0,
+	  "rtcs-scan vs zbarimg, a signed code as the server issues it" },
 	{ "cli.code_png_ms", "ms", T_RATIO_LE, 1, "rtcs-code -t png -o F vs qrencode -o F" },
 	{ "cli.session_send_ms", "ms", T_REPORT, 0,
 	  "rtcs-session send vs curl --unix-socket POST" },

@@ -18,7 +18,7 @@ teardown_file() {
 # The figure names results.json must carry, and which program each rtcs side needs.
 FIGS="read.p50_us:rtcs-serve read.rps:rtcs-serve mutation.p50_us:rtcs-serve
 mutation.rps:rtcs-serve mutation.batch16_rps:rtcs-serve relay.p50_us:rtcs-serve
-relay.p99_us:rtcs-serve relay.always.p50_us:rtcs-serve cli.scan_ms:rtcs-scan cli.scan_tilted_ms:rtcs-scan
+relay.p99_us:rtcs-serve relay.always.p50_us:rtcs-serve cli.scan_ms:rtcs-scan cli.scan_tilted_ms:rtcs-scan cli.scan_signed_ms:rtcs-scan
 cli.code_png_ms:rtcs-code
 cli.session_send_ms:rtcs-session transfer.scanner_none_ms:transfer
 transfer.both_origin_ms:transfer continuity.lost:transfer continuity.duplicated:transfer

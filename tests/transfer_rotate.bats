@@ -162,7 +162,7 @@ api_push() {
 	wait_lines "$K/follow.out" 1
 	first=$(head -1 "$K/follow.out")
 	TID=$(cut -d: -f3 <<<"$first")
-	[ "$(rtcs-scan "$K/follow.png")" = "$first" ]
+	grep -qxF -- "$(rtcs-scan "$K/follow.png")" "$K/follow.out"
 	wait_lines "$K/follow.out" 2 15
 	second=$(sed -n 2p "$K/follow.out")
 	[ "$second" != "$first" ]
@@ -193,4 +193,51 @@ api_push() {
 	rtcs-transfer submit --keys "$(keys alice-tablet)" --as alice-tablet - <<<"$now" >/dev/null
 	wait "$rpid"
 	[ -n "$new" ]
+}
+
+@test "offer --follow: a pull's new device shows each new code (fetched with its claim) until the origin scans it" {
+	start_server --rotate 2
+	two_devices
+	follow_events
+	rtcs-transfer --keys "$(keys alice-tablet)" offer --as alice-tablet --follow \
+	    -o "$K/offer.png" >"$K/offer.out" 2>"$K/offer.err" 3>&- &
+	fpid=$!
+	echo $fpid >"$RTCS_TEST_DIR/offer.pid"
+	wait_lines "$K/offer.out" 1
+	first=$(head -1 "$K/offer.out")
+	TID=$(cut -d: -f3 <<<"$first")
+	# The file holds a code printed (the first, or a later one on a slow machine).
+	grep -qxF -- "$(rtcs-scan "$K/offer.png")" "$K/offer.out"
+	wait_lines "$K/offer.out" 2 15
+	second=$(sed -n 2p "$K/offer.out")
+	[ "$second" != "$first" ]
+	[ "$(cut -d: -f1-3 <<<"$second")" = "$(cut -d: -f1-3 <<<"$first")" ]
+	# The origin scans what the tablet shows now: the offer is bound, the follow ends.
+	now=$(tail -1 "$K/offer.out")
+	run rtcs-transfer submit --keys "$(keys alice-phone)" --as alice-phone - <<<"$now"
+	assert_success
+	assert_line "to: alice-tablet"
+	wait "$fpid"
+	[ "$(tstate)" = scanned ]	# proof both: the tablet's own image data comes next
+}
+
+@test "request --follow on a terminal redraws the code in place (cursor up, clear below)" {
+	start_server --proof scanner --confirm none
+	two_devices
+	follow_events
+	script -qfec "rtcs-transfer --keys '$(keys alice-phone)' request '$SID' --as alice-phone \
+	    --rotate 2 --follow" /dev/null >"$K/tty.out" 2>&1 </dev/null 3>&- &
+	spid=$!
+	echo $spid >"$RTCS_TEST_DIR/tty.pid"
+	wait_grep "$RTCS_TEST_DIR/events.out" '"transfer.code"' 15
+	TID=$(grep -m1 '"transfer.code"' "$RTCS_TEST_DIR/events.out" | jq -r .transfer)
+	# The second drawing goes over the first: up as many lines as it drew, then clear.
+	rows=$(($(rtcs-code -t utf8 "$(api GET "/v1/transfers/$TID/code" - "$(dev_token alice-phone)" | jq -r .payload)" | wc -l)))
+	wait_grep "$K/tty.out" "$(printf '\033')\\[${rows}A$(printf '\033')\\[J" 15
+	[ "$(grep -c "$(printf '\033')\\[J" "$K/tty.out")" -ge 1 ]
+	# No payload in clear on the terminal: the code is drawn, not printed.
+	! grep -q "RTCS:1:" "$K/tty.out"
+	now=$(api GET "/v1/transfers/$TID/code" - "$(dev_token alice-phone)" | jq -r .payload)
+	rtcs-transfer submit --keys "$(keys alice-tablet)" --as alice-tablet - <<<"$now" >/dev/null
+	wait "$spid"
 }

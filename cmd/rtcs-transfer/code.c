@@ -61,18 +61,27 @@ code_write_png(struct code_view *v, const char *payload)
 static int
 code_draw(struct code_view *v, const char *payload)
 {
-	char *tmp = xprintf("%s/rtcs-code.%ld.txt", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-	    (long)getpid()), *text = NULL, *cause = NULL;
+	char *dir = xprintf("%s/rtcs-code.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	char *tmp, *text = NULL, *cause = NULL;
 	size_t len = 0, i;
 	int rc;
 
+	/* A directory of our own (mkdtemp, 0700): no name in /tmp another user could plant. */
+	if (mkdtemp(dir) == NULL) {
+		rc = cli_error(v->cli, EXIT_IOERR, "cannot make %s: %s", dir, strerror(errno));
+		free(dir);
+		return rc;
+	}
+	tmp = xprintf("%s/code.txt", dir);
 	if ((rc = code_render_to(v->cli, payload, "utf8", tmp)) == 0 &&
 	    fs_read_file(tmp, 1024 * 1024, &text, &len, &cause) != 0) {
 		rc = cli_error(v->cli, EXIT_IOERR, "cannot read %s: %s", tmp, cause);
 		free(cause);
 	}
 	unlink(tmp);
+	rmdir(dir);
 	free(tmp);
+	free(dir);
 	if (rc != 0)
 		return rc;
 	if (v->drawn > 0)

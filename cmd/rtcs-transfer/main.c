@@ -23,7 +23,9 @@ static const struct option opt_request[] = {
 	O_AS, { "to", required_argument, NULL, OPT_TO }, O_TTL, O_CONF, O_PROOF, O_ROT,
 	{ "follow", no_argument, NULL, OPT_FOLLOW }, O_OUT, O_END
 };
-static const struct option opt_offer[] = { O_AS, O_SESS, O_TTL, O_END };
+static const struct option opt_offer[] = {
+	O_AS, O_SESS, O_TTL, { "follow", no_argument, NULL, OPT_FOLLOW }, O_OUT, O_END
+};
 static const struct option opt_as[] = { O_AS, O_END };
 static const struct option opt_confirm[] = {
 	O_AS, O_MATCH, { "check", required_argument, NULL, OPT_CHECK }, O_END
@@ -55,8 +57,9 @@ static const struct cli_cmd transfer_cmds[] = {
 	  "[--proof both|scanner] [--rotate S] [--follow] [-o FILE]", "push: ask for a code to "
 	  "move DEVICE's place in SESSION; print the payload (--follow: and each new one\n"
 	  "      it rotates to, until it is scanned)", "o:", opt_request, cmd_request },
-	{ "offer", "--as DEVICE [--session SESSION] [--ttl S]",
-	  "pull: a new DEVICE asks for a code to show; print the payload", "", opt_offer, cmd_offer },
+	{ "offer", "--as DEVICE [--session SESSION] [--ttl S] [--follow] [-o FILE]",
+	  "pull: a new DEVICE asks for a code to show; print the payload (--follow: and\n"
+	  "      each new one it rotates to, until it is scanned)", "o:", opt_offer, cmd_offer },
 	{ "show", "ID", "show a transfer", "", NULL, cmd_show },
 	{ "list", "[--session SESSION] [--state open|all]", "list transfers", "", opt_list, cmd_list },
 	{ "confirm", "ID --as DEVICE [--match N|-] [--check NN|-]",
@@ -98,7 +101,7 @@ static const char transfer_options_help[] =
     "      --proof POLICY    both or scanner\n"
     "      --rotate S        request, run: a new code every S seconds (2 to the --ttl) while\n"
     "                        it is not scanned; 0 off (only where the server's is off)\n"
-    "      --follow          request: show each new code until the code is scanned\n"
+    "      --follow          request, offer: show each new code until the code is scanned\n"
     "      --session SESSION the session (offer: bind the offer to it; list, watch: filter)\n"
     "      --match N|-       the 6-digit match code shown by the claimant; - reads it\n"
     "                        from standard input (the first line that holds one)\n"
@@ -112,7 +115,7 @@ static const char transfer_options_help[] =
     "      --uses N          invite: how many sessions it may start (default any number)\n"
     "      --upload          submit: send the PNG read from stdin; the server decodes it\n"
     "      --wait            submit: block until the transfer ends; store the new token\n"
-    "  -o, --output FILE     request, run, invite: also render the code as a PNG file\n"
+    "  -o, --output FILE     request, offer, run, invite: also render the code as a PNG file\n"
     "                        (replaced at each rotation)\n";
 
 static int

@@ -96,7 +96,9 @@ transfer_push(struct cli *cli, struct client *c, const char *sid, const char *or
 /*
  * The code asked for: printed (and in -o FILE); with --follow, shown again
  * at each rotation (drawn in place on a terminal) until the transfer leaves
- * issued: 0 once scanned, 1 when it ended otherwise.
+ * issued: 0 once scanned, 1 when it ended otherwise. The new codes are
+ * fetched with the displayer's secret: the push origin's token for sid, or
+ * (sid NULL) the pull's claim.
  */
 static int
 request_show(struct cli *cli, struct client *c, const char *sid, cJSON *resp)
@@ -117,8 +119,12 @@ request_show(struct cli *cli, struct client *c, const char *sid, cJSON *resp)
 	    !topts.follow)
 		return rc;
 	fflush(stdout);		/* the first code is out before the wait */
-	if ((rc = cli_device_key(cli, topts.as, "token", sid, &token, NULL)) != 0)
+	if (sid == NULL)
+		token = json_str(resp, "claim") != NULL ? xstrdup(json_str(resp, "claim")) : NULL;
+	else if ((rc = cli_device_key(cli, topts.as, "token", sid, &token, NULL)) != 0)
 		return rc;
+	if (token == NULL)
+		return cli_error(cli, EXIT_PROTOCOL, "rtcs-serve returned no claim");
 	v.secret = token;
 	rc = transfer_wait_for(cli, c, v.id, "scanned", NULL, &v, state, sizeof state);
 	explicit_bzero(token, strlen(token));
@@ -177,7 +183,7 @@ cmd_offer(struct cli *cli, int argc, char **argv)
 	    (claim = json_str(resp, "claim")) == NULL)
 		rc = cli_error(cli, EXIT_PROTOCOL, "rtcs-serve returned no transfer or claim");
 	else if ((rc = cli_device_put(cli, topts.as, "claim", id, claim)) == 0)
-		rc = request_print(cli, resp);
+		rc = request_show(cli, c, NULL, resp);
 	cJSON_Delete(req);
 	cJSON_Delete(resp);
 	client_free(c);

@@ -68,3 +68,11 @@ font_or_skip() {
 	reads "DejaVu Sans Mono" 13 light rtcs-scan -u NO_COLOR rtcs-code -t ascii --invert
 	reads fixed 15 solarized-dark rtcs-scan TERM=dumb rtcs-code
 }
+
+@test "term: a signed code (version 8, as rtcs-serve issues it) in utf8 reads in light and dark themes" {
+	local PAYLOAD=RTCS:1:TVY3E54F7TT3LTMNT:PD6HDZBQXW6DGRM6WVSSLEQ77E:PUSH/CHAT/ALICE/ALICE-PHONE/VM/1796183142:O3XMHMIIJICKWCKWZ5Z57UGOLNX2QKU4A7YE2X3ZS54WHHWBLFFZZXP5QJTO5AKQPKKTK5KXTZRZHVKD2JVMI2ZOMJSM7CTPSM4VGAY
+	[ "$(rtcs-code --json "$PAYLOAD" | jq .version)" = 8 ]
+	reads "DejaVu Sans Mono" 16 light both -u NO_COLOR rtcs-code -t utf8
+	reads "DejaVu Sans Mono" 16 dark both -u NO_COLOR rtcs-code -t utf8
+	reads fixed 15 solarized-dark both -u NO_COLOR rtcs-code -t utf8
+}

@@ -68,8 +68,12 @@ api_push() {
 	[[ $output == "403 "*'"code_mismatch"'* ]]
 	[ "$(attempts)" = 4 ]
 	# The previous code still works within its grace: the one told just before a rotation.
-	prev=$(api GET "/v1/transfers/$TID/code" - "$(dev_token alice-phone)" | jq -r .payload)
-	n=$(grep -c '"transfer.code"' "$RTCS_TEST_DIR/events.out")
+	# (counted before and after the fetch: a rotation between them is fetched again)
+	while :; do
+		n=$(grep -c '"transfer.code"' "$RTCS_TEST_DIR/events.out")
+		prev=$(api GET "/v1/transfers/$TID/code" - "$(dev_token alice-phone)" | jq -r .payload)
+		[ "$(grep -c '"transfer.code"' "$RTCS_TEST_DIR/events.out")" = "$n" ] && break
+	done
 	wait_codes $((n + 1))
 	run image "$prev"
 	[[ $output == "200 "* ]]

@@ -757,21 +757,29 @@ xfer_timer(evutil_socket_t fd, short what, void *arg)
 		xfer_submit(x->core, x, XC_EXPIRE, NULL);
 }
 
+/* One of a transfer's timers (*ev, made on first use) set to fire at `at`, ms since the epoch. */
 static void
-xfer_arm(struct core *c, struct core_xfer *x)
+xfer_timer_at(struct core *c, struct core_xfer *x, struct event **ev, event_callback_fn cb,
+    long long at)
 {
-	long long left = x->t.expires_at - core_now_ms();
+	long long left = at - core_now_ms();
 	struct timeval tv;
 
-	if (c->base == NULL || transfer_terminal(&x->t))
-		return;
 	if (left < 0)
 		left = 0;
 	tv.tv_sec = left / 1000;
 	tv.tv_usec = (left % 1000) * 1000 + 1000;
-	if (x->timer == NULL)
-		x->timer = evtimer_new(c->base, xfer_timer, x);
-	evtimer_add(x->timer, &tv);
+	if (*ev == NULL)
+		*ev = evtimer_new(c->base, cb, x);
+	evtimer_add(*ev, &tv);
+}
+
+static void
+xfer_arm(struct core *c, struct core_xfer *x)
+{
+	if (c->base == NULL || transfer_terminal(&x->t))
+		return;
+	xfer_timer_at(c, x, &x->timer, xfer_timer, x->t.expires_at);
 }
 
 /* ---- rotation ---- */
@@ -791,19 +799,10 @@ rotor_fire(evutil_socket_t fd, short what, void *arg)
 static void
 rotor_arm(struct core *c, struct core_xfer *x, long long at)
 {
-	long long left = at - core_now_ms();
-	struct timeval tv;
-
 	if (c->base == NULL || x->t.state != TS_ISSUED || x->t.rotate_ms <= 0 ||
 	    at >= x->t.expires_at)
 		return;
-	if (left < 0)
-		left = 0;
-	tv.tv_sec = left / 1000;
-	tv.tv_usec = (left % 1000) * 1000 + 1000;
-	if (x->rotor == NULL)
-		x->rotor = evtimer_new(c->base, rotor_fire, x);
-	evtimer_add(x->rotor, &tv);
+	xfer_timer_at(c, x, &x->rotor, rotor_fire, at);
 }
 
 static void

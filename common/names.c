@@ -1,5 +1,7 @@
 /* What a device or participant name, or a session kind, may be. */
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "names.h"
 
@@ -33,4 +35,20 @@ name_kind_valid(const char *k)
 		    k[i] == '-' || k[i] == '_'))
 			return 0;
 	return 1;
+}
+
+void
+name_from_host(char *out, size_t max, const char *dflt)
+{
+	char host[256];
+	size_t i;
+
+	memset(host, 0, sizeof host);
+	if (gethostname(host, sizeof host - 1) != 0)
+		host[0] = '\0';
+	host[strcspn(host, ".")] = '\0';
+	for (i = 0; host[i] != '\0'; i++)
+		if (host[i] >= 'A' && host[i] <= 'Z')
+			host[i] = (char)(host[i] + 32);
+	snprintf(out, max + 1, "%s", name_valid(host) && strlen(host) <= max ? host : dflt);
 }

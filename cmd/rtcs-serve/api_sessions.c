@@ -19,7 +19,7 @@ api_version(struct req *rq)
 	cJSON_AddNumberToObject(o, "api", 1);
 	cJSON_AddNumberToObject(o, "store_format", STORE_FORMAT);
 	/* Who signs this server's codes: what clients keep on first use (servers.known). */
-	cJSON_AddStringToObject(o, "server", rq->core->cfg.name);
+	cJSON_AddStringToObject(o, "server", rq->core->name);
 	if (rq->core->have_sign) {
 		char hex[PAYLOAD_PK_HEX + 1];
 

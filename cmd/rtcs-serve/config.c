@@ -1,29 +1,8 @@
 /* rtcs-serve's options before the command line: the defaults rtcs-serve(1) names. */
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "core.h"
-#include "names.h"
-
-/* The host's name as a server name (lower case, up to the first dot), else "rtcs". */
-static void
-config_default_name(char name[PAYLOAD_DESC_NAME_MAX + 1])
-{
-	char host[256];
-	size_t i;
-
-	memset(host, 0, sizeof host);
-	if (gethostname(host, sizeof host - 1) != 0)
-		host[0] = '\0';
-	host[strcspn(host, ".")] = '\0';
-	for (i = 0; host[i] != '\0'; i++)
-		if (host[i] >= 'A' && host[i] <= 'Z')
-			host[i] = (char)(host[i] + 32);
-	if (!name_valid(host) || strlen(host) > PAYLOAD_DESC_NAME_MAX)
-		strcpy(host, "rtcs");
-	memcpy(name, host, strlen(host) + 1);
-}
 
 void
 config_defaults(struct config *cfg)
@@ -41,7 +20,6 @@ config_defaults(struct config *cfg)
 	cfg->decode_workers = 2;
 	cfg->decode_queue = 8;
 	cfg->decode_cpu_s = 2;
-	config_default_name(cfg->name);
 }
 
 void

@@ -26,7 +26,7 @@ struct config {
 	int	 decode_workers;	/* image decoders at once */
 	int	 decode_queue;		/* uploads waiting for one */
 	int	 decode_cpu_s;		/* CPU seconds per image */
-	char	 name[PAYLOAD_DESC_NAME_MAX + 1];	/* the server's name, in its signed codes */
+	char	 name[PAYLOAD_DESC_NAME_MAX + 1];	/* --name: the server's new name; "": keep */
 	int	 fsck;
 	int	 print_key;
 	int	 json;

@@ -180,7 +180,7 @@ struct core_config {
 	enum transfer_confirm confirm;
 	enum transfer_proof proof;
 	long long	 media_ring_ms;		/* how long a frame stays in its session's ring */
-	char		 name[PAYLOAD_DESC_NAME_MAX + 1];	/* in signed codes */
+	char		 name[PAYLOAD_DESC_NAME_MAX + 1];	/* --name, "" if not given */
 	long long	 rotate_ms;		/* codes' rotation period (0: off) */
 };
 
@@ -211,6 +211,7 @@ struct core {
 	unsigned char	 match_key[32];		/* keyed hash of match codes (meta/keys) */
 	int		 have_keys;
 	int		 have_sign;		/* the signing key (meta/keys sign_seed) */
+	char		 name[PAYLOAD_DESC_NAME_MAX + 1];	/* the server's name (meta/keys name) */
 	unsigned char	 sign_pk[PAYLOAD_PK_BYTES], sign_sk[PAYLOAD_SK_BYTES];
 	uint64_t	 keys_rev;
 	const struct core_listener *lsn;

@@ -14,6 +14,7 @@
 #include "hash.h"
 #include "json.h"
 #include "log.h"
+#include "names.h"
 #include "xmalloc.h"
 
 void
@@ -76,10 +77,12 @@ static int
 keys_from_doc(struct core *c, const cJSON *doc, uint64_t rev, char **why)
 {
 	const char *mk = json_str(doc, "match_key"), *ss = json_str(doc, "sign_seed");
+	const char *name = json_str(doc, "name");
 	unsigned char seed[PAYLOAD_SEED_BYTES];
 
 	if (mk == NULL || hash_unhex(mk, c->match_key, sizeof c->match_key) != 0 ||
-	    (ss != NULL && hash_unhex(ss, seed, sizeof seed) != 0)) {
+	    (ss != NULL && hash_unhex(ss, seed, sizeof seed) != 0) ||
+	    (name != NULL && (!name_valid(name) || strlen(name) > PAYLOAD_DESC_NAME_MAX))) {
 		*why = xstrdup("malformed keys document");
 		return -1;
 	}
@@ -89,6 +92,8 @@ keys_from_doc(struct core *c, const cJSON *doc, uint64_t rev, char **why)
 		sodium_memzero(seed, sizeof seed);
 		c->have_sign = 1;
 	}
+	if (name != NULL)
+		memcpy(c->name, name, strlen(name) + 1);
 	c->have_keys = 1;
 	c->keys_rev = rev;
 	return 0;
@@ -149,30 +154,42 @@ keys_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
 }
 
 /*
- * A new store gets its keys at the first start, and a store from before
- * signed codes its signing key (start-up: this may wait). Computed, written
- * (create-only, or over the revision read), then used.
+ * A new store gets its keys and its name at the first start, a store from
+ * before signed codes its signing key, and --name renames the server (every
+ * node on the store signs with one key under one name; start-up: this may
+ * wait). Computed, written (create-only, or over the revision read), then used.
  */
 static int
 keys_ensure(struct core *c, enum store_err *err, char **cause)
 {
 	struct keys_put kp = { 0, 0, STORE_OK, NULL };
 	unsigned char match_key[sizeof c->match_key], seed[PAYLOAD_SEED_BYTES];
-	char hex[65], shex[65], *json;
+	char hex[65], shex[65], *json, name[PAYLOAD_DESC_NAME_MAX + 1];
 	cJSON *doc;
 
-	if ((!c->have_keys || !c->have_sign) && !c->readonly) {
+	/* The name: --name, else the store's, else the host's. */
+	if (c->cfg.name[0] != '\0')
+		memcpy(name, c->cfg.name, sizeof name);
+	else if (c->name[0] != '\0')
+		memcpy(name, c->name, sizeof name);
+	else
+		name_from_host(name, PAYLOAD_DESC_NAME_MAX, "rtcs");
+	if ((!c->have_keys || !c->have_sign || strcmp(name, c->name) != 0) && !c->readonly) {
 		if (c->have_keys)
 			memcpy(match_key, c->match_key, sizeof match_key);
 		else
 			randombytes_buf(match_key, sizeof match_key);
-		randombytes_buf(seed, sizeof seed);
+		if (c->have_sign)
+			crypto_sign_ed25519_sk_to_seed(seed, c->sign_sk);
+		else
+			randombytes_buf(seed, sizeof seed);
 		hash_hex_bytes(match_key, sizeof match_key, hex);
 		hash_hex_bytes(seed, sizeof seed, shex);
 		doc = cJSON_CreateObject();
 		cJSON_AddStringToObject(doc, "id", "keys");
 		cJSON_AddStringToObject(doc, "match_key", hex);
 		cJSON_AddStringToObject(doc, "sign_seed", shex);
+		cJSON_AddStringToObject(doc, "name", name);
 		json = json_print(doc);
 		cJSON_Delete(doc);
 		store_put(c->store, STORE_META, "keys", c->have_keys ? c->keys_rev : STORE_REV_CREATE,
@@ -191,9 +208,13 @@ keys_ensure(struct core *c, enum store_err *err, char **cause)
 		payload_keypair(seed, c->sign_pk, c->sign_sk);
 		sodium_memzero(seed, sizeof seed);
 		sodium_memzero(match_key, sizeof match_key);
+		if (c->name[0] != '\0' && strcmp(c->name, name) != 0)
+			log_warnx("the server's name is now %s (was %s): devices that kept its key "
+			    "under the old name will keep it again under the new one", name, c->name);
 		c->have_keys = c->have_sign = 1;
 		c->keys_rev = kp.rev;
 	}
+	memcpy(c->name, name, sizeof name);
 	transfer_set_match_key(c->match_key);
 	if (c->have_sign)
 		transfer_set_sign_key(c->sign_pk);

@@ -888,7 +888,7 @@ xfer_payload(struct core *c, const struct core_xfer *x, const char *secret)
 		payload_desc_name(p.desc.device, t->origin_device);
 	} else
 		payload_desc_name(p.desc.device, t->target);
-	payload_desc_name(p.desc.server, c->cfg.name);
+	payload_desc_name(p.desc.server, c->name);
 	p.desc.expires = t->expires_at / 1000;
 	payload_sign(&p, c->sign_sk);
 	return payload_format(&p);

@@ -142,7 +142,7 @@ printkey_run(struct config *cfg)
 		rc = EXIT_NOINPUT;
 	} else {
 		payload_pk_hex(core.sign_pk, hex);
-		printf("%s %s\n", cfg->name, hex);
+		printf("%s %s\n", core.name, hex);
 		rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_IOERR;
 	}
 	free(cause);

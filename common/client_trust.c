@@ -1,4 +1,5 @@
 /* Trust on first use of a server's signing key: DIR/servers.known. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,21 +39,39 @@ int
 trust_server(struct client *c, const char *dir, char name[PAYLOAD_DESC_NAME_MAX + 1],
     unsigned char pk[PAYLOAD_PK_BYTES], int *first, struct client_err *err)
 {
-	unsigned char kept[PAYLOAD_PK_BYTES];
+	unsigned char kept[PAYLOAD_PK_BYTES], nonce[PAYLOAD_NONCE_BYTES], sig[PAYLOAD_SIG_BYTES];
+	char nhex[2 * PAYLOAD_NONCE_BYTES + 1], *path;
 	cJSON *resp = NULL;
-	const char *srv, *key;
+	const char *srv, *key, *proof, *end;
 	char *cause = NULL;
-	int rc = -1, exit;
+	size_t len;
+	int rc = -1, exit, put;
 
 	*first = 0;
-	if (client_call(c, "GET", "/v1/version", NULL, NULL, &resp, err) != 0)
+	/* A fresh nonce the server must sign: a key repeated by another is no proof. */
+	randombytes_buf(nonce, sizeof nonce);
+	sodium_bin2hex(nhex, sizeof nhex, nonce, sizeof nonce);
+	path = xprintf("/v1/version?nonce=%s", nhex);
+	rc = client_call(c, "GET", path, NULL, NULL, &resp, err);
+	free(path);
+	if (rc != 0)
 		return -1;
+	rc = -1;
 	srv = json_str(resp, "server");
 	key = json_str(resp, "key");
+	proof = json_str(resp, "proof");
 	if (srv == NULL || key == NULL || !name_valid(srv) || strlen(srv) > PAYLOAD_DESC_NAME_MAX ||
 	    payload_pk_unhex(key, pk) != 0) {
 		client_err_set(err, EXIT_PROTOCOL, "the server at %s names no signing key",
 		    client_socket(c));
+		goto out;
+	}
+	if (proof == NULL || strlen(proof) != 2 * PAYLOAD_SIG_BYTES ||
+	    sodium_hex2bin(sig, sizeof sig, proof, strlen(proof), NULL, &len, &end) != 0 ||
+	    len != sizeof sig || *end != '\0' || !payload_proof_ok(nonce, sig, pk)) {
+		client_err_set(err, EXIT_NOPERM, "the server at %s shows the key of server %s but "
+		    "cannot prove it holds it: refusing (someone may be posing as the server)",
+		    client_socket(c), srv);
 		goto out;
 	}
 	memcpy(name, srv, strlen(srv) + 1);
@@ -67,8 +86,12 @@ trust_server(struct client *c, const char *dir, char name[PAYLOAD_DESC_NAME_MAX 
 	} else if (cause != NULL) {
 		client_err_set(err, exit, "%s", cause);
 		goto out;
-	} else if (keys_put(dir, TRUST_FILE_DEVICE, TRUST_FILE_EXT, srv, key, &cause) != 0) {
-		client_err_set(err, EXIT_IOERR, "cannot keep the key of server %s: %s", srv, cause);
+	} else if ((put = keys_put_once(dir, TRUST_FILE_DEVICE, TRUST_FILE_EXT, srv, key,
+	    &cause)) != 0) {
+		/* Another key was kept meanwhile (a first contact at the same time): that one holds. */
+		client_err_set(err, put == KEYS_PUT_OTHER ? EXIT_NOPERM : EXIT_IOERR,
+		    put == KEYS_PUT_OTHER ? "the signing key of server %s CHANGED while it was being "
+		    "kept: %s; refusing" : "cannot keep the key of server %s: %s", srv, cause);
 		goto out;
 	} else
 		*first = 1;
@@ -126,4 +149,12 @@ trust_code(struct client *c, const char *dir, const char *text, const struct pay
 	else
 		v->sig = payload_verify(text, p, pk) ? TRUST_SIG_VALID : TRUST_SIG_BAD;
 	return 0;
+}
+
+void
+trust_note_first(const char *prog, int say, const struct trust_verdict *v, const char *dir)
+{
+	if (say && v->first)
+		fprintf(stderr, "%s: first use: kept the key of server %s in %s/%s.%s\n", prog,
+		    v->server, dir, TRUST_FILE_DEVICE, TRUST_FILE_EXT);
 }

@@ -45,4 +45,6 @@ struct trust_verdict {
 int	trust_code(struct client *c, const char *dir, const char *text, const struct payload *p,
 	    int need_server, struct trust_verdict *v, struct client_err *err);
 const char *trust_sig_name(enum trust_sig);
+/* "PROG: first use: kept the key of server NAME in DIR/servers.known", if v says so and say. */
+void	trust_note_first(const char *prog, int say, const struct trust_verdict *v, const char *dir);
 #endif

@@ -145,6 +145,9 @@ keys_get(const char *dir, const char *device, const char *ext, const char *key,
 		*cause = key ? xprintf("%s/%s.%s has no %s for %s %s", dir, device, ext, ext,
 		    key[0] == 'S' ? "session" : key[0] == 'T' ? "transfer" : "invite", key)
 		    : xprintf("%s/%s.%s holds no %s", dir, device, ext, ext);
+	} else if (key != NULL) {
+		*why = KEYS_BAD;	/* one key, two lines: the file was edited by hand */
+		*cause = xprintf("%s/%s.%s holds %d lines for %s: keep one", dir, device, ext, n, key);
 	} else
 		*cause = xprintf("%s/%s.%s holds %d %ss: say which session (--session)", dir,
 		    device, ext, n, ext);
@@ -179,6 +182,9 @@ keys_lock(const char *dir, char **cause)
 	return fd;
 }
 
+static int keys_write(const char *, const char *, const char *, const char *, const char *, int,
+    char **);
+
 /* The file's entries but key's, then "key value" (value non-NULL); *olen its length. */
 static char *
 keys_edit(char *data, size_t len, const char *key, const char *value, size_t *olen)
@@ -201,11 +207,40 @@ keys_edit(char *data, size_t len, const char *key, const char *value, size_t *ol
 	return out;
 }
 
+/* The value of key in data (a key file's text), or NULL: the caller frees it. */
+static char *
+keys_find(const char *data, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = data, *nl;
+
+	for (; *p != '\0'; p = *nl ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
+			return xstrndup(p + klen + 1, (size_t)(nl - p - klen - 1));
+	}
+	return NULL;
+}
+
 int
 keys_put(const char *dir, const char *device, const char *ext, const char *key,
     const char *value, char **cause)
 {
-	char *path, *data = NULL, *out, *name;
+	return keys_write(dir, device, ext, key, value, 0, cause);
+}
+
+int
+keys_put_once(const char *dir, const char *device, const char *ext, const char *key,
+    const char *value, char **cause)
+{
+	return keys_write(dir, device, ext, key, value, 1, cause);
+}
+
+static int
+keys_write(const char *dir, const char *device, const char *ext, const char *key,
+    const char *value, int once, char **cause)
+{
+	char *path, *data = NULL, *out, *name, *had;
 	size_t len = 0, olen;
 	int rc = -1, lock;
 
@@ -223,6 +258,15 @@ keys_put(const char *dir, const char *device, const char *ext, const char *key,
 		*cause = NULL;
 		data = xstrdup("");
 		len = 0;
+	}
+	/* Once: an entry already there (written since the caller looked) stays as it is. */
+	if (once && (had = keys_find(data, key)) != NULL) {
+		rc = strcmp(had, value) == 0 ? 0 : KEYS_PUT_OTHER;
+		if (rc != 0)
+			*cause = xprintf("%s/%s.%s already holds another %s for %s", dir, device, ext,
+			    ext, key);
+		free(had);
+		goto out;
 	}
 	out = keys_edit(data, len, key, value, &olen);
 	if (olen == 0) {

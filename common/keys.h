@@ -24,6 +24,14 @@ int	keys_get(const char *dir, const char *device, const char *ext, const char *k
  */
 int	keys_put(const char *dir, const char *device, const char *ext, const char *key,
 	    const char *value, char **cause);
+/*
+ * Sets the entry for key only if there is none, under the same lock:
+ * 0 (set, or already that value), KEYS_PUT_OTHER (*cause) if the file holds
+ * another value for key, -1 on error.
+ */
+#define KEYS_PUT_OTHER	(-2)
+int	keys_put_once(const char *dir, const char *device, const char *ext, const char *key,
+	    const char *value, char **cause);
 /* The exit code for keys_get's why: 66 missing, 77 unsafe, 65 bad, else 74. */
 int	keys_exit_code(int why);
 #endif

@@ -221,6 +221,7 @@ payload_format(const struct payload *p)
 		text = payload_signed_text(p);
 		base32_encode(p->sig, sizeof p->sig, sig);
 		out = xprintf("%s:%s", text, sig);
+		explicit_bzero(text, strlen(text));	/* it holds the secret */
 		free(text);
 		return out;
 	}

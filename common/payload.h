@@ -13,7 +13,8 @@
  * known yet, or longer than PAYLOAD_DESC_NAME_MAX). SIGNATURE is an Ed25519
  * signature (payload_sign.c) of everything before its ':', in base32 (103
  * characters). Everything stays in QR alphanumeric mode; the longest signed
- * payload (283 characters) fits QR version 10 at level M (311).
+ * payload (279 characters with a 10-digit expiry, 281 with the 12 the parser
+ * takes) fits QR version 10 at level M (311).
  */
 #ifndef RTCS_PAYLOAD_H
 #define RTCS_PAYLOAD_H

@@ -7,6 +7,8 @@
 
 /* A signature covers this context, then the payload's text: it signs nothing else. */
 static const char sign_context[] = "rtcs code signature 1\n";
+/* A proof of the key covers this one, then the client's nonce. */
+static const char proof_context[] = "rtcs server proof 1\n";
 
 static unsigned char *
 sign_message(const char *text, size_t len, size_t *mlen)
@@ -36,6 +38,8 @@ payload_sign(struct payload *p, const unsigned char sk[PAYLOAD_SK_BYTES])
 	crypto_sign_detached(p->sig, NULL, m, mlen, sk);
 	p->signed_ = 1;
 	p->signed_len = strlen(text);
+	sodium_memzero(m, mlen);	/* both hold the code's secret */
+	sodium_memzero(text, strlen(text));
 	free(m);
 	free(text);
 }
@@ -51,6 +55,7 @@ payload_verify(const char *text, const struct payload *p, const unsigned char pk
 		return 0;
 	m = sign_message(text, p->signed_len, &mlen);
 	ok = crypto_sign_verify_detached(p->sig, m, mlen, pk) == 0;
+	sodium_memzero(m, mlen);
 	free(m);
 	return ok;
 }
@@ -71,4 +76,32 @@ payload_pk_unhex(const char *hex, unsigned char pk[PAYLOAD_PK_BYTES])
 		return -1;
 	return sodium_hex2bin(pk, PAYLOAD_PK_BYTES, hex, PAYLOAD_PK_HEX, NULL, &len, &end) == 0 &&
 	    len == PAYLOAD_PK_BYTES && *end == '\0' ? 0 : -1;
+}
+
+static void
+proof_message(const unsigned char nonce[PAYLOAD_NONCE_BYTES],
+    unsigned char m[sizeof proof_context - 1 + PAYLOAD_NONCE_BYTES])
+{
+	memcpy(m, proof_context, sizeof proof_context - 1);
+	memcpy(m + sizeof proof_context - 1, nonce, PAYLOAD_NONCE_BYTES);
+}
+
+void
+payload_prove(const unsigned char nonce[PAYLOAD_NONCE_BYTES],
+    const unsigned char sk[PAYLOAD_SK_BYTES], unsigned char sig[PAYLOAD_SIG_BYTES])
+{
+	unsigned char m[sizeof proof_context - 1 + PAYLOAD_NONCE_BYTES];
+
+	proof_message(nonce, m);
+	crypto_sign_detached(sig, NULL, m, sizeof m, sk);
+}
+
+int
+payload_proof_ok(const unsigned char nonce[PAYLOAD_NONCE_BYTES],
+    const unsigned char sig[PAYLOAD_SIG_BYTES], const unsigned char pk[PAYLOAD_PK_BYTES])
+{
+	unsigned char m[sizeof proof_context - 1 + PAYLOAD_NONCE_BYTES];
+
+	proof_message(nonce, m);
+	return crypto_sign_verify_detached(sig, m, sizeof m, pk) == 0;
 }

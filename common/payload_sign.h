@@ -23,6 +23,16 @@ void	payload_sign(struct payload *p, const unsigned char sk[PAYLOAD_SK_BYTES]);
 /* Whether text, parsed into p (signed), carries a good signature by pk. */
 int	payload_verify(const char *text, const struct payload *p,
 	    const unsigned char pk[PAYLOAD_PK_BYTES]);
+/*
+ * A server's proof that it holds its key: its signature of a client's
+ * 32-byte nonce, under a context of its own (a code's signature never
+ * passes for one, nor the reverse).
+ */
+#define PAYLOAD_NONCE_BYTES	32
+void	payload_prove(const unsigned char nonce[PAYLOAD_NONCE_BYTES],
+	    const unsigned char sk[PAYLOAD_SK_BYTES], unsigned char sig[PAYLOAD_SIG_BYTES]);
+int	payload_proof_ok(const unsigned char nonce[PAYLOAD_NONCE_BYTES],
+	    const unsigned char sig[PAYLOAD_SIG_BYTES], const unsigned char pk[PAYLOAD_PK_BYTES]);
 /* A public key as hex, and back (0, or -1 if it is not one). */
 void	payload_pk_hex(const unsigned char pk[PAYLOAD_PK_BYTES], char hex[PAYLOAD_PK_HEX + 1]);
 int	payload_pk_unhex(const char *hex, unsigned char pk[PAYLOAD_PK_BYTES]);

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "hash.h"
 #include "json.h"
+#include "opt.h"
 #include "rand.h"
 #include "transfer.h"
 #include "xmalloc.h"
@@ -163,6 +164,19 @@ transfer_parse_confirm(const char *s, enum transfer_confirm *c)
 	if (i < 0)
 		return -1;
 	*c = (enum transfer_confirm)i;
+	return 0;
+}
+
+int
+transfer_parse_rotate(const char *s, long long *secs, char **cause)
+{
+	if (opt_number(s, 0, 86400, secs, cause) != 0)
+		return -1;
+	if (*secs > 0 && *secs < TRANSFER_ROTATE_MIN_S) {
+		*cause = xprintf("%lld is under %d seconds (0 turns rotation off)", *secs,
+		    TRANSFER_ROTATE_MIN_S);
+		return -1;
+	}
 	return 0;
 }
 

@@ -152,6 +152,8 @@ const char *transfer_err_code(enum transfer_err);
 int	 transfer_err_status(enum transfer_err);
 int	 transfer_parse_proof(const char *, enum transfer_proof *);
 int	 transfer_parse_confirm(const char *, enum transfer_confirm *);
+/* A rotation period in seconds: 0 (off) or 2 to 86400; -1 with *cause otherwise. */
+int	 transfer_parse_rotate(const char *, long long *secs, char **cause);
 const char *transfer_proof_name(enum transfer_proof);
 const char *transfer_confirm_name(enum transfer_confirm);
 

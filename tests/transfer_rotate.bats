@@ -175,6 +175,9 @@ api_push() {
 	# The file follows (it is replaced after the line is printed's fetch: wait for it).
 	for _ in $(seq 200); do [ "$(rtcs-scan "$K/follow.png")" != "$first" ] && break; read -r -t 0.02 <> <(:) || true; done
 	[ "$(rtcs-scan "$K/follow.png")" != "$first" ]
+	# It holds the code's secret: ours alone; and no temporary is left beside it.
+	[ "$(stat -c %a "$K/follow.png")" = 600 ]
+	! ls -a "$K" | grep -q rtcs-code
 	now=$(api GET "/v1/transfers/$TID/code" - "$(dev_token alice-phone)" | jq -r .payload)
 	rtcs-transfer submit --keys "$(keys alice-tablet)" --as alice-tablet - <<<"$now" >/dev/null
 	wait "$fpid"

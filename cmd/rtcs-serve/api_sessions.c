@@ -9,6 +9,32 @@
 #include "names.h"
 #include "xmalloc.h"
 
+/*
+ * ?nonce=HEX (32 bytes): the server proves it holds its key by signing it
+ * ("proof", hex), so that a client does not take a repeated public key for
+ * the server. 0, or -1 after a 400.
+ */
+static int
+version_proof(struct req *rq, cJSON *o)
+{
+	unsigned char nonce[PAYLOAD_NONCE_BYTES], sig[PAYLOAD_SIG_BYTES];
+	char hex[2 * PAYLOAD_SIG_BYTES + 1];
+	const char *q = http_query(rq, "nonce"), *end;
+	size_t len;
+
+	if (q == NULL || !rq->core->have_sign)
+		return 0;
+	if (strlen(q) != 2 * PAYLOAD_NONCE_BYTES || sodium_hex2bin(nonce, sizeof nonce, q,
+	    strlen(q), NULL, &len, &end) != 0 || len != sizeof nonce || *end != '\0') {
+		http_error(rq, 400, "bad_field", "nonce: %d hex digits", 2 * PAYLOAD_NONCE_BYTES);
+		return -1;
+	}
+	payload_prove(nonce, rq->core->sign_sk, sig);
+	sodium_bin2hex(hex, sizeof hex, sig, sizeof sig);
+	cJSON_AddStringToObject(o, "proof", hex);
+	return 0;
+}
+
 void
 api_version(struct req *rq)
 {
@@ -25,6 +51,10 @@ api_version(struct req *rq)
 
 		payload_pk_hex(rq->core->sign_pk, hex);
 		cJSON_AddStringToObject(o, "key", hex);
+	}
+	if (version_proof(rq, o) != 0) {
+		cJSON_Delete(o);
+		return;
 	}
 	http_reply(rq, 200, o);
 }

@@ -391,6 +391,9 @@ core_free(struct core *c)
 {
 	size_t i;
 
+	sodium_memzero(c->sign_sk, sizeof c->sign_sk);
+	sodium_memzero(c->match_key, sizeof c->match_key);
+
 	for (i = 0; i < c->nsessions; i++) {
 		store_unwatch(c->slist[i]->watch);
 		session_free(c->slist[i]);

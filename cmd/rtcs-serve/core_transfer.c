@@ -106,6 +106,17 @@ xfer_index(struct core *c, struct core_xfer *x)
 	}
 }
 
+/* The code's secret in clear (memory only, for GET .../code): the old one wiped; NULL forgets. */
+static void
+xfer_secret_set(struct core_xfer *x, char *secret)
+{
+	if (x->secret != NULL) {
+		explicit_bzero(x->secret, strlen(x->secret));
+		free(x->secret);
+	}
+	x->secret = secret;
+}
+
 static void
 xfer_close(struct core *c, struct core_xfer *x)
 {
@@ -119,11 +130,7 @@ xfer_close(struct core *c, struct core_xfer *x)
 		x->timer = NULL;
 	}
 	rotor_stop(x);
-	if (x->secret != NULL) {
-		explicit_bzero(x->secret, strlen(x->secret));
-		free(x->secret);
-		x->secret = NULL;
-	}
+	xfer_secret_set(x, NULL);
 }
 
 static struct core_session *
@@ -257,8 +264,10 @@ announce_from(struct core *c, struct core_xfer *x, int prev, int failpoints)
 				announce_state(c, x, (enum transfer_state)st);
 	if (x->t.state == TS_VERIFIED)
 		ask_confirm(c, x, NULL);
-	if (x->t.state != TS_ISSUED)
+	if (x->t.state != TS_ISSUED) {
 		rotor_stop(x);		/* a code that was scanned is not shown any more */
+		xfer_secret_set(x, NULL);
+	}
 	if (transfer_terminal(&x->t))
 		xfer_close(c, x);
 }
@@ -428,10 +437,7 @@ call_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
 	x->t = xc->next;
 	x->rev = rev;
 	if (xc->kind == XC_CREATE || xc->kind == XC_ROTATE) {
-		if (x->secret != NULL)
-			explicit_bzero(x->secret, strlen(x->secret));
-		free(x->secret);
-		x->secret = xc->secret;		/* in clear in memory only, for GET .../code */
+		xfer_secret_set(x, xc->secret);	/* in clear in memory only, for GET .../code */
 		xc->secret = NULL;
 		rotor_arm(c, x, x->t.rotates_at);
 	}
@@ -823,9 +829,20 @@ core_xfer_code(struct core *c, struct core_xfer *x, char **payload, struct core_
 		st->te = strcmp(x->t.reason, "expired") == 0 ? TE_EXPIRED : TE_ENDED;
 		return -1;
 	}
-	if (x->t.state != TS_ISSUED || x->secret == NULL ||
-	    (x->t.expires_at <= core_now_ms())) {
+	/* Past its lifetime, before the expiry is settled in the store: over all the same. */
+	if (x->t.state < TS_COMMITTING && x->t.expires_at <= core_now_ms()) {
+		status_set(st, CE_TRANSFER, "the code expired");
+		st->te = TE_EXPIRED;
+		return -1;
+	}
+	if (x->t.state != TS_ISSUED) {
 		status_set(st, CE_TRANSFER, "the code was scanned: it is not shown any more");
+		st->te = TE_BAD_STATE;
+		return -1;
+	}
+	if (x->secret == NULL) {
+		status_set(st, CE_TRANSFER, "the server no longer holds this code (it started again "
+		    "since): ask for a new one");
 		st->te = TE_BAD_STATE;
 		return -1;
 	}
@@ -873,6 +890,7 @@ xfer_payload(struct core *c, const struct core_xfer *x, const char *secret)
 	const struct transfer *t = &x->t;
 	struct core_session *s = xfer_session(c, x);
 	struct payload p;
+	char *out;
 
 	if (!c->have_sign)
 		return transfer_payload(t, secret);
@@ -891,7 +909,9 @@ xfer_payload(struct core *c, const struct core_xfer *x, const char *secret)
 	payload_desc_name(p.desc.server, c->name);
 	p.desc.expires = t->expires_at / 1000;
 	payload_sign(&p, c->sign_sk);
-	return payload_format(&p);
+	out = payload_format(&p);
+	explicit_bzero(&p, sizeof p);
+	return out;
 }
 
 static void

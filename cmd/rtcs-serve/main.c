@@ -132,11 +132,8 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 				die_usage("--code-ttl", cause);
 			break;
 		case OPT_ROTATE:
-			if (opt_number(optarg, 0, 86400, &n, &cause) != 0)
+			if (transfer_parse_rotate(optarg, &n, &cause) != 0)
 				die_usage("--rotate", cause);
-			if (n == 1)
-				die_usage("--rotate", xprintf("%lld is under %d seconds (0 turns "
-				    "rotation off)", n, TRANSFER_ROTATE_MIN_S));
 			cfg->rotate_ms = n * 1000;
 			break;
 		case OPT_CONFIRM:
@@ -206,6 +203,9 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 		default: usage(stderr); exit(EXIT_USAGE);
 		}
 	}
+	if (cfg->rotate_ms > 0 && cfg->rotate_ms >= cfg->code_ttl_ms)
+		die_usage("--rotate", xprintf("%lld s is not shorter than --code-ttl (%lld s): the code "
+		    "would never rotate", cfg->rotate_ms / 1000, cfg->code_ttl_ms / 1000));
 	if (optind != argc) {
 		fprintf(stderr, "rtcs-serve: unexpected argument: %s\n", argv[optind]);
 		usage(stderr);

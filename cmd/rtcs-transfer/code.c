@@ -3,6 +3,8 @@
  * (design.md 7.1): the -o file replaced atomically, the terminal drawing
  * redrawn in place, else a new line (a JSON line with --json).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,19 +43,35 @@ transfer_render(struct cli *cli, const char *payload, const char *png_file, int 
 	return code_render_to(cli, payload, terminal ? "utf8" : "png", terminal ? "-" : png_file);
 }
 
-/* The PNG of -o FILE: written beside it, then renamed over it (a reader never sees half). */
+/*
+ * The PNG of -o FILE: written in a directory of our own beside it (mkdtemp:
+ * 0700, a name nobody can plant, no link followed), made 0600 (it holds the
+ * code's secret), then renamed over FILE: a reader never sees half of one.
+ */
 static int
 code_write_png(struct code_view *v, const char *payload)
 {
-	char *tmp = xprintf("%s.tmp%ld", v->output, (long)getpid());
+	const char *slash = strrchr(v->output, '/');
+	char *dir = slash != NULL ? xprintf("%.*s/.rtcs-code.XXXXXX", (int)(slash - v->output),
+	    v->output) : xstrdup(".rtcs-code.XXXXXX"), *tmp;
 	int rc;
 
-	if ((rc = code_render_to(v->cli, payload, "png", tmp)) == 0 && rename(tmp, v->output) != 0)
+	if (mkdtemp(dir) == NULL) {
+		rc = cli_error(v->cli, EXIT_IOERR, "cannot write beside %s: %s", v->output,
+		    strerror(errno));
+		free(dir);
+		return rc;
+	}
+	tmp = xprintf("%s/code.png", dir);
+	if ((rc = code_render_to(v->cli, payload, "png", tmp)) == 0 &&
+	    (chmod(tmp, 0600) != 0 || rename(tmp, v->output) != 0))
 		rc = cli_error(v->cli, EXIT_IOERR, "cannot replace %s: %s", v->output,
 		    strerror(errno));
 	if (rc != 0)
 		unlink(tmp);
+	rmdir(dir);
 	free(tmp);
+	free(dir);
 	return rc;
 }
 

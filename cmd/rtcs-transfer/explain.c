@@ -43,8 +43,8 @@ explain_action(const struct payload *p)
 		return xprintf("%s %s", p->kind == PAYLOAD_INVITE ? "an invite code" :
 		    "a transfer code", p->id);
 	if (strcmp(d->dir, "pull") == 0)
-		return xprintf("hand your place in a %s to the new device %s", kind,
-		    or_some(d->device, "(a name too long for the code)"));
+		return xprintf("hand your place in a %s to the new device that calls itself %s",
+		    kind, or_some(d->device, "by a name too long for the code"));
 	if (d->participant[0] != '\0')
 		return xprintf("move %s's %s from %s to this device", d->participant, kind,
 		    or_some(d->device, "a device"));
@@ -100,18 +100,14 @@ explain_print(struct cli *cli, const struct explain *e, const char *dir)
 	}
 	if (!p->signed_)
 		printf("%s, unsigned\n", e->what);
-	else if (e->expires_in >= 0)
-		printf("%s, on server %s, expires in %lld s, signature %s\n", e->what,
-		    p->desc.server, e->expires_in, e->v.sig == TRUST_SIG_VALID ? "valid" :
-		    e->v.sig == TRUST_SIG_BAD ? "BAD" : "unknown");
 	else
-		printf("%s, on server %s, expired %lld s ago, signature %s\n", e->what,
-		    p->desc.server, -e->expires_in, e->v.sig == TRUST_SIG_VALID ? "valid" :
+		printf("%s, on server %s, %s %lld s%s, signature %s\n", e->what, p->desc.server,
+		    e->expires_in >= 0 ? "expires in" : "expired",
+		    e->expires_in >= 0 ? e->expires_in : -e->expires_in,
+		    e->expires_in >= 0 ? "" : " ago", e->v.sig == TRUST_SIG_VALID ? "valid" :
 		    e->v.sig == TRUST_SIG_BAD ? "BAD" : "unknown");
 	fflush(stdout);
-	if (e->v.first && cli->level >= 0)
-		fprintf(stderr, "%s: first use: kept the key of server %s in %s/%s.%s\n", cli->prog,
-		    e->v.server, dir, TRUST_FILE_DEVICE, TRUST_FILE_EXT);
+	trust_note_first(cli->prog, cli->level >= 0, &e->v, dir);
 	if (e->why != NULL)
 		fprintf(stderr, "%s: explain %s: suspicious: %s\n", cli->prog, p->id, e->why);
 }
@@ -136,12 +132,14 @@ cmd_explain(struct cli *cli, int argc, char **argv)
 			return rc;
 		}
 		text = xstrndup(in, strcspn(in, "\r\n"));
+		sodium_memzero(in, len);
 		free(in);
 	} else
 		text = xstrdup(argv[0]);
 	if (payload_parse(text, &p, &cause) != 0) {
 		rc = cli_error(cli, EXIT_DATAERR, "%s", cause);
 		free(cause);
+		sodium_memzero(text, strlen(text));
 		free(text);
 		return rc;
 	}

@@ -4,6 +4,7 @@
 
 #include "names.h"
 #include "opt.h"
+#include "transfer.h"
 #include "xfer.h"
 #include "xmalloc.h"
 
@@ -182,10 +183,8 @@ transfer_opt(struct cli *cli, int val, const char *arg)
 		topts.follow = 1;
 		return 0;
 	case OPT_ROTATE:
-		if (opt_number(arg, 0, 86400, &topts.rotate, &cause) == 0 && topts.rotate != 1)
+		if (transfer_parse_rotate(arg, &topts.rotate, &cause) == 0)
 			return 0;
-		if (cause == NULL)
-			cause = xprintf("1 is under 2 seconds (0 turns rotation off)");
 		break;
 	case OPT_SESSION:
 		topts.session = arg;

@@ -250,22 +250,28 @@ submit_collect(struct submit *s, const char *id)
 }
 
 /*
- * A signed code goes only to the server that signed it (design.md 7.1): the
- * server's key kept on first use, a changed one refused, a forged or altered
- * code (or one from another server) not submitted. Unsigned codes go as before.
+ * The server is checked before a token goes to it, and a signed code goes
+ * only to the server that signed it (design.md 7.1): the server proves it
+ * holds its key, kept on first use; a changed one is refused; a forged or
+ * altered code (or one from another server) is not submitted. An unsigned
+ * code names no server: only the server's key is checked.
  */
 static int
 submit_trust(struct submit *s, const struct payload *p, const char *payload)
 {
+	unsigned char pk[PAYLOAD_PK_BYTES];
 	struct trust_verdict v;
 
-	if (!p->signed_)
+	if (!p->signed_) {
+		memset(&v, 0, sizeof v);
+		if (trust_server(s->client, s->keys, v.server, pk, &v.first, &s->err) != 0)
+			return submit_fail(s);
+		trust_note_first(submit_prog(s), s->o->verbose > 0, &v, s->keys);
 		return 0;
+	}
 	if (trust_code(s->client, s->keys, payload, p, 1, &v, &s->err) != 0)
 		return submit_fail(s);
-	if (v.first && s->o->verbose > 0)
-		fprintf(stderr, "%s: first use: kept the key of server %s in %s/%s.%s\n",
-		    submit_prog(s), v.server, s->keys, TRUST_FILE_DEVICE, TRUST_FILE_EXT);
+	trust_note_first(submit_prog(s), s->o->verbose > 0, &v, s->keys);
 	if (strcmp(v.server, p->desc.server) != 0)
 		return submit_error(s, EXIT_NO, "the code is from server %s, the server at %s is %s: "
 		    "not submitted", p->desc.server, client_socket(s->client), v.server);

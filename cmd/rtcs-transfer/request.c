@@ -111,12 +111,14 @@ request_show(struct cli *cli, struct client *c, const char *sid, cJSON *resp)
 
 	if (payload == NULL || v.id == NULL)
 		return cli_error(cli, EXIT_PROTOCOL, "rtcs-serve returned no payload");
-	if (v.output != NULL && (rc = code_show(&v, payload, NULL)) != 0)
-		return rc;
+	/* Drawn (and -o written) by code_show, or -o written and the payload printed. */
 	v.draw = topts.follow && isatty(STDOUT_FILENO) && !cli->json;
+	if (v.draw)
+		rc = code_show(&v, payload, NULL);
+	else if ((rc = v.output != NULL ? code_show(&v, payload, NULL) : 0) == 0)
+		rc = request_print(cli, resp);
 	v.print = 1;
-	if ((rc = v.draw ? code_show(&v, payload, NULL) : request_print(cli, resp)) != 0 ||
-	    !topts.follow)
+	if (rc != 0 || !topts.follow)
 		return rc;
 	fflush(stdout);		/* the first code is out before the wait */
 	if (sid == NULL)

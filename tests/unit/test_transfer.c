@@ -242,6 +242,8 @@ test_rotation(void)
 	free(back);
 	/* p1 is in its grace at 6999, not at 7000; the scanner and the displayer differ. */
 	CHECK(transfer_image(t, &tablet, &ctx, p1, 6999, &r) == TE_OK && t->state == TS_SCANNED);
+	free(r.claim);		/* the tablet's new claim secret */
+	r.claim = NULL;
 	CHECK(transfer_rotation_due(t, 7000) == 0 && transfer_rotate(t, 7000, &none) == -1);
 	CHECK(transfer_image(t, &origin, &ctx, p2, 7000, &r) == TE_OK && t->state == TS_VERIFIED);
 	/* The bound: beyond TRANSFER_PAST_SECRETS a past secret counts as never valid. */

@@ -20,7 +20,7 @@ struct bench_opts {
 	int		 conc;		/* concurrent senders */
 	long		 pid;		/* rtcs-serve pid (scale) */
 	const char	*tag;		/* figure name prefix (--tag), where a command allows it */
-	const char	*note;		/* added to the figure's note (--note), procs only */
+	const char	*note;		/* added to the figure's note (--note): procs, scale */
 	int		 anchor_exit;	/* the anchor's expected exit status (--anchor-exit), procs only */
 	const char	*log;		/* rtcs-serve -vv log (--log): server-side call timings */
 	const char	*redis;		/* redis-server socket (--redis), the Streams anchors */

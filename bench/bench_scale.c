@@ -173,8 +173,9 @@ cmd_scale(struct bench_opts *o, int argc, char **argv)
 	sleep_us(300000);
 	rss1 = proc_rss_kib(o->pid);
 	fd1 = proc_fds(o->pid);
-	note = xprintf("%d sessions made of %d%s%s; RSS %ld -> %ld KiB; fds %ld -> %ld", made, n,
-	    cause ? ": " : "", cause ? cause : "", rss0, rss1, fd0, fd1);
+	note = xprintf("%d sessions made of %d%s%s; RSS %ld -> %ld KiB; fds %ld -> %ld%s%s", made,
+	    n, cause ? ": " : "", cause ? cause : "", rss0, rss1, fd0, fd1, o->note ? "; " : "",
+	    o->note ? o->note : "");
 	fig_emit(o, "scale.streams", ok, NAN, note);
 	fig_emit(o, "scale.rss_kib_per_session", made > 0 ? (double)(rss1 - rss0) / made : NAN,
 	    NAN, note);

@@ -20,9 +20,11 @@ struct bench_opts {
 	int		 conc;		/* concurrent senders */
 	long		 pid;		/* rtcs-serve pid (scale) */
 	const char	*tag;		/* figure name prefix (--tag), where a command allows it */
-	const char	*note;		/* added to the figure's note (--note), procs only */
+	const char	*note;		/* added to the figure's note (--note): procs, scale */
 	int		 anchor_exit;	/* the anchor's expected exit status (--anchor-exit), procs only */
 	const char	*log;		/* rtcs-serve -vv log (--log): server-side call timings */
+	const char	*redis;		/* redis-server socket (--redis), the Streams anchors */
+	const char	*sock3;		/* a third rtcs-serve (--sock3), e.g. --sync none */
 };
 
 /* Clock. */
@@ -44,12 +46,21 @@ void	 samples_free(struct samples *);
  */
 typedef int (*bench_op)(void *ctx, double *lat_us, char **cause);
 
+#define AB_SIDES 4
 struct ab_result {
-	struct samples	 lat[2];	/* every latency sample, A then B */
-	struct samples	 rate[2];	/* operations per second, one per round */
+	struct samples	 lat[AB_SIDES];		/* every latency sample, side by side */
+	struct samples	 rate[AB_SIDES];	/* operations per second, one per round */
+};
+/* One side of an A/B/... run; op NULL: the side is skipped (n/a). */
+struct ab_side {
+	bench_op	 op;
+	void		*ctx;
 };
 /* Runs warm-up then rounds of (A n times, B n times); -1 with *cause on error. */
 int	 ab_run(const struct bench_opts *, bench_op a, void *actx, bench_op b, void *bctx,
+	    struct ab_result *, char **cause);
+/* The same with up to AB_SIDES sides, each round in order. */
+int	 ab_run_sides(const struct bench_opts *, const struct ab_side *, int nsides,
 	    struct ab_result *, char **cause);
 void	 ab_free(struct ab_result *);
 
@@ -93,6 +104,67 @@ const char *line_body(const char *line);
 /* A connection to a UNIX socket: its fd, or -1 with *cause. */
 int	 bench_connect(const char *path, char **cause);
 
+/*
+ * Raw sockets, so a figure is the server's cost and not a client library's:
+ * the same way for rtcs (HTTP) and Redis (RESP).
+ */
+#define RAW_BUF 65536
+int	 raw_write(int fd, const char *p, size_t len, char **cause);
+/* Reads into buf (holding len) until done(buf, len) > 0; that length, or -1. */
+typedef long (*raw_done)(const char *buf, size_t len);
+long	 raw_read_until(int fd, char *buf, size_t len, raw_done done, char **cause);
+/* The length of one whole HTTP/1.1 response at buf (Content-Length or chunked), 0 if cut. */
+long	 http_response_len(const char *buf, size_t len);
+/* One whole response read; -1 unless its status is want. */
+int	 raw_http_reply(int fd, char *buf, int want, char **cause);
+/* One request written and its whole response read; -1 unless its status is want. */
+int	 raw_http(int fd, const char *req, size_t reqlen, char *buf, int want, char **cause);
+
+/* Redis's protocol (RESP2), for the Redis Streams anchors (bench_redis.c). */
+size_t	 resp_format(char *buf, size_t len, int argc, const char **argv);
+long	 resp_reply_len(const char *buf, size_t len);	/* one whole reply, 0 if cut */
+/* One command and its reply into buf; -1 on error or a RESP error reply. */
+int	 resp_call(int fd, char *buf, int argc, const char **argv, char **cause);
+
+/* XADD of one message on one connection, as a bench_op. */
+struct redis_xadd {
+	int	 fd;
+	char	 req[1024];
+	size_t	 reqlen;
+	char	*buf;
+};
+int	 redis_xadd_init(struct redis_xadd *, const char *sock, const char *key,
+	    const char *body, char **cause);
+int	 redis_xadd_run(void *ctx, double *lat, char **cause);
+void	 redis_xadd_free(struct redis_xadd *);
+
+/* XADD on one connection -> the reader blocked in XREAD on another, as a bench_op. */
+struct redis_relay {
+	int	 snd, rcv;
+	char	 key[64], last[48];
+	char	*buf;
+	long	 k;
+};
+int	 redis_relay_init(struct redis_relay *, const char *sock, const char *key, char **cause);
+int	 redis_relay_run(void *ctx, double *lat, char **cause);
+void	 redis_relay_free(struct redis_relay *);
+
+/*
+ * conc connections, each sending its request and waiting for the reply,
+ * per times, all at once on one epoll loop (the 16-sender figures).
+ */
+struct conc {
+	int		*fds;
+	char		**req;		/* each connection's request bytes */
+	size_t		*reqlen;
+	raw_done	 done;
+	int		 conc, per;
+};
+int	 conc_run(void *ctx, double *lat, char **cause);	/* a bench_op: one burst */
+void	 conc_free(struct conc *);
+int	 redis_conc_init(struct conc *, const char *sock, int conc, int per, const char *body,
+	    char **cause);
+
 /* Subcommands. */
 int	 cmd_read(struct bench_opts *, int, char **);
 int	 cmd_mutate(struct bench_opts *, int, char **);
@@ -109,11 +181,14 @@ int	 cmd_replay(struct bench_opts *, int, char **);
 int	 cmd_fig(struct bench_opts *, int, char **);
 int	 cmd_media_load(struct bench_opts *, int, char **);
 int	 cmd_media_post(struct bench_opts *, int, char **);
+int	 cmd_conc(struct bench_opts *, int, char **);
+/* GET /v1/health's store counters: syncs, appends, puts (NAN if absent). */
+void	 store_counts(struct http *, double v[3]);
 /* rtcs-serve's VmRSS, KiB (-1 if unknown). */
 long	 proc_rss_kib(long pid);
 int	 cmd_report(struct bench_opts *, int, char **);
 int	 cmd_na(struct bench_opts *, int, char **);
 
-/* Shared by read and scale: GET /v1/sessions/{id} vs nginx, A/B. */
-int	 read_compare(struct bench_opts *, const char *prefix, const char *note);
+/* Shared by read and scale: GET /v1/sessions/{id} vs nginx, A/B; p50 (rtcs, nginx) if not NULL. */
+int	 read_compare(struct bench_opts *, const char *prefix, const char *note, double p50[2]);
 #endif

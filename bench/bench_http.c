@@ -1,6 +1,9 @@
 /* rtcs-bench: control-plane read and durable mutation against their anchors. */
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +102,7 @@ write_www(const char *www, const char *name, const char *data, char **cause)
  * file, on one keep-alive connection each. Without -S only nginx runs.
  */
 int
-read_compare(struct bench_opts *o, const char *prefix, const char *note)
+read_compare(struct bench_opts *o, const char *prefix, const char *note, double p50[2])
 {
 	struct reqop a, b;
 	struct ab_result r;
@@ -144,6 +147,10 @@ read_compare(struct bench_opts *o, const char *prefix, const char *note)
 		char *n = xprintf("%s%sp99 rtcs %.1f us, nginx %.1f us", note ? note : "",
 		    note ? "; " : "", samples_pct(&r.lat[0], 99), samples_pct(&r.lat[1], 99));
 		fname = xprintf("%s.p50_us", prefix);
+		if (p50 != NULL) {
+			p50[0] = have ? samples_pct(&r.lat[0], 50) : NAN;
+			p50[1] = samples_pct(&r.lat[1], 50);
+		}
 		fig_emit(o, fname, have ? samples_pct(&r.lat[0], 50) : NAN,
 		    samples_pct(&r.lat[1], 50), have ? n : why);
 		free(fname);
@@ -181,8 +188,8 @@ cmd_read(struct bench_opts *o, int argc, char **argv)
 	/* "read trickle": the same while bench/run keeps 200 slow request heads open. */
 	if (argc > 0 && strcmp(argv[0], "trickle") == 0)
 		return read_compare(o, "trickle.read",
-		    "while 200 connections trickle a request head a byte every 500 ms") == 0 ? 0 : 1;
-	return read_compare(o, "read", NULL) == 0 ? 0 : 1;
+		    "while 200 connections trickle a request head a byte every 500 ms", NULL) == 0 ? 0 : 1;
+	return read_compare(o, "read", NULL, NULL) == 0 ? 0 : 1;
 }
 
 /* The anchor of a durable mutation: an nginx round trip, then one atomic durable write. */
@@ -210,21 +217,95 @@ durable_anchor_run(void *ctx, double *lat, char **cause)
 	return 0;
 }
 
-#define MSG_BODY "{\"type\":\"text\",\"body\":\"the quick brown fox jumps over the lazy dog\"}"
+#define MSG_TEXT "the quick brown fox jumps over the lazy dog"
+#define MSG_BODY "{\"type\":\"text\",\"body\":\"" MSG_TEXT "\"}"
 #define MSG_ENTRY "{\"seq\":1234,\"ts\":\"2026-11-24T05:30:00.123Z\",\"type\":\"message\"," \
 	"\"from\":\"p0\",\"device\":\"mu-d0\",\"kind\":\"text\"," \
-	"\"body\":\"the quick brown fox jumps over the lazy dog\",\"crc\":\"0123abcd\"}\n"
+	"\"body\":\"" MSG_TEXT "\",\"crc\":\"0123abcd\"}\n"
+
+/* The disk's own limit: one append of a log record's size, then fdatasync. */
+struct append_sync {
+	int	 fd;
+};
+
+static int
+append_sync_run(void *ctx, double *lat, char **cause)
+{
+	struct append_sync *a = ctx;
+
+	(void)lat;
+	if (raw_write(a->fd, MSG_ENTRY, sizeof MSG_ENTRY - 1, cause) != 0)
+		return -1;
+	if (fdatasync(a->fd) != 0) {
+		*cause = xprintf("fdatasync: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens the Redis side of a figure, or says why it is n/a. */
+static int
+redis_xadd_side(const struct bench_opts *o, struct redis_xadd *x, char **why)
+{
+	char *cause = NULL;
+
+	memset(x, 0, sizeof *x);
+	x->fd = -1;
+	if (o->redis == NULL) {
+		*why = xstrdup("no redis-server (tools/packages-bench)");
+		return 0;
+	}
+	if (redis_xadd_init(x, o->redis, "bench:mutate", MSG_TEXT, &cause) != 0) {
+		*why = xprintf("redis: %s", cause);
+		free(cause);
+		return 0;
+	}
+	return 1;
+}
+
+/* The durable figures of one sender, all from the same interleaved rounds. */
+static void
+mutate_emit(const struct bench_opts *o, struct ab_result *r, struct durable_anchor *d,
+    int have, const char *why, int xhave, const char *xwhy)
+{
+	double m = have ? samples_pct(&r->lat[0], 50) : NAN, f = samples_pct(&r->lat[3], 50);
+	char *note;
+
+	note = xprintf("rtcs --sync always; anchor = nginx GET + write/fsync/rename/fsync-dir "
+	    "(that part alone p50 %.1f us)", samples_pct(&d->fsync_us, 50));
+	fig_emit(o, "mutation.p50_us", m, samples_pct(&r->lat[1], 50), have ? note : why);
+	fig_emit(o, "mutation.rps", have ? samples_pct(&r->rate[0], 50) : NAN,
+	    samples_pct(&r->rate[1], 50), have ? note : why);
+	free(note);
+	note = xprintf("anchor: XADD of the same text (type, from, device, body) on a redis-server "
+	    "with appendonly yes, appendfsync always, RESP on a raw socket (rtcs: libcurl); "
+	    "= %.2f fdatasyncs", xhave ? samples_pct(&r->lat[2], 50) / f : NAN);
+	fig_emit(o, "mutation.redis.p50_us", m, xhave ? samples_pct(&r->lat[2], 50) : NAN,
+	    !xhave ? xwhy : have ? note : why);
+	free(note);
+	note = xprintf("anchor: write of a %zu-byte record with O_APPEND, then fdatasync, "
+	    "in the stores' file system; rtcs = %.2f fdatasyncs", sizeof MSG_ENTRY - 1, m / f);
+	fig_emit(o, "mutation.fdatasync.p50_us", m, f, have ? note : why);
+	free(note);
+	note = xprintf("%zu-byte O_APPEND write + fdatasync, p99 %.1f us", sizeof MSG_ENTRY - 1,
+	    samples_pct(&r->lat[3], 99));
+	fig_emit(o, "store.fdatasync_us", f, NAN, note);
+	free(note);
+}
 
 static int
 mutate_single(struct bench_opts *o)
 {
 	struct durable_anchor d;
+	struct append_sync as;
+	struct redis_xadd x;
 	struct reqop a;
 	struct ab_result r;
+	struct ab_side side[4];
 	struct bsession s;
 	struct http c;
-	char *cause = NULL, *path = NULL, *why = NULL, *note;
-	int have = o->sock != NULL, rc = 0;
+	char *cause = NULL, *path = NULL, *why = NULL, *xwhy = NULL, *apath;
+	int have = o->sock != NULL, xhave, rc = 0;
 
 	if (!have)
 		why = xstrdup("no rtcs-serve");
@@ -243,35 +324,42 @@ mutate_single(struct bench_opts *o)
 		}
 		http_free(&c);
 	}
+	xhave = redis_xadd_side(o, &x, &xwhy);
 	if (write_www(o->www, "ack.json", "{\"seq\":1234}", &cause) != 0)
 		goto fail;
 	d.dir = o->dir;
 	d.tmp = xprintf("%s/tmp", o->dir);
 	d.entry = MSG_ENTRY;
 	mkdir(d.tmp, 0700);
+	apath = xprintf("%s/append-anchor.log", o->dir);
+	as.fd = open(apath, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	free(apath);
+	if (as.fd < 0) {
+		cause = xprintf("%s/append-anchor.log: %s", o->dir, strerror(errno));
+		goto fail;
+	}
 	if (o->nginx != NULL)
 		reqop_init(&d.ack, o->nginx, "GET", "/ack.json", NULL, NULL, 200);
-	if (ab_run(o, have ? reqop_run : NULL, &a, o->nginx ? durable_anchor_run : NULL, &d, &r,
-	    &cause) != 0)
+	side[0] = (struct ab_side){ have ? reqop_run : NULL, &a };
+	side[1] = (struct ab_side){ o->nginx ? durable_anchor_run : NULL, &d };
+	side[2] = (struct ab_side){ xhave ? redis_xadd_run : NULL, &x };
+	side[3] = (struct ab_side){ append_sync_run, &as };
+	if (ab_run_sides(o, side, 4, &r, &cause) != 0)
 		rc = -1;
-	else {
-		note = xprintf("rtcs --sync always; anchor = nginx GET + write/fsync/rename/fsync-dir "
-		    "(that part alone p50 %.1f us)", samples_pct(&d.fsync_us, 50));
-		fig_emit(o, "mutation.p50_us", have ? samples_pct(&r.lat[0], 50) : NAN,
-		    samples_pct(&r.lat[1], 50), have ? note : why);
-		fig_emit(o, "mutation.rps", have ? samples_pct(&r.rate[0], 50) : NAN,
-		    samples_pct(&r.rate[1], 50), have ? note : why);
-		free(note);
-	}
+	else
+		mutate_emit(o, &r, &d, have, why, xhave, xwhy);
 	ab_free(&r);
+	close(as.fd);
 	samples_free(&d.fsync_us);
 	if (o->nginx != NULL)
 		reqop_free(&d.ack);
 	if (have)
 		reqop_free(&a);
+	redis_xadd_free(&x);
 	free(d.tmp);
 	free(path);
 	free(why);
+	free(xwhy);
 	if (rc == 0)
 		return 0;
 fail:
@@ -280,144 +368,112 @@ fail:
 	return -1;
 }
 
-/* conc senders (one device each) posting as fast as they can through one multi handle. */
-struct burst {
-	CURLM		*m;
-	struct reqop	*ops;
-	int		 conc;
-	int		 per;
-};
-
+/* conc senders, one device each of one session, posting a message on raw sockets. */
 static int
-burst_init(struct burst *b, const char *sock, int conc, int per, char **cause)
+rtcs_conc_init(struct conc *c, const char *sock, int conc, int per, char **cause)
 {
 	struct bsession s;
-	struct http c;
-	char *path;
+	struct http h;
 	int i;
 
-	memset(b, 0, sizeof *b);
-	http_init(&c, sock);
-	if (session_create(&c, "bu", conc, &s, cause) != 0) {
-		http_free(&c);
+	memset(c, 0, sizeof *c);
+	http_init(&h, sock);
+	if (session_create(&h, "bu", conc, &s, cause) != 0) {
+		http_free(&h);
 		return -1;
 	}
-	http_free(&c);
-	path = xprintf("/v1/sessions/%s/messages", s.id);
-	b->m = curl_multi_init();
-	b->ops = xcalloc((size_t)conc, sizeof *b->ops);
+	http_free(&h);
+	c->fds = xcalloc((size_t)conc, sizeof *c->fds);
+	c->req = xcalloc((size_t)conc, sizeof *c->req);
+	c->reqlen = xcalloc((size_t)conc, sizeof *c->reqlen);
+	c->conc = conc;
+	c->per = per;
+	c->done = http_response_len;
 	for (i = 0; i < conc; i++)
-		reqop_init(&b->ops[i], sock, "POST", path, s.tokens[i], MSG_BODY, 201);
-	b->conc = conc;
-	b->per = per;
-	free(path);
+		c->fds[i] = -1;
+	for (i = 0; i < conc; i++) {
+		c->req[i] = xprintf("POST /v1/sessions/%s/messages HTTP/1.1\r\nHost: rtcs\r\n"
+		    "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+		    "Content-Length: %zu\r\n\r\n%s", s.id, s.tokens[i], strlen(MSG_BODY), MSG_BODY);
+		c->reqlen[i] = strlen(c->req[i]);
+		if ((c->fds[i] = bench_connect(sock, cause)) < 0)
+			break;
+	}
 	session_free(&s);
-	return 0;
+	return i == conc ? 0 : -1;
 }
 
-static void
-burst_free(struct burst *b)
-{
-	int i;
-
-	for (i = 0; i < b->conc; i++)
-		reqop_free(&b->ops[i]);
-	free(b->ops);
-	curl_multi_cleanup(b->m);
-}
-
-/* Runs per requests on every sender; the op's "latency" is the burst's wall time. */
+/* One side of the 16-sender run: rtcs on sock, or Redis when redis is set. */
 static int
-burst_run(void *ctx, double *lat, char **cause)
+conc_side(const struct bench_opts *o, const char *sock, int redis, struct conc *c,
+    char **why)
 {
-	struct burst *b = ctx;
-	struct CURLMsg *msg;
-	int i, running, left = 0, q, *todo = xcalloc((size_t)b->conc, sizeof *todo);
-	double t0 = now_us();
-	long status;
+	int per = o->n / o->conc > 0 ? o->n / o->conc : 1, ok;
 
-	for (i = 0; i < b->conc; i++) {
-		todo[i] = b->per;
-		left += b->per;
-		curl_multi_add_handle(b->m, b->ops[i].h);
+	memset(c, 0, sizeof *c);
+	if (sock == NULL) {
+		*why = xstrdup(redis ? "no redis-server (tools/packages-bench)" : "no rtcs-serve");
+		return 0;
 	}
-	while (left > 0) {
-		curl_multi_perform(b->m, &running);
-		while ((msg = curl_multi_info_read(b->m, &q)) != NULL) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			for (i = 0; i < b->conc && b->ops[i].h != msg->easy_handle; i++)
-				;
-			status = 0;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
-			if (msg->data.result != CURLE_OK || status != 201) {
-				*cause = xprintf("burst: %s, status %ld: %s",
-				    curl_easy_strerror(msg->data.result), status, b->ops[i].first);
-				for (i = 0; i < b->conc; i++)
-					curl_multi_remove_handle(b->m, b->ops[i].h);
-				free(todo);
-				return -1;
-			}
-			curl_multi_remove_handle(b->m, msg->easy_handle);
-			left--;
-			b->ops[i].got = 0;
-			if (--todo[i] > 0)
-				curl_multi_add_handle(b->m, b->ops[i].h);
-		}
-		if (left > 0)
-			curl_multi_poll(b->m, NULL, 0, 1000, NULL);
+	ok = redis ? redis_conc_init(c, sock, o->conc, per, MSG_TEXT, why) :
+	    rtcs_conc_init(c, sock, o->conc, per, why);
+	if (ok != 0) {
+		conc_free(c);
+		return 0;
 	}
-	free(todo);
-	*lat = now_us() - t0;
-	return 0;
+	return 1;
 }
 
-/* --sync batch (--sock2) vs --sync always (-S), conc senders each, alternating. */
+/*
+ * 16 senders at once: --sync batch (--sock2) against --sync always (-S),
+ * --sync none (--sock3: the server's own ceiling) and Redis with 16 clients
+ * (--redis, appendfsync always, which group-commits too), round after round.
+ */
 static int
 mutate_batch(struct bench_opts *o)
 {
+	static const char *names[] = { "mutation.batch16_rps", "mutation.batch16_none_rps",
+	    "mutation.batch16_redis_rps" };
+	static const char *what[] = { "--sync always", "--sync none", "Redis XADD, 16 clients" };
+	static const int anchor[] = { 1, 2, 3 };
 	struct bench_opts bo = *o;
-	struct burst a, b;
+	struct conc c[4];
+	struct ab_side side[4];
 	struct ab_result r;
-	char *cause = NULL, *note;
-	double ra, rb;
-	int per = o->n / o->conc > 0 ? o->n / o->conc : 1;
+	char *why[4] = { NULL }, *cause = NULL, *note;
+	const char *socks[4] = { o->sock2, o->sock, o->sock3, o->redis };
+	int per = o->n / o->conc > 0 ? o->n / o->conc : 1, have[4], i;
+	double rate[4];
 
-	if (o->sock == NULL || o->sock2 == NULL) {
-		fig_na(o, "mutation.batch16_rps", "no rtcs-serve");
-		return 0;
-	}
-	if (burst_init(&a, o->sock2, o->conc, per, &cause) != 0)
-		goto fail;
-	if (burst_init(&b, o->sock, o->conc, per, &cause) != 0) {
-		burst_free(&a);
-		goto fail;
+	for (i = 0; i < 4; i++) {
+		have[i] = conc_side(o, socks[i], i == 3, &c[i], &why[i]);
+		side[i] = (struct ab_side){ have[i] ? conc_run : NULL, &c[i] };
 	}
 	bo.n = 1;
 	bo.warm = 1;
-	if (ab_run(&bo, burst_run, &a, burst_run, &b, &r, &cause) != 0) {
-		burst_free(&a);
-		burst_free(&b);
-		ab_free(&r);
-		goto fail;
+	if (ab_run_sides(&bo, side, 4, &r, &cause) != 0) {
+		fprintf(stderr, "rtcs-bench: mutation batch: %s\n", cause);
+		for (i = 0; i < 3; i++)
+			fig_na(o, names[i], cause);
+		free(cause);
+	} else {
+		/* Each "operation" was a burst of conc*per requests. */
+		for (i = 0; i < 4; i++)
+			rate[i] = have[i] ? o->conc * per / (samples_pct(&r.lat[i], 50) / 1e6) : NAN;
+		for (i = 0; i < 3; i++) {
+			note = xprintf("%d senders x %d msgs, raw sockets on one epoll loop; "
+			    "rtcs = --sync batch msg/s, anchor = %s msg/s", o->conc, per, what[i]);
+			fig_emit(o, names[i], rate[0], rate[anchor[i]],
+			    !have[anchor[i]] ? why[anchor[i]] : have[0] ? note : why[0]);
+			free(note);
+		}
 	}
-	/* Each "operation" was a burst of conc*per requests. */
-	ra = samples_pct(&r.lat[0], 50);
-	rb = samples_pct(&r.lat[1], 50);
-	note = xprintf("%d senders x %d msgs; rtcs = --sync batch msg/s, anchor = --sync always "
-	    "msg/s, ratio = batch multiplier", o->conc, per);
-	fig_emit(o, "mutation.batch16_rps", o->conc * per / (ra / 1e6),
-	    o->conc * per / (rb / 1e6), note);
-	free(note);
 	ab_free(&r);
-	burst_free(&a);
-	burst_free(&b);
+	for (i = 0; i < 4; i++) {
+		conc_free(&c[i]);
+		free(why[i]);
+	}
 	return 0;
-fail:
-	fig_na(o, "mutation.batch16_rps", cause);
-	fprintf(stderr, "rtcs-bench: mutation batch: %s\n", cause);
-	free(cause);
-	return -1;
 }
 
 int

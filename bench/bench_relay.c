@@ -17,26 +17,14 @@
 #include "fsutil.h"
 #include "xmalloc.h"
 
-#define RELAY_BUF 65536
-
 struct rtcs_relay {
 	int	 post, stream;		/* keep-alive POST connection, stream connection */
 	char	*sid, *tok;
 	char	 req[1024];		/* the last request written, for the anchor */
 	size_t	 reqlen;
-	char	 buf[RELAY_BUF];
+	char	 buf[RAW_BUF];
 	long	 k;
 };
-
-/* fs_write_all with the error as a cause string. */
-static int
-write_all(int fd, const char *p, size_t len, char **cause)
-{
-	if (fs_write_all(fd, p, len) == 0)
-		return 0;
-	*cause = xprintf("write: %s", strerror(errno));
-	return -1;
-}
 
 /* Reads from fd into buf (at len) until needle appears; the new length, or -1. */
 static ssize_t
@@ -46,11 +34,11 @@ read_until(int fd, char *buf, size_t len, const char *needle, char **cause)
 
 	buf[len] = '\0';
 	while (strstr(buf, needle) == NULL) {
-		if (len >= RELAY_BUF - 1) {
-			*cause = xprintf("no \"%s\" in %d bytes", needle, RELAY_BUF);
+		if (len >= RAW_BUF - 1) {
+			*cause = xprintf("no \"%s\" in %d bytes", needle, RAW_BUF);
 			return -1;
 		}
-		if ((n = read(fd, buf + len, RELAY_BUF - 1 - len)) <= 0) {
+		if ((n = read(fd, buf + len, RAW_BUF - 1 - len)) <= 0) {
 			if (n < 0 && errno == EINTR)
 				continue;
 			*cause = xprintf("read: %s", n == 0 ? "connection closed" : strerror(errno));
@@ -60,42 +48,6 @@ read_until(int fd, char *buf, size_t len, const char *needle, char **cause)
 		buf[len] = '\0';
 	}
 	return (ssize_t)len;
-}
-
-/* Reads one whole response with a Content-Length body; -1 unless its status is want. */
-static int
-read_response(int fd, char *buf, int want, char **cause)
-{
-	ssize_t len;
-	char *end, *cl;
-	size_t body;
-
-	if ((len = read_until(fd, buf, 0, "\r\n\r\n", cause)) < 0)
-		return -1;
-	end = strstr(buf, "\r\n\r\n") + 4;
-	if ((cl = strcasestr(buf, "\r\nTransfer-Encoding: chunked")) != NULL && cl < end) {
-		if (strstr(end, "\r\n0\r\n\r\n") == NULL &&
-		    read_until(fd, buf, (size_t)len, "\r\n0\r\n\r\n", cause) < 0)
-			return -1;
-		end = buf + len;	/* the body is all there now */
-		len = (ssize_t)strlen(buf);
-	}
-	cl = strcasestr(buf, "\r\nContent-Length:");
-	body = cl != NULL && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
-	while ((size_t)len < (size_t)(end - buf) + body) {
-		ssize_t n = read(fd, buf + len, RELAY_BUF - 1 - (size_t)len);
-		if (n <= 0) {
-			*cause = xstrdup("response cut short");
-			return -1;
-		}
-		len += n;
-	}
-	buf[len] = '\0';
-	if (strncmp(buf, "HTTP/1.1 ", 9) != 0 || atoi(buf + 9) != want) {
-		*cause = xprintf("want %d: %.200s", want, buf);
-		return -1;
-	}
-	return 0;
 }
 
 static int
@@ -121,7 +73,7 @@ rtcs_relay_init(struct rtcs_relay *r, const char *sock, char **cause)
 	session_free(&s);
 	if ((r->stream = bench_connect(sock, cause)) < 0 ||
 	    (r->post = bench_connect(sock, cause)) < 0 ||
-	    write_all(r->stream, req, (size_t)len, cause) != 0 ||
+	    raw_write(r->stream, req, (size_t)len, cause) != 0 ||
 	    read_until(r->stream, r->buf, 0, "\r\n\r\n", cause) < 0)
 		return -1;
 	if (strncmp(r->buf, "HTTP/1.1 200", 12) != 0) {
@@ -159,12 +111,12 @@ rtcs_relay_run(void *ctx, double *lat, char **cause)
 	    "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
 	    "Content-Length: %d\r\n\r\n%s", r->sid, r->tok, blen, body);
 	t0 = now_us();
-	if (write_all(r->post, r->req, r->reqlen, cause) != 0 ||
+	if (raw_write(r->post, r->req, r->reqlen, cause) != 0 ||
 	    read_until(r->stream, r->buf, 0, marker, cause) < 0)
 		return -1;
 	*lat = now_us() - t0;
 	/* The rest of the line may still come; the next marker is unique anyway. */
-	return read_response(r->post, r->buf, 201, cause);
+	return raw_http_reply(r->post, r->buf, 201, cause);
 }
 
 struct raw_relay {
@@ -197,7 +149,7 @@ raw_relay_run(void *ctx, double *lat, char **cause)
 	ssize_t n;
 	double t0 = now_us();
 
-	if (write_all(r->snd, r->line, r->len, cause) != 0)
+	if (raw_write(r->snd, r->line, r->len, cause) != 0)
 		return -1;
 	while (got < r->len) {
 		if ((n = read(r->rcv, r->buf + got, r->len - got)) <= 0) {
@@ -210,22 +162,49 @@ raw_relay_run(void *ctx, double *lat, char **cause)
 	return 0;
 }
 
+/* The Redis side of the relay: n/a (why set) when there is no redis-server. */
+static int
+redis_side(const struct bench_opts *o, struct redis_relay *x, char **why)
+{
+	char *cause = NULL;
+
+	memset(x, 0, sizeof *x);
+	x->snd = x->rcv = -1;
+	if (o->redis == NULL) {
+		*why = xstrdup("no redis-server (tools/packages-bench)");
+		return 0;
+	}
+	if (redis_relay_init(x, o->redis, o->tag ? o->tag : "relay", &cause) != 0) {
+		*why = xprintf("redis: %s", cause);
+		free(cause);
+		redis_relay_free(x);
+		return 0;
+	}
+	return 1;
+}
+
 int
 cmd_relay(struct bench_opts *o, int argc, char **argv)
 {
 	struct rtcs_relay a;
 	struct raw_relay b;
+	struct redis_relay x;
 	struct ab_result r;
-	char *cause = NULL, *why = NULL, *note, *p50, *p99;
-	int have = o->sock != NULL;
+	struct ab_side side[3];
+	char *cause = NULL, *why = NULL, *xwhy = NULL, *note, *p50, *p99, *px;
+	const char *tag = o->tag ? o->tag : "relay";
+	int have = o->sock != NULL, xhave;
 
 	(void)argc;
 	(void)argv;
-	p50 = xprintf("%s.p50_us", o->tag ? o->tag : "relay");
-	p99 = xprintf("%s.p99_us", o->tag ? o->tag : "relay");
+	p50 = xprintf("%s.p50_us", tag);
+	p99 = xprintf("%s.p99_us", tag);
+	px = xprintf("%s.redis.p50_us", tag);
 	memset(&a, 0, sizeof a);
 	a.post = a.stream = -1;
 	memset(&b, 0, sizeof b);
+	b.snd = b.rcv = -1;
+	xhave = redis_side(o, &x, &xwhy);
 	if (!have)
 		why = xstrdup("no rtcs-serve");
 	if (have && rtcs_relay_init(&a, o->sock, &cause) != 0) {
@@ -251,7 +230,10 @@ cmd_relay(struct bench_opts *o, int argc, char **argv)
 	}
 	b.len = strlen(b.line);
 	b.buf = xmalloc(b.len);
-	if (ab_run(o, have ? rtcs_relay_run : NULL, &a, raw_relay_run, &b, &r, &cause) != 0) {
+	side[0] = (struct ab_side){ have ? rtcs_relay_run : NULL, &a };
+	side[1] = (struct ab_side){ raw_relay_run, &b };
+	side[2] = (struct ab_side){ xhave ? redis_relay_run : NULL, &x };
+	if (ab_run_sides(o, side, 3, &r, &cause) != 0) {
 		ab_free(&r);
 		goto fail;
 	}
@@ -262,22 +244,39 @@ cmd_relay(struct bench_opts *o, int argc, char **argv)
 	fig_emit(o, p99, have ? samples_pct(&r.lat[0], 99) : NAN,
 	    samples_pct(&r.lat[1], 99), have ? note : why);
 	free(note);
+	note = xprintf("anchor: XADD on one connection -> the XREAD BLOCK reply on another "
+	    "(p99 %.1f us; rtcs p99 %.1f us), RESP on raw sockets",
+	    samples_pct(&r.lat[2], 99), samples_pct(&r.lat[0], 99));
+	fig_emit(o, px, have ? samples_pct(&r.lat[0], 50) : NAN,
+	    xhave ? samples_pct(&r.lat[2], 50) : NAN, !xhave ? xwhy : have ? note : why);
+	free(note);
 	ab_free(&r);
 	rtcs_relay_free(&a);
+	redis_relay_free(&x);
 	close(b.snd);
 	close(b.rcv);
 	free(b.buf);
 	free(why);
+	free(xwhy);
 	free(p50);
 	free(p99);
+	free(px);
 	return 0;
 fail:
 	fprintf(stderr, "rtcs-bench: relay: %s\n", cause);
 	fig_na(o, p50, cause);
+	fig_na(o, px, cause);
 	free(cause);
 	free(why);
+	free(xwhy);
 	free(p50);
 	free(p99);
+	free(px);
 	rtcs_relay_free(&a);
+	redis_relay_free(&x);
+	if (b.snd >= 0)
+		close(b.snd);
+	if (b.rcv >= 0)
+		close(b.rcv);
 	return 1;
 }

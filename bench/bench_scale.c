@@ -130,6 +130,7 @@ cmd_scale(struct bench_opts *o, int argc, char **argv)
 	struct bsession *s;
 	struct http c;
 	long rss0, rss1, fd0, fd1;
+	double idle[2] = { NAN, NAN }, busy[2] = { NAN, NAN };
 	int i, n = o->n, ep, *fds, *state, ok, made = 0, rc = 0;
 	char *cause = NULL, *note;
 
@@ -139,10 +140,15 @@ cmd_scale(struct bench_opts *o, int argc, char **argv)
 		fig_na(o, "scale.streams", "no rtcs-serve");
 		fig_na(o, "scale.rss_kib_per_session", "no rtcs-serve");
 		fig_na(o, "scale.fds", "no rtcs-serve");
+		fig_na(o, "scale.fds_per_session", "no rtcs-serve");
+		fig_na(o, "scale.read.vs_idle.p50_us", "no rtcs-serve");
 		o->sock = NULL;
-		return read_compare(o, "scale.read", NULL) == 0 ? 0 : 1;
+		return read_compare(o, "scale.read", NULL, NULL) == 0 ? 0 : 1;
 	}
 	raise_nofile();
+	/* The same read on the same server before the load: the idle figure. */
+	if (read_compare(o, "scale.idle.read", "before the sessions are made", idle) != 0)
+		rc = 1;
 	rss0 = proc_rss_kib(o->pid);
 	fd0 = proc_fds(o->pid);
 	s = xcalloc((size_t)n, sizeof *s);
@@ -167,16 +173,23 @@ cmd_scale(struct bench_opts *o, int argc, char **argv)
 	sleep_us(300000);
 	rss1 = proc_rss_kib(o->pid);
 	fd1 = proc_fds(o->pid);
-	note = xprintf("%d sessions made of %d%s%s; RSS %ld -> %ld KiB; fds %ld -> %ld", made, n,
-	    cause ? ": " : "", cause ? cause : "", rss0, rss1, fd0, fd1);
+	note = xprintf("%d sessions made of %d%s%s; RSS %ld -> %ld KiB; fds %ld -> %ld%s%s", made,
+	    n, cause ? ": " : "", cause ? cause : "", rss0, rss1, fd0, fd1, o->note ? "; " : "",
+	    o->note ? o->note : "");
 	fig_emit(o, "scale.streams", ok, NAN, note);
 	fig_emit(o, "scale.rss_kib_per_session", made > 0 ? (double)(rss1 - rss0) / made : NAN,
 	    NAN, note);
 	fig_emit(o, "scale.fds", fd1, NAN, note);
+	fig_emit(o, "scale.fds_per_session", made > 0 ? (double)(fd1 - fd0) / made : NAN, NAN,
+	    note);
 	free(note);
 	note = xprintf("with %d streams open", ok);
-	if (read_compare(o, "scale.read", note) != 0)
+	if (read_compare(o, "scale.read", note, busy) != 0)
 		rc = 1;
+	free(note);
+	note = xprintf("the same server before its %d sessions were made; nginx p50 %.1f us then, "
+	    "%.1f us under the load", made, idle[1], busy[1]);
+	fig_emit(o, "scale.read.vs_idle.p50_us", busy[0], idle[0], note);
 	free(note);
 	for (i = 0; i < made * 2; i++)
 		if (fds[i] >= 0)

@@ -51,6 +51,22 @@ field(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+void
+store_counts(struct http *c, double v[3])
+{
+	cJSON *h, *st;
+	char *cause = NULL;
+	long status;
+
+	h = http_json(c, "GET", "/v1/health", NULL, NULL, &status, &cause);
+	free(cause);
+	st = h != NULL ? cJSON_GetObjectItemCaseSensitive(h, "store") : NULL;
+	v[0] = field(st, "syncs");
+	v[1] = field(st, "appends");
+	v[2] = field(st, "puts");
+	cJSON_Delete(h);
+}
+
 int
 cmd_store(struct bench_opts *o, int argc, char **argv)
 {

@@ -302,6 +302,30 @@ transfer_once(struct http *c, const char *sid, struct origin *o, const char *new
 	return rc;
 }
 
+/*
+ * What the store did for each measured transfer (GET /v1/health "store"
+ * before and after): fsyncs against those the protocol needs, one per call
+ * whose reply promises a durable change (request, each image, confirm).
+ */
+static void
+transfer_syncs(struct bench_opts *o, const char *name, const char *proof, const char *confirm,
+    const double *c0, const double *c1, size_t n)
+{
+	int need = 2 + (strcmp(proof, "both") == 0) + (strcmp(confirm, "origin") == 0);
+	char *fname = xprintf("%.*s_fsyncs", (int)(strlen(name) - 3), name), *note;
+
+	note = xprintf("fsyncs (fdatasync of a log, or the 2 of an atomic document write) per "
+	    "transfer over %zu: %.1f appends, %.1f document puts; anchor: the %d calls that "
+	    "change state (request, %s, %s)", n, (c1[1] - c0[1]) / (double)n,
+	    (c1[2] - c0[2]) / (double)n, need,
+	    strcmp(proof, "both") == 0 ? "2 images" : "1 image",
+	    strcmp(confirm, "origin") == 0 ? "confirm" : "no confirm");
+	fig_emit(o, fname, n > 0 && !isnan(c0[0]) ? (c1[0] - c0[0]) / (double)n : NAN, need,
+	    note);
+	free(note);
+	free(fname);
+}
+
 static int
 transfer_series(struct bench_opts *o, const char *name, const char *proof,
     const char *confirm)
@@ -311,7 +335,7 @@ transfer_series(struct bench_opts *o, const char *name, const char *proof,
 	struct origin or;
 	struct http c;
 	char *cause = NULL, *note, dev[64];
-	double ms, t, lms;
+	double ms, t, lms, c0[3], c1[3];
 	long off = 0;
 	int i, absent = 0;
 
@@ -329,6 +353,8 @@ transfer_series(struct bench_opts *o, const char *name, const char *proof,
 		goto fail;
 	}
 	for (i = 0; i < o->warm + o->n; i++) {
+		if (i == o->warm)
+			store_counts(&c, c0);
 		snprintf(dev, sizeof dev, "tr-n%d", i);
 		t = now_us();
 		if (transfer_once(&c, s.id, &or, dev, proof, confirm, &ms, &absent, &cause) != 0)
@@ -345,11 +371,13 @@ transfer_series(struct bench_opts *o, const char *name, const char *proof,
 			samples_add(&cli, (now_us() - t) / 1e3);
 		}
 	}
+	store_counts(&c, c1);
 	free(or.dev);
 	free(or.tok);
 	session_free(&s);
 	if (cause != NULL)
 		goto fail;
+	transfer_syncs(o, name, proof, confirm, c0, c1, srv.n);
 	note = xprintf("proof %s, confirm %s: server ms (%s), median of %zu, p90 %.2f; "
 	    "client wall p50 %.2f ms", proof, confirm,
 	    o->log != NULL ? "sum of the server's -vv call timings" : "completed_at - created_at",
@@ -364,6 +392,9 @@ fail:
 	if (!absent)
 		fprintf(stderr, "rtcs-bench: %s: %s\n", name, cause);
 	fig_na(o, name, cause);
+	note = xprintf("%.*s_fsyncs", (int)(strlen(name) - 3), name);
+	fig_na(o, note, cause);
+	free(note);
 	free(cause);
 	samples_free(&srv);
 	samples_free(&cli);

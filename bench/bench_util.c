@@ -73,7 +73,7 @@ samples_free(struct samples *s)
 }
 
 static int
-ab_side(bench_op op, void *ctx, int n, struct samples *lat, struct samples *rate,
+side_run(bench_op op, void *ctx, int n, struct samples *lat, struct samples *rate,
     char **cause)
 {
 	double t0 = now_us(), t, l;
@@ -97,22 +97,31 @@ ab_side(bench_op op, void *ctx, int n, struct samples *lat, struct samples *rate
  * whatever else the machine does over both sides instead of one.
  */
 int
+ab_run_sides(const struct bench_opts *o, const struct ab_side *side, int nsides,
+    struct ab_result *r, char **cause)
+{
+	int round, i;
+
+	memset(r, 0, sizeof *r);
+	for (i = 0; i < nsides && i < AB_SIDES; i++)
+		if (side[i].op != NULL &&
+		    side_run(side[i].op, side[i].ctx, o->warm, NULL, NULL, cause) != 0)
+			return -1;
+	for (round = 0; round < o->rounds; round++)
+		for (i = 0; i < nsides && i < AB_SIDES; i++)
+			if (side[i].op != NULL && side_run(side[i].op, side[i].ctx, o->n, &r->lat[i],
+			    &r->rate[i], cause) != 0)
+				return -1;
+	return 0;
+}
+
+int
 ab_run(const struct bench_opts *o, bench_op a, void *actx, bench_op b, void *bctx,
     struct ab_result *r, char **cause)
 {
-	int round;
+	const struct ab_side side[2] = { { a, actx }, { b, bctx } };
 
-	memset(r, 0, sizeof *r);
-	if ((a != NULL && ab_side(a, actx, o->warm, NULL, NULL, cause) != 0) ||
-	    (b != NULL && ab_side(b, bctx, o->warm, NULL, NULL, cause) != 0))
-		return -1;
-	for (round = 0; round < o->rounds; round++) {
-		if (a != NULL && ab_side(a, actx, o->n, &r->lat[0], &r->rate[0], cause) != 0)
-			return -1;
-		if (b != NULL && ab_side(b, bctx, o->n, &r->lat[1], &r->rate[1], cause) != 0)
-			return -1;
-	}
-	return 0;
+	return ab_run_sides(o, side, 2, r, cause);
 }
 
 void
@@ -120,7 +129,7 @@ ab_free(struct ab_result *r)
 {
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < AB_SIDES; i++) {
 		samples_free(&r->lat[i]);
 		samples_free(&r->rate[i]);
 	}

@@ -20,9 +20,10 @@ static const struct cmd {
 	const char	*usage;
 } cmds[] = {
 	{ "read", cmd_read, "-S SOCK --nginx SOCK --www DIR [trickle]" },
-	{ "mutate", cmd_mutate, "-S SOCK --nginx SOCK --www DIR --dir DIR" },
-	{ "batch", cmd_batch, "-S SOCK(always) --sock2 SOCK(batch) --conc C -n MSGS-PER-BURST" },
-	{ "relay", cmd_relay, "-S SOCK --anchor SOCK [--tag PREFIX]" },
+	{ "mutate", cmd_mutate, "-S SOCK --nginx SOCK --www DIR --dir DIR [--redis SOCK]" },
+	{ "batch", cmd_batch, "-S SOCK(always) --sock2 SOCK(batch) --sock3 SOCK(none) "
+	  "[--redis SOCK] --conc C -n MSGS-PER-BURST" },
+	{ "relay", cmd_relay, "-S SOCK --anchor SOCK [--redis SOCK] [--tag PREFIX]" },
 	{ "procs", cmd_procs, "[--note TEXT] [--anchor-exit N] NAME -- CMD... --- ANCHOR-CMD..." },
 	{ "transfer", cmd_transfer, "-S SOCK [--log SERVER-VV-LOG]" },
 	{ "continuity", cmd_continuity, "-S SOCK -n TRANSFERS" },
@@ -89,6 +90,8 @@ main(int argc, char **argv)
 		{ "note", required_argument, NULL, 'T' },
 		{ "anchor-exit", required_argument, NULL, 'X' },
 		{ "log", required_argument, NULL, 'L' },
+		{ "redis", required_argument, NULL, 'R' },
+		{ "sock3", required_argument, NULL, '3' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -115,6 +118,8 @@ main(int argc, char **argv)
 		case 'T': o.note = optarg; break;
 		case 'X': o.anchor_exit = number(optarg, 0, 255); break;
 		case 'L': o.log = nonempty(optarg); break;
+		case 'R': o.redis = nonempty(optarg); break;
+		case '3': o.sock3 = nonempty(optarg); break;
 		default: usage();
 		}
 	}

@@ -27,7 +27,12 @@ scale.fds:rtcs-serve scale.read.p50_us:rtcs-serve scale.read.rps:rtcs-serve
 media.lost:rtcs-session media.duplicated:rtcs-session media.silent_blocks:rtcs-session
 media.peer_silence_ms:rtcs-session media.mover_silence_ms:rtcs-session
 media.client_cpu_pct:rtcs-session media.server_cpu_pct_per_stream:rtcs-serve
-media.rss_kib_per_stream:rtcs-serve media.post_p50_us:rtcs-serve"
+media.rss_kib_per_stream:rtcs-serve media.post_p50_us:rtcs-serve
+mutation.redis.p50_us:rtcs-serve mutation.fdatasync.p50_us:rtcs-serve store.fdatasync_us:rtcs-serve
+mutation.batch16_none_rps:rtcs-serve mutation.batch16_redis_rps:rtcs-serve
+relay.redis.p50_us:rtcs-serve relay.always.redis.p50_us:rtcs-serve
+transfer.scanner_none_fsyncs:transfer transfer.both_origin_fsyncs:transfer
+scale.fds_per_session:rtcs-serve scale.read.vs_idle.p50_us:rtcs-serve"
 
 @test "bench: QUICK=1 prints the table and writes results.json with every figure" {
 	[ "$(cat "$BENCH_OUT/status")" = 0 ] || fail "bench/run failed: $(cat "$BENCH_OUT/stderr.txt")"
@@ -61,9 +66,23 @@ media.rss_kib_per_stream:rtcs-serve media.post_p50_us:rtcs-serve"
 @test "bench: every anchor has a value when the bench tier is installed" {
 	local f
 	require_tier bench
-	for f in read.p50_us mutation.p50_us relay.p50_us cli.scan_ms cli.code_png_ms; do
+	for f in read.p50_us mutation.p50_us relay.p50_us cli.scan_ms cli.code_png_ms \
+	    mutation.redis.p50_us mutation.fdatasync.p50_us mutation.batch16_none_rps \
+	    mutation.batch16_redis_rps relay.redis.p50_us relay.always.redis.p50_us \
+	    scale.read.vs_idle.p50_us transfer.both_origin_fsyncs; do
 		run jq -e --arg f "$f" '.figures[] | select(.name == $f) | .anchor | numbers' \
 		    "$BENCH_OUT/results.json"
 		[ "$status" -eq 0 ] || fail "anchor of $f missing: $(cat "$BENCH_OUT/stderr.txt")"
 	done
+}
+
+@test "bench: without redis-server the Redis anchors are n/a with a reason, the rest still runs" {
+	local out
+	out=$(mktemp -d /tmp/rtcs.XXXXXX)
+	"$RTCS_TOP/${RTCS_O:-build}/bench/rtcs-bench" -o "$out/f.jsonl" --rounds 1 -n 2 --warm 0 \
+	    --redis "$out/no-redis.sock" --www "$out" --dir "$out" mutate 2>/dev/null || true
+	run jq -r 'select(.name == "mutation.redis.p50_us") | "\(.anchor) \(.note)"' "$out/f.jsonl"
+	rm -rf "$out"
+	assert_success
+	assert_output --partial "null redis: $out/no-redis.sock: No such file"
 }

@@ -110,11 +110,14 @@ int	 bench_connect(const char *path, char **cause);
  */
 #define RAW_BUF 65536
 int	 raw_write(int fd, const char *p, size_t len, char **cause);
-/* Reads into buf (holding len) until done(buf, len) > 0; that length, or -1. */
-typedef long (*raw_done)(const char *buf, size_t len);
-long	 raw_read_until(int fd, char *buf, size_t len, raw_done done, char **cause);
+/* Reads into buf (holding len) until done(buf, len, arg) > 0; that length, or -1. */
+typedef long (*raw_done)(const char *buf, size_t len, const void *arg);
+long	 raw_read_until(int fd, char *buf, size_t len, raw_done done, const void *arg,
+	    char **cause);
 /* The length of one whole HTTP/1.1 response at buf (Content-Length or chunked), 0 if cut. */
-long	 http_response_len(const char *buf, size_t len);
+long	 http_response_len(const char *buf, size_t len, const void *unused);
+/* Up to the end of the first arg (a string) in buf, 0 if it is not there yet. */
+long	 raw_through(const char *buf, size_t len, const void *needle);
 /* One whole response read; -1 unless its status is want. */
 int	 raw_http_reply(int fd, char *buf, int want, char **cause);
 /* One request written and its whole response read; -1 unless its status is want. */
@@ -122,7 +125,7 @@ int	 raw_http(int fd, const char *req, size_t reqlen, char *buf, int want, char 
 
 /* Redis's protocol (RESP2), for the Redis Streams anchors (bench_redis.c). */
 size_t	 resp_format(char *buf, size_t len, int argc, const char **argv);
-long	 resp_reply_len(const char *buf, size_t len);	/* one whole reply, 0 if cut */
+long	 resp_reply_len(const char *buf, size_t len, const void *unused);	/* one whole reply, 0 if cut */
 /* One command and its reply into buf; -1 on error or a RESP error reply. */
 int	 resp_call(int fd, char *buf, int argc, const char **argv, char **cause);
 

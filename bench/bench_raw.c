@@ -25,13 +25,13 @@ raw_write(int fd, const char *p, size_t len, char **cause)
 }
 
 long
-raw_read_until(int fd, char *buf, size_t len, raw_done done, char **cause)
+raw_read_until(int fd, char *buf, size_t len, raw_done done, const void *arg, char **cause)
 {
 	long whole;
 	ssize_t n;
 
 	buf[len] = '\0';
-	while ((whole = done(buf, len)) == 0) {
+	while ((whole = done(buf, len, arg)) == 0) {
 		if (len >= RAW_BUF - 1) {
 			*cause = xprintf("no whole reply in %d bytes: %.200s", RAW_BUF, buf);
 			return -1;
@@ -51,10 +51,19 @@ raw_read_until(int fd, char *buf, size_t len, raw_done done, char **cause)
 }
 
 long
-http_response_len(const char *buf, size_t len)
+raw_through(const char *buf, size_t len, const void *needle)
+{
+	const char *at = memmem(buf, len, needle, strlen(needle));
+
+	return at != NULL ? (long)(at - buf) + (long)strlen(needle) : 0;
+}
+
+long
+http_response_len(const char *buf, size_t len, const void *unused)
 {
 	const char *end = memmem(buf, len, "\r\n\r\n", 4), *h, *z;
 	size_t body;
+	(void)unused;
 
 	if (end == NULL)
 		return 0;
@@ -75,7 +84,7 @@ http_response_len(const char *buf, size_t len)
 int
 raw_http_reply(int fd, char *buf, int want, char **cause)
 {
-	if (raw_read_until(fd, buf, 0, http_response_len, cause) < 0)
+	if (raw_read_until(fd, buf, 0, http_response_len, NULL, cause) < 0)
 		return -1;
 	if (strncmp(buf, "HTTP/1.1 ", 9) != 0 || atoi(buf + 9) != want) {
 		*cause = xprintf("want %d: %.200s", want, buf);
@@ -106,7 +115,7 @@ conc_read(struct conc *c, int i, char *buf, size_t *have, int *todo, char **caus
 	have[i] += (size_t)n;
 	buf[have[i]] = '\0';
 	/* Each connection has one request out at a time: a whole reply ends the buffer. */
-	if ((whole = c->done(buf, have[i])) == 0)
+	if ((whole = c->done(buf, have[i], NULL)) == 0)
 		return todo[i];
 	if (whole < 0 || buf[0] == '-' || (buf[0] == 'H' && strncmp(buf + 9, "20", 2) != 0)) {
 		*cause = xprintf("reply: %.200s", buf);

@@ -60,10 +60,11 @@ resp_skip(const char *p, const char *end, int depth)
 }
 
 long
-resp_reply_len(const char *buf, size_t len)
+resp_reply_len(const char *buf, size_t len, const void *unused)
 {
 	const char *q = resp_skip(buf, buf + len, 0);
 
+	(void)unused;
 	return q == NULL ? 0 : q == buf ? -1 : q - buf;
 }
 
@@ -77,7 +78,7 @@ resp_call(int fd, char *buf, int argc, const char **argv, char **cause)
 		return -1;
 	}
 	if (raw_write(fd, buf, len, cause) != 0 ||
-	    raw_read_until(fd, buf, 0, resp_reply_len, cause) < 0)
+	    raw_read_until(fd, buf, 0, resp_reply_len, NULL, cause) < 0)
 		return -1;
 	if (buf[0] == '-') {
 		*cause = xprintf("redis: %.200s", buf + 1);
@@ -116,7 +117,7 @@ redis_xadd_run(void *ctx, double *lat, char **cause)
 
 	(void)lat;
 	if (raw_write(x->fd, x->req, x->reqlen, cause) != 0 ||
-	    raw_read_until(x->fd, x->buf, 0, resp_reply_len, cause) < 0)
+	    raw_read_until(x->fd, x->buf, 0, resp_reply_len, NULL, cause) < 0)
 		return -1;
 	if (x->buf[0] != '$') {
 		*cause = xprintf("XADD: %.200s", x->buf);
@@ -180,14 +181,14 @@ redis_relay_run(void *ctx, double *lat, char **cause)
 	len = xadd_format(req, sizeof req, r->key, body);
 	t0 = now_us();
 	if (raw_write(r->snd, req, len, cause) != 0 ||
-	    raw_read_until(r->rcv, r->buf, 0, resp_reply_len, cause) < 0)
+	    raw_read_until(r->rcv, r->buf, 0, resp_reply_len, NULL, cause) < 0)
 		return -1;
 	*lat = now_us() - t0;
 	if (strstr(r->buf, body) == NULL) {
 		*cause = xprintf("XREAD: %.200s", r->buf);
 		return -1;
 	}
-	if (raw_read_until(r->snd, r->buf, 0, resp_reply_len, cause) < 0)
+	if (raw_read_until(r->snd, r->buf, 0, resp_reply_len, NULL, cause) < 0)
 		return -1;
 	if (r->buf[0] != '$' || (nl = strstr(r->buf, "\r\n")) == NULL ||
 	    sscanf(nl + 2, "%47[0-9-]", r->last) != 1) {

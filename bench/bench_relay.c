@@ -27,28 +27,6 @@ struct rtcs_relay {
 };
 
 /* Reads from fd into buf (at len) until needle appears; the new length, or -1. */
-static ssize_t
-read_until(int fd, char *buf, size_t len, const char *needle, char **cause)
-{
-	ssize_t n;
-
-	buf[len] = '\0';
-	while (strstr(buf, needle) == NULL) {
-		if (len >= RAW_BUF - 1) {
-			*cause = xprintf("no \"%s\" in %d bytes", needle, RAW_BUF);
-			return -1;
-		}
-		if ((n = read(fd, buf + len, RAW_BUF - 1 - len)) <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			*cause = xprintf("read: %s", n == 0 ? "connection closed" : strerror(errno));
-			return -1;
-		}
-		len += (size_t)n;
-		buf[len] = '\0';
-	}
-	return (ssize_t)len;
-}
 
 static int
 rtcs_relay_init(struct rtcs_relay *r, const char *sock, char **cause)
@@ -74,7 +52,7 @@ rtcs_relay_init(struct rtcs_relay *r, const char *sock, char **cause)
 	if ((r->stream = bench_connect(sock, cause)) < 0 ||
 	    (r->post = bench_connect(sock, cause)) < 0 ||
 	    raw_write(r->stream, req, (size_t)len, cause) != 0 ||
-	    read_until(r->stream, r->buf, 0, "\r\n\r\n", cause) < 0)
+	    raw_read_until(r->stream, r->buf, 0, raw_through, "\r\n\r\n", cause) < 0)
 		return -1;
 	if (strncmp(r->buf, "HTTP/1.1 200", 12) != 0) {
 		*cause = xprintf("stream: %.200s", r->buf);
@@ -112,7 +90,7 @@ rtcs_relay_run(void *ctx, double *lat, char **cause)
 	    "Content-Length: %d\r\n\r\n%s", r->sid, r->tok, blen, body);
 	t0 = now_us();
 	if (raw_write(r->post, r->req, r->reqlen, cause) != 0 ||
-	    read_until(r->stream, r->buf, 0, marker, cause) < 0)
+	    raw_read_until(r->stream, r->buf, 0, raw_through, marker, cause) < 0)
 		return -1;
 	*lat = now_us() - t0;
 	/* The rest of the line may still come; the next marker is unique anyway. */

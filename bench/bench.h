@@ -165,6 +165,8 @@ struct conc {
 };
 int	 conc_run(void *ctx, double *lat, char **cause);	/* a bench_op: one burst */
 void	 conc_free(struct conc *);
+/* conc connections' room, per requests a burst each, replies ended as done says; no fd yet. */
+void	 conc_alloc(struct conc *, int conc, int per, raw_done done);
 int	 redis_conc_init(struct conc *, const char *sock, int conc, int per, const char *body,
 	    char **cause);
 

@@ -383,14 +383,7 @@ rtcs_conc_init(struct conc *c, const char *sock, int conc, int per, char **cause
 		return -1;
 	}
 	http_free(&h);
-	c->fds = xcalloc((size_t)conc, sizeof *c->fds);
-	c->req = xcalloc((size_t)conc, sizeof *c->req);
-	c->reqlen = xcalloc((size_t)conc, sizeof *c->reqlen);
-	c->conc = conc;
-	c->per = per;
-	c->done = http_response_len;
-	for (i = 0; i < conc; i++)
-		c->fds[i] = -1;
+	conc_alloc(c, conc, per, http_response_len);
 	for (i = 0; i < conc; i++) {
 		c->req[i] = xprintf("POST /v1/sessions/%s/messages HTTP/1.1\r\nHost: rtcs\r\n"
 		    "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"

@@ -178,6 +178,21 @@ out:
 }
 
 void
+conc_alloc(struct conc *c, int conc, int per, raw_done done)
+{
+	int i;
+
+	c->fds = xcalloc((size_t)conc, sizeof *c->fds);
+	c->req = xcalloc((size_t)conc, sizeof *c->req);
+	c->reqlen = xcalloc((size_t)conc, sizeof *c->reqlen);
+	c->conc = conc;
+	c->per = per;
+	c->done = done;
+	for (i = 0; i < conc; i++)
+		c->fds[i] = -1;
+}
+
+void
 conc_free(struct conc *c)
 {
 	int i;

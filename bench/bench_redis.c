@@ -219,14 +219,7 @@ redis_conc_init(struct conc *c, const char *sock, int conc, int per, const char 
 	int i;
 
 	memset(c, 0, sizeof *c);
-	c->fds = xcalloc((size_t)conc, sizeof *c->fds);
-	c->req = xcalloc((size_t)conc, sizeof *c->req);
-	c->reqlen = xcalloc((size_t)conc, sizeof *c->reqlen);
-	c->conc = conc;
-	c->per = per;
-	c->done = resp_reply_len;
-	for (i = 0; i < conc; i++)
-		c->fds[i] = -1;
+	conc_alloc(c, conc, per, resp_reply_len);
 	for (i = 0; i < conc; i++) {
 		c->reqlen[i] = xadd_format(req, sizeof req, "bench:conc", body);
 		c->req[i] = xstrdup(req);

@@ -85,6 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = evbuffer_get_length(in);
 	out = malloc(len + 1);
 	evbuffer_copyout(in, out, len);
+	out[len] = '\0';	/* check_out's string compares near the end stop here */
 	if (getenv("FUZZ_GATE_SHOW") != NULL)
 		fwrite(out, 1, len, stderr);
 	check_out(out, len);

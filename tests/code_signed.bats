@@ -234,3 +234,24 @@ PY
 	run rtcs-scan --keys "$(keys alice-tablet)" -S "$K/fake/rtcs.sock" --explain "$K/code.png"
 	assert_failure 77
 }
+
+@test "a store from before signed codes gets its signing key and name at start, its match key kept" {
+	stop_server --keep
+	# meta/keys as the server wrote it before: the match key only.
+	mk=$(head -n 1 "$RTCS_STORE/meta/keys.json" | jq -r .match_key)
+	[[ $mk =~ ^[0-9a-f]{64}$ ]]
+	printf '{"id":"keys","match_key":"%s"}' "$mk" | "$(rtcs_tool store-put)" "$RTCS_STORE" meta keys
+	run rtcs-serve --print-key -D "$RTCS_STORE"
+	assert_failure 66
+	assert_output --partial "no signing key yet"
+	_server_launch --name upgraded
+	key=$(rtcs-serve --print-key -D "$RTCS_STORE")
+	[[ $key =~ ^upgraded\ [0-9a-f]{64}$ ]]
+	[ "$(head -n 1 "$RTCS_STORE/meta/keys.json" | jq -r .match_key)" = "$mk" ]
+	# The sessions of the old store go on, and their codes are signed now.
+	push_code
+	[[ $P =~ :PUSH/CHAT/ALICE/ALICE-PHONE/UPGRADED/ ]]
+	run explain alice-tablet
+	assert_success
+	assert_output --partial "on server upgraded"
+}

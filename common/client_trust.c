@@ -122,17 +122,24 @@ trust_code(struct client *c, const char *dir, const char *text, const struct pay
 	char *cause = NULL;
 	int exit, known;
 
+	int is_signed = p->kind == PAYLOAD_TRANSFER && p->signed_;
+
 	memset(v, 0, sizeof *v);
-	if (p->kind != PAYLOAD_TRANSFER || !p->signed_) {
-		v->sig = TRUST_SIG_NONE;
-		return 0;
-	}
-	/* The server is heard first: a changed key is refused before anything else. */
-	if (c != NULL && trust_server(c, dir, v->server, spk, &v->first, err) != 0) {
+	/*
+	 * The server is heard first: a changed key is refused before anything
+	 * else. A code to be submitted hears it whatever the code (a token is to
+	 * go there); one only explained, when there is a signature to check.
+	 */
+	if (c != NULL && (need_server || is_signed) &&
+	    trust_server(c, dir, v->server, spk, &v->first, err) != 0) {
 		if (need_server || err->exit != EXIT_UNAVAILABLE)
 			return -1;
 		client_err_clear(err);
 		v->server[0] = '\0';
+	}
+	if (!is_signed) {
+		v->sig = TRUST_SIG_NONE;
+		return 0;
 	}
 	known = trust_known(dir, p->desc.server, pk, &exit, &cause) == 0;
 	if (!known && cause != NULL) {

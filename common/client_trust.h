@@ -38,9 +38,10 @@ struct trust_verdict {
 /*
  * Checks the signature of text (parsed into p) with the key kept for the
  * server it names, else with the key of the server c talks to if that is
- * the one (kept on first use). c may be NULL (offline); an unreachable
- * server is no error unless need_server. Returns 0 with *v, or -1 with
- * *err (77: the server's key changed).
+ * the one (kept on first use). c may be NULL (offline). need_server (a
+ * submit): the server is heard even for an unsigned code, and unreachable
+ * it is an error. Returns 0 with *v, or -1 with *err (77: the server's key
+ * changed, or not proved).
  */
 int	trust_code(struct client *c, const char *dir, const char *text, const struct payload *p,
 	    int need_server, struct trust_verdict *v, struct client_err *err);

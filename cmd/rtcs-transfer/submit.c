@@ -259,19 +259,13 @@ submit_collect(struct submit *s, const char *id)
 static int
 submit_trust(struct submit *s, const struct payload *p, const char *payload)
 {
-	unsigned char pk[PAYLOAD_PK_BYTES];
 	struct trust_verdict v;
 
-	if (!p->signed_) {
-		memset(&v, 0, sizeof v);
-		if (trust_server(s->client, s->keys, v.server, pk, &v.first, &s->err) != 0)
-			return submit_fail(s);
-		trust_note_first(submit_prog(s), s->o->verbose > 0, &v, s->keys);
-		return 0;
-	}
 	if (trust_code(s->client, s->keys, payload, p, 1, &v, &s->err) != 0)
 		return submit_fail(s);
 	trust_note_first(submit_prog(s), s->o->verbose > 0, &v, s->keys);
+	if (v.sig == TRUST_SIG_NONE)
+		return 0;
 	if (strcmp(v.server, p->desc.server) != 0)
 		return submit_error(s, EXIT_NO, "the code is from server %s, the server at %s is %s: "
 		    "not submitted", p->desc.server, client_socket(s->client), v.server);

@@ -31,6 +31,7 @@
 
 #include "fsutil.h"
 #include "store_fs.h"
+#include "syncer.h"
 #include "xmalloc.h"
 
 static const char *const fs_subdirs[] = {
@@ -200,7 +201,9 @@ fs_broken(void *be)
 static int
 fs_pending(void *be)
 {
-	return ((struct fs *)be)->npend > 0;
+	struct fs *fs = be;
+
+	return fs->npend > 0 || fs->nflight > 0;
 }
 
 static void
@@ -223,10 +226,13 @@ fs_close(void *be)
 		/* Durable, but nobody is left to hear it. */
 		for (i = 0; i < fs->npend; i++)
 			fs->pend[i].cb = NULL;
+		for (i = 0; i < fs->nflight; i++)
+			fs->flight[i].cb = NULL;
 		if (fs_commit(fs, &cause) == 0)
 			fs_write_checkpoint(fs, &cause);
 		free(cause);
 	}
+	syncer_free(fs->syncer);
 	fs_logs_free(fs);
 	for (k = 0; k < STORE_NKINDS; k++)
 		strmap_free(fs->revs[k], free);

@@ -12,6 +12,8 @@
 #include "store_be.h"
 #include "strmap.h"
 
+struct syncer;
+
 #define FS_VERSION_TEXT		"rtcs-store 2\n"
 #define FS_MAX_OPEN_LOGS	1024	/* log descriptors kept open, by default */
 
@@ -27,6 +29,7 @@ struct fs_log {
 	off_t	 durable_size;
 	uint64_t covered;		/* checkpointed, in its document or the checkpoint */
 	uint64_t cur_seq;		/* a record known to start at cur_off (0: none) */
+	uint64_t group;			/* the last group commit that counted it */
 	off_t	 cur_off;
 };
 TAILQ_HEAD(fs_logq, fs_log);
@@ -54,8 +57,12 @@ struct fs {
 	struct strmap	*logs;			/* name -> struct fs_log */
 	struct fs_logq	 lru;
 	int		 nopen;
-	struct fs_pending *pend;
+	struct fs_pending *pend;	/* waiting for the next group commit */
 	size_t		 npend, pendcap;
+	struct fs_pending *flight;	/* the group on the sync thread */
+	size_t		 nflight;
+	struct syncer	*syncer;	/* made at the first group commit */
+	uint64_t	 group;
 	uint64_t	 ckpt_rev;
 	struct store_stats stats;
 };
@@ -82,6 +89,8 @@ int	 fs_log_sync(struct fs *, struct fs_log *, char **cause);
 int	 fs_log_scan(int fd, off_t from, uint64_t first_seq, int (*fn)(void *, uint64_t seq,
 	    uint32_t crc, const char *json, size_t len, off_t off), void *arg,
 	    struct fs_scan_end *);
+int	 fs_log_grouped(const struct fs *, const struct fs_log *);
+int	 fs_log_waiting(const struct fs_log *);
 void	 fs_pend(struct fs *, struct fs_log *, const char *json, size_t len,
 	    store_append_cb, void *);
 int	 fs_commit(struct fs *, char **cause);

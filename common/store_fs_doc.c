@@ -128,7 +128,7 @@ fs_put_then(struct fs *fs, const struct store_then *then, char **cause)
 		fs->broken = 1;
 		return -1;
 	}
-	if (fs->opt.sync == STORE_SYNC_BATCH)
+	if (fs_log_grouped(fs, tl))
 		fs_pend(fs, tl, then->json, then->len, NULL, NULL);
 	else if (fs_log_sync(fs, tl, cause) != 0)
 		return -1;
@@ -151,8 +151,12 @@ fs_put(void *be, enum store_kind kind, const char *id, uint64_t expect_rev, cons
 
 	if (fs_put_check(fs, kind, id, expect_rev, then, cb, arg) != 0)
 		return;
-	/* What the document's checkpoint vouches for must be durable first. */
-	if (fs->npend > 0 && fs_commit(fs, &cause) != 0) {
+	/*
+	 * What the document's checkpoint vouches for must be durable first, and
+	 * the record it carries follows its log's waiting ones.
+	 */
+	if (((lf != NULL && fs_log_waiting(lf)) || (then != NULL &&
+	    fs_log_waiting(fs_log_get(fs, then->log)))) && fs_commit(fs, &cause) != 0) {
 		cb(arg, STORE_IO, 0, cause);
 		free(cause);
 		return;

@@ -217,3 +217,25 @@ send() {	# send DEVICE TEXT
 	run rtcs-serve -V
 	assert_line --index 0 --regexp "^rtcs-serve 0\.1\.0 \\(git [^)]+\\)\$"
 }
+
+@test "--sync always: a transfer's events share their fdatasyncs, and a read of the events waits for them" {
+	start_server
+	session_new alice@alice-phone bob@bob-pc
+	syncs() { api GET /v1/health | jq .store.syncs; }
+	s0=$(syncs)
+	out=$(api POST /v1/transfers "{\"session\":\"$SID\",\"proof\":\"scanner\",\"confirm\":\"none\"}" \
+	    "$(token alice-phone)")
+	id=$(jq -r .transfer.id <<<"$out")
+	api POST "/v1/transfers/$id/image" \
+	    "{\"device\":\"alice-tablet\",\"payload\":\"$(jq -r .payload <<<"$out")\"}" >/dev/null
+	# every event told so far, read at once: the read waits for their commit
+	run api GET /v1/events
+	assert_success
+	assert_equal "$(jq -r 'select(.transfer == "'"$id"'" and .event == "transfer.state") | .state' \
+	    <<<"$output" | tr '\n' ' ')" "issued committing scanned verified completed "
+	s1=$(syncs)
+	# the request: its document (2) and its event (1); the scan that completes:
+	# the session's document (2) and log (1), the transfer's document (2) and
+	# its 5 events (1): 9, against 15 when each event had its own fdatasync
+	[ $((s1 - s0)) -le 10 ] || { echo "$((s1 - s0)) syncs for a transfer" >&2; return 1; }
+}

@@ -78,7 +78,7 @@ api_health(struct req *rq)
 	cJSON_AddNumberToObject(o, "connections", (double)strmap_count(srv->conns));
 	cJSON_AddNumberToObject(o, "streams", (double)srv->nstreams);
 	cJSON_AddNumberToObject(o, "transfers_open", (double)c->nopen);
-	cJSON_AddNumberToObject(o, "events_seq", (double)c->events_durable);
+	cJSON_AddNumberToObject(o, "events_seq", (double)c->events_appended);
 	cJSON_AddStringToObject(o, "sync", srv->cfg->sync == STORE_SYNC_ALWAYS ? "always" :
 	    srv->cfg->sync == STORE_SYNC_BATCH ? "batch" : "none");
 	store_stats(srv->store, &ss);

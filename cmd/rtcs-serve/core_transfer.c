@@ -72,8 +72,8 @@ core_xfer_json(struct core *c, const struct core_xfer *x)
 {
 	cJSON *o = transfer_to_json(&x->t, 0);
 
-	/* Where the event log is now: a watcher starts there, not from 0. */
-	cJSON_AddNumberToObject(o, "events_seq", (double)c->events_durable);
+	/* Where the event log is now (told, durable or soon): a watcher starts there, not from 0. */
+	cJSON_AddNumberToObject(o, "events_seq", (double)c->events_appended);
 	return o;
 }
 

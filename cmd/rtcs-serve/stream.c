@@ -591,9 +591,14 @@ api_events(struct req *rq)
 	uint64_t since;
 	int follow;
 
-	if (read_args(rq, &follow, &since, rq->core->events_durable) != 0)
+	/*
+	 * "Now" and a read's end are the last event told, durable or not yet
+	 * (events wait for the group commit): a read waits for what was told
+	 * before it, a watcher from now sees none of it.
+	 */
+	if (read_args(rq, &follow, &since, rq->core->events_appended) != 0)
 		return;
-	stream_start(rq, NULL, NULL, since + 1, follow, rq->core->events_durable);
+	stream_start(rq, NULL, NULL, since + 1, follow, rq->core->events_appended);
 }
 
 /* Server stopping: every device's stream ends with channel.closed {reason:"shutdown"}. */

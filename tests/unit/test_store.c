@@ -303,12 +303,15 @@ test_batch(const char *spec)
 	res_reset(&p);
 	store_read(st, "S1", 2003, 10, 4096, on_page, &p);
 	CHECK(p.n == 0);	/* not durable yet: not read back */
-	event_base_loop(base, EVLOOP_ONCE);
+	/* The commit's sync runs on the sync thread; the loop hears when it is done. */
+	while (store_pending(st))
+		event_base_loop(base, EVLOOP_ONCE);
 	CHECK(a.called == 1 && a.err == STORE_OK && a.seq == 2003 && b.seq == 2004);
 	CHECK(w.n == 2 && !store_pending(st));
 	/* A document waits for nothing: what it vouches for is committed first. */
 	res_reset(&a);
 	store_append(st, "S1", 2004, "{\"n\":2005}", 10, on_append, &a);
+	event_base_loop(base, EVLOOP_NONBLOCK);	/* the group goes to the sync thread */
 	put(st, STORE_SESSION, "S1", 2, "{\"id\":\"S1\",\"v\":3}", NULL, &p);
 	CHECK(a.called == 1 && p.err == STORE_OK && p.rev == 3);
 	store_unwatch(lw);
@@ -382,6 +385,43 @@ test_faults(const char *spec)
 	res_reset(&loaded);
 }
 
+/*
+ * --sync always: the event log's appends wait for the group commit, one
+ * fdatasync for all of them, made on the sync thread; a failed one fails
+ * them all and breaks the store.
+ */
+static void
+test_events_grouped(const char *spec)
+{
+	struct event_base *base = event_base_new();
+	struct res loaded = { 0 }, a = { 0 }, b = { 0 }, c = { 0 };
+	struct store *st = open_store(spec, base, STORE_SYNC_ALWAYS, 0, &loaded);
+	struct store_stats s0, s1;
+
+	store_stats(st, &s0);
+	store_append(st, STORE_EVENTS, 0, "{\"e\":1}", 7, on_append, &a);
+	store_append(st, STORE_EVENTS, 1, "{\"e\":2}", 7, on_append, &b);
+	CHECK(a.called == 0 && b.called == 0 && store_pending(st));
+	while (store_pending(st))
+		event_base_loop(base, EVLOOP_ONCE);
+	store_stats(st, &s1);
+	CHECK(a.called == 1 && a.err == STORE_OK && a.seq == 1 && b.err == STORE_OK && b.seq == 2);
+	/* one fdatasync of the new log, one fsync of its directory */
+	CHECK(s1.syncs - s0.syncs == 2);
+	failpoints("store-fsync-log=EIO");
+	store_append(st, STORE_EVENTS, 2, "{\"e\":3}", 7, on_append, &c);
+	while (store_pending(st))
+		event_base_loop(base, EVLOOP_ONCE);
+	CHECK(c.called == 1 && c.err == STORE_IO && store_broken(st));
+	failpoints("");
+	store_close(st);
+	event_base_free(base);
+	res_reset(&a);
+	res_reset(&b);
+	res_reset(&c);
+	res_reset(&loaded);
+}
+
 /* The whole suite against one fresh store. */
 static void
 store_suite(const char *spec)
@@ -398,6 +438,7 @@ store_suite(const char *spec)
 	test_batch(spec);
 	test_reopen(spec);
 	test_faults(spec);
+	test_events_grouped(spec);
 	res_reset(&loaded);
 }
 

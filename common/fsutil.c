@@ -91,44 +91,58 @@ fs_write_all(int fd, const void *data, size_t len)
  * system), fsync, rename, fsync dir. With durable 0 the fsyncs are skipped.
  */
 int
+fs_write_tmp(const char *dir, const char *name, const char *tmpdir, const void *data,
+    size_t len, char **tmp, char **dst, char **cause)
+{
+	char *rnd = rand_base32(5);
+	int fd, e;
+
+	*tmp = xprintf("%s/.%s.%s", tmpdir ? tmpdir : dir, name, rnd);
+	*dst = xprintf("%s/%s", dir, name);
+	free(rnd);
+	if ((fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0 &&
+	    fs_write_all(fd, data, len) == 0)
+		return fd;
+	e = errno;
+	if (fd >= 0) {
+		close(fd);
+		unlink(*tmp);
+	}
+	*cause = xprintf("cannot write %s: %s", *dst, strerror(e));
+	free(*tmp);
+	free(*dst);
+	*tmp = *dst = NULL;
+	errno = e;
+	return -1;
+}
+
+int
 fs_write_atomic(const char *dir, const char *name, const char *tmpdir,
     const void *data, size_t len, int durable, char **cause)
 {
-	char *tmp, *dst, *rnd;
+	char *tmp, *dst;
 	int fd, e;
 
-	rnd = rand_base32(5);
-	tmp = xprintf("%s/.%s.%s", tmpdir ? tmpdir : dir, name, rnd);
-	dst = xprintf("%s/%s", dir, name);
-	free(rnd);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto fail;
-	if (fs_write_all(fd, data, len) != 0 || (durable && fsync(fd) != 0)) {
+	if ((fd = fs_write_tmp(dir, name, tmpdir, data, len, &tmp, &dst, cause)) < 0)
+		return -1;
+	e = durable && fsync(fd) != 0 ? errno : 0;
+	if (close(fd) != 0 && e == 0)
 		e = errno;
-		close(fd);
-		unlink(tmp);
-		errno = e;
-		goto fail;
-	}
-	if (close(fd) != 0 || rename(tmp, dst) != 0) {
+	if (e == 0 && rename(tmp, dst) != 0)
 		e = errno;
+	if (e != 0) {
 		unlink(tmp);
+		*cause = xprintf("cannot write %s: %s", dst, strerror(e));
+		free(tmp);
+		free(dst);
 		errno = e;
-		goto fail;
+		return -1;
 	}
 	free(tmp);
 	free(dst);
 	if (durable && fs_fsync_dir(dir, cause) != 0)
 		return FS_REPLACED_UNSYNCED;	/* replaced, durability unknown */
 	return 0;
-fail:
-	e = errno;
-	*cause = xprintf("cannot write %s: %s", dst, strerror(e));
-	free(tmp);
-	free(dst);
-	errno = e;
-	return -1;
 }
 
 /* Reads a whole regular file of at most max bytes; data is NUL-terminated. */

@@ -14,6 +14,13 @@ int	fs_fsync_dir(const char *dir, char **cause);
  * version survives a crash is unknown). Each with *cause but 0.
  */
 #define FS_REPLACED_UNSYNCED	(-2)
+/*
+ * The first half of it: data written (not synced) to a new file in tmpdir
+ * (*tmp), to be renamed over *dst (dir/name); its descriptor, or -1 with
+ * errno and *cause.
+ */
+int	fs_write_tmp(const char *dir, const char *name, const char *tmpdir, const void *data,
+	    size_t len, char **tmp, char **dst, char **cause);
 int	fs_write_atomic(const char *dir, const char *name, const char *tmpdir,
 	    const void *data, size_t len, int durable, char **cause);
 /* Reads fd to its end, at most max bytes (else errno EFBIG); data is NUL-terminated. */

@@ -121,6 +121,20 @@ store_put(struct store *st, enum store_kind kind, const char *id, uint64_t expec
 }
 
 void
+store_put_later(struct store *st, enum store_kind kind, const char *id, uint64_t expect_rev,
+    const char *json, size_t len, store_put_cb cb, void *arg)
+{
+	if (!id_ok(id) || (unsigned)kind >= STORE_NKINDS || !text_ok(json, len, STORE_DOC_MAX)) {
+		cb(arg, STORE_INVALID, 0, "not a document (one JSON object without newlines)");
+		return;
+	}
+	if (st->ops->put_later == NULL)
+		st->ops->put(st->be, kind, id, expect_rev, json, len, NULL, cb, arg);
+	else
+		st->ops->put_later(st->be, kind, id, expect_rev, json, len, cb, arg);
+}
+
+void
 store_append(struct store *st, const char *log, uint64_t expect_last, const char *json,
     size_t len, store_append_cb cb, void *arg)
 {

@@ -23,7 +23,8 @@
  *
  * Every operation completes through its callback on the server's event loop.
  * A backend may call it before the call returns (the flat files do, except
- * for appends under --sync batch, which complete at the group commit): make
+ * for what waits for the group commit: appends under --sync batch, the
+ * event log's appends, store_put_later): make
  * the store call the last thing a function does with the state it read.
  * Callbacks get typed errors and a cause for people (valid during the call).
  * Offline readers (--fsck, rtcs-session --store) open the store read-only,
@@ -148,6 +149,16 @@ void	 store_get(struct store *, enum store_kind, const char *id, store_get_cb, v
 void	 store_put(struct store *, enum store_kind, const char *id, uint64_t expect_rev,
 	    const char *json, size_t len, const struct store_then *then, store_put_cb,
 	    void *arg);
+/*
+ * As store_put (no record), for a document whose loss in a crash the next
+ * start mends from what is durable already, such as a transfer's record
+ * after the switch its session's document made: the caller is not held up
+ * while it is made durable (the flat files: at the group commit, off the
+ * loop), and its callback comes once it is. A get or put of the same
+ * document meanwhile waits for it.
+ */
+void	 store_put_later(struct store *, enum store_kind, const char *id, uint64_t expect_rev,
+	    const char *json, size_t len, store_put_cb, void *arg);
 /* Appends one record as seq expect_last + 1 if the log's last is expect_last. */
 void	 store_append(struct store *, const char *log, uint64_t expect_last,
 	    const char *json, size_t len, store_append_cb, void *arg);

@@ -16,6 +16,9 @@ struct store_ops {
 	void	(*put)(void *be, enum store_kind, const char *id, uint64_t expect_rev,
 		    const char *json, size_t len, const struct store_then *, store_put_cb,
 		    void *);
+	/* May be NULL: put is used. */
+	void	(*put_later)(void *be, enum store_kind, const char *id, uint64_t expect_rev,
+		    const char *json, size_t len, store_put_cb, void *);
 	void	(*append)(void *be, const char *log, uint64_t expect_last, const char *json,
 		    size_t len, store_append_cb, void *);
 	void	(*read)(void *be, const char *log, uint64_t from, size_t max_records,

@@ -31,7 +31,6 @@
 
 #include "fsutil.h"
 #include "store_fs.h"
-#include "syncer.h"
 #include "xmalloc.h"
 
 static const char *const fs_subdirs[] = {
@@ -222,17 +221,12 @@ fs_close(void *be)
 	if (fs == NULL)
 		return;
 	if (fs->loaded && !fs->opt.readonly) {
-		size_t i;
-		/* Durable, but nobody is left to hear it. */
-		for (i = 0; i < fs->npend; i++)
-			fs->pend[i].cb = NULL;
-		for (i = 0; i < fs->nflight; i++)
-			fs->flight[i].cb = NULL;
+		fs_quiet(fs);	/* durable, but nobody is left to hear it */
 		if (fs_commit(fs, &cause) == 0)
 			fs_write_checkpoint(fs, &cause);
 		free(cause);
 	}
-	syncer_free(fs->syncer);
+	fs_commit_free(fs);
 	fs_logs_free(fs);
 	for (k = 0; k < STORE_NKINDS; k++)
 		strmap_free(fs->revs[k], free);
@@ -249,6 +243,7 @@ const struct store_ops store_fs_ops = {
 	.load = fs_load,
 	.get = fs_get,
 	.put = fs_put,
+	.put_later = fs_put_later,
 	.append = fs_append,
 	.read = fs_read,
 	.flush = fs_flush,

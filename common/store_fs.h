@@ -2,7 +2,9 @@
  * The flat-file backend's own objects, shared by its files, which call each
  * other in one direction only: store_fs.c (open, close, the operations
  * table) -> store_fs_load.c (loading, repairs) -> store_fs_doc.c (documents)
- * -> store_fs_log.c (logs, the group commit, the checkpoint).
+ * -> store_fs_log.c (logs, the checkpoint) -> store_fs_commit.c (the group
+ * commit, which knows writes by their files and tells each through its own
+ * done function).
  */
 #ifndef RTCS_STORE_FS_H
 #define RTCS_STORE_FS_H
@@ -12,6 +14,7 @@
 #include "store_be.h"
 #include "strmap.h"
 
+struct fs;
 struct syncer;
 
 #define FS_VERSION_TEXT		"rtcs-store 2\n"
@@ -34,14 +37,27 @@ struct fs_log {
 };
 TAILQ_HEAD(fs_logq, fs_log);
 
-/* An append waiting for the group commit (--sync batch); cb NULL for a put's record. */
+/*
+ * A write waiting for the group commit (store_fs_commit.c): an append (lf:
+ * its log, written already) or a document put later (lf NULL; fd: its new
+ * file, written, renamed over dst in dir at the commit). done hears, once,
+ * how the commit went; then everything here is freed.
+ */
 struct fs_pending {
+	void		(*done)(struct fs *, struct fs_pending *, enum store_err,
+			    const char *cause);
 	struct fs_log	*lf;
-	uint64_t	 seq;
+	uint64_t	 seq;		/* an append's */
 	off_t		 end;
-	char		*json;
+	int		 fd;		/* a document's (-1: none) */
+	char		*tmp, *dst, *dir;
+	enum store_kind	 kind;
+	char		*id;
+	uint64_t	 rev;
+	char		*json;		/* the record, or the document (unframed) */
 	size_t		 len;
-	store_append_cb	 cb;
+	store_append_cb	 acb;
+	store_put_cb	 pcb;
 	void		*arg;
 };
 
@@ -91,9 +107,8 @@ int	 fs_log_scan(int fd, off_t from, uint64_t first_seq, int (*fn)(void *, uint6
 	    struct fs_scan_end *);
 int	 fs_log_grouped(const struct fs *, const struct fs_log *);
 int	 fs_log_waiting(const struct fs_log *);
-void	 fs_pend(struct fs *, struct fs_log *, const char *json, size_t len,
+void	 fs_pend_append(struct fs *, struct fs_log *, const char *json, size_t len,
 	    store_append_cb, void *);
-int	 fs_commit(struct fs *, char **cause);
 void	 fs_append(void *be, const char *log, uint64_t expect_last, const char *json,
 	    size_t len, store_append_cb, void *);
 void	 fs_read(void *be, const char *log, uint64_t from, size_t max_records,
@@ -103,12 +118,25 @@ uint64_t fs_durable_last(void *be, const char *log);
 int	 fs_write_checkpoint(struct fs *, char **cause);
 void	 fs_logs_free(struct fs *);
 
+/* store_fs_commit.c */
+/* Queues a write (copied) for the group commit at the end of this loop turn. */
+void	 fs_pend(struct fs *, const struct fs_pending *);
+/* Makes every waiting write durable now (the thread's group first): 0, or -1 with *cause. */
+int	 fs_commit(struct fs *, char **cause);
+/* Whether a put of this document waits for the group commit. */
+int	 fs_doc_waiting(const struct fs *, enum store_kind, const char *id);
+/* The waiting writes' callers are gone (closing): nobody is told. */
+void	 fs_quiet(struct fs *);
+void	 fs_commit_free(struct fs *);
+
 /* store_fs_doc.c */
 const char *fs_kind_dir(enum store_kind);
 void	 fs_set_rev(struct fs *, enum store_kind, const char *id, uint64_t rev);
 void	 fs_get(void *be, enum store_kind, const char *id, store_get_cb, void *);
 void	 fs_put(void *be, enum store_kind, const char *id, uint64_t expect_rev,
 	    const char *json, size_t len, const struct store_then *, store_put_cb, void *);
+void	 fs_put_later(void *be, enum store_kind, const char *id, uint64_t expect_rev,
+	    const char *json, size_t len, store_put_cb, void *);
 
 /* store_fs_load.c */
 int	 fs_load(void *be, const struct store_loader *, enum store_err *, char **);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "failpoint.h"
 #include "fsutil.h"
@@ -53,13 +54,18 @@ void
 fs_get(void *be, enum store_kind kind, const char *id, store_get_cb cb, void *arg)
 {
 	struct fs *fs = be;
-	char *path = xprintf("%s/%s/%s.json", fs->dir, fs_kind_dir(kind), id);
-	char *data = NULL, *cause = NULL, *why = NULL;
+	char *path, *data = NULL, *cause = NULL, *why = NULL;
 	struct store_frame f;
 	struct store_doc d;
 	size_t len;
 	int e;
 
+	/* A put of it waiting: made first (a failed one leaves the file as it was). */
+	if (fs_doc_waiting(fs, kind, id) && fs_commit(fs, &cause) != 0) {
+		free(cause);
+		cause = NULL;
+	}
+	path = xprintf("%s/%s/%s.json", fs->dir, fs_kind_dir(kind), id);
 	if ((e = failpoint_errno("store-read-doc")) != 0) {
 		cause = xprintf("cannot read %s: %s", path, strerror(e));
 		cb(arg, store_errno(e), NULL, cause);
@@ -129,12 +135,53 @@ fs_put_then(struct fs *fs, const struct store_then *then, char **cause)
 		return -1;
 	}
 	if (fs_log_grouped(fs, tl))
-		fs_pend(fs, tl, then->json, then->len, NULL, NULL);
+		fs_pend_append(fs, tl, then->json, then->len, NULL, NULL);
 	else if (fs_log_sync(fs, tl, cause) != 0)
 		return -1;
 	else
 		fs_log_committed(fs, tl, tl->last, tl->size, then->json, then->len);
 	return 0;
+}
+
+/*
+ * What both puts do first: what must be durable before this document is
+ * written (a put of it waiting, what its checkpoint vouches for, the waiting
+ * records of the log its record goes to), the checks; then its revision and
+ * framed text. NULL: refused or failed, cb told.
+ */
+static char *
+fs_put_begin(struct fs *fs, enum store_kind kind, const char *id, uint64_t expect_rev,
+    const char *json, size_t len, const struct store_then *then, store_put_cb cb, void *arg,
+    uint64_t *rev, size_t *tlen)
+{
+	struct fs_log *lf = kind == STORE_SESSION ? strmap_get(fs->logs, id) : NULL;
+	char *cause = NULL;
+
+	if ((fs_doc_waiting(fs, kind, id) || (lf != NULL && fs_log_waiting(lf)) ||
+	    (then != NULL && fs_log_waiting(fs_log_get(fs, then->log)))) &&
+	    fs_commit(fs, &cause) != 0) {
+		cb(arg, STORE_IO, 0, cause);
+		free(cause);
+		return NULL;
+	}
+	if (fs_put_check(fs, kind, id, expect_rev, then, cb, arg) != 0)
+		return NULL;
+	*rev = fs_rev(fs, kind, id) + 1;
+	return store_frame_doc(json, len, *rev, lf != NULL ? lf->durable : 0,
+	    then ? then->log : NULL, then ? then->seq : 0, then ? then->json : NULL,
+	    then ? then->len : 0, tlen);
+}
+
+/* A document's replacement is made: its revision, what its header vouched for. */
+static void
+fs_put_made(struct fs *fs, enum store_kind kind, const char *id, uint64_t rev, uint64_t covers)
+{
+	struct fs_log *lf = kind == STORE_SESSION ? strmap_get(fs->logs, id) : NULL;
+
+	fs_set_rev(fs, kind, id, rev);
+	fs->stats.puts++;
+	if (lf != NULL && covers > lf->covered)
+		lf->covered = covers;
 }
 
 void
@@ -149,22 +196,9 @@ fs_put(void *be, enum store_kind kind, const char *id, uint64_t expect_rev, cons
 	size_t tlen;
 	int e, rv;
 
-	if (fs_put_check(fs, kind, id, expect_rev, then, cb, arg) != 0)
+	if ((text = fs_put_begin(fs, kind, id, expect_rev, json, len, then, cb, arg, &rev,
+	    &tlen)) == NULL)
 		return;
-	/*
-	 * What the document's checkpoint vouches for must be durable first, and
-	 * the record it carries follows its log's waiting ones.
-	 */
-	if (((lf != NULL && fs_log_waiting(lf)) || (then != NULL &&
-	    fs_log_waiting(fs_log_get(fs, then->log)))) && fs_commit(fs, &cause) != 0) {
-		cb(arg, STORE_IO, 0, cause);
-		free(cause);
-		return;
-	}
-	rev = fs_rev(fs, kind, id) + 1;
-	text = store_frame_doc(json, len, rev, lf != NULL ? lf->durable : 0,
-	    then ? then->log : NULL, then ? then->seq : 0, then ? then->json : NULL,
-	    then ? then->len : 0, &tlen);
 	dir = xprintf("%s/%s", fs->dir, fs_kind_dir(kind));
 	name = xprintf("%s.json", id);
 	if ((e = failpoint_errno("store-put")) != 0) {
@@ -187,12 +221,9 @@ fs_put(void *be, enum store_kind kind, const char *id, uint64_t expect_rev, cons
 		return;
 	}
 	/* Replaced: from here on the change is made, whatever follows. */
-	fs_set_rev(fs, kind, id, rev);
-	fs->stats.puts++;
+	fs_put_made(fs, kind, id, rev, lf != NULL ? lf->durable : 0);
 	if (fs->opt.sync != STORE_SYNC_NONE)
 		fs->stats.syncs += 2;
-	if (lf != NULL && lf->durable > lf->covered)
-		lf->covered = lf->durable;
 	if (rv == FS_REPLACED_UNSYNCED)
 		fs->broken = 1;	/* durability unknown: the caller must stop */
 	else if (then != NULL && fs_put_then(fs, then, &cause) != 0)
@@ -205,4 +236,71 @@ fs_put(void *be, enum store_kind kind, const char *id, uint64_t expect_rev, cons
 	d.rev = rev;
 	store_notify_doc(fs->st, &d);
 	cb(arg, STORE_OK, rev, NULL);
+}
+
+/* A document put later: made (renamed, synced) by the group commit, or failed. */
+static void
+fs_put_later_done(struct fs *fs, struct fs_pending *p, enum store_err err, const char *cause)
+{
+	struct store_doc d = { p->kind, p->id, p->rev, p->json, p->len };
+
+	if (err != STORE_OK) {
+		unlink(p->tmp);		/* if it was not renamed yet */
+		if (p->pcb != NULL)
+			p->pcb(p->arg, err, 0, cause);
+		return;
+	}
+	fs_put_made(fs, p->kind, p->id, p->rev, p->seq);
+	store_notify_doc(fs->st, &d);
+	if (p->pcb != NULL)
+		p->pcb(p->arg, STORE_OK, p->rev, NULL);
+}
+
+void
+fs_put_later(void *be, enum store_kind kind, const char *id, uint64_t expect_rev,
+    const char *json, size_t len, store_put_cb cb, void *arg)
+{
+	struct fs *fs = be;
+	struct fs_log *lf = kind == STORE_SESSION ? strmap_get(fs->logs, id) : NULL;
+	struct fs_pending p;
+	char *name, *text, *cause = NULL;
+	uint64_t rev;
+	size_t tlen;
+	int e;
+
+	if (fs->opt.sync == STORE_SYNC_NONE || fs->st->base == NULL) {
+		fs_put(be, kind, id, expect_rev, json, len, NULL, cb, arg);
+		return;
+	}
+	if ((text = fs_put_begin(fs, kind, id, expect_rev, json, len, NULL, cb, arg, &rev,
+	    &tlen)) == NULL)
+		return;
+	memset(&p, 0, sizeof p);
+	p.dir = xprintf("%s/%s", fs->dir, fs_kind_dir(kind));
+	name = xprintf("%s.json", id);
+	if ((e = failpoint_errno("store-put")) != 0) {
+		cause = xprintf("cannot write %s/%s: %s", p.dir, name, strerror(e));
+		p.fd = -1;
+	} else if ((p.fd = fs_write_tmp(p.dir, name, fs->tmp, text, tlen, &p.tmp, &p.dst,
+	    &cause)) < 0)
+		e = errno;
+	free(text);
+	free(name);
+	if (p.fd < 0) {
+		cb(arg, store_errno(e), 0, cause);
+		free(cause);
+		free(p.dir);
+		return;
+	}
+	p.done = fs_put_later_done;
+	p.kind = kind;
+	p.id = xstrdup(id);
+	p.rev = rev;
+	p.seq = lf != NULL ? lf->durable : 0;	/* what its header vouches for */
+	p.json = xmalloc(len);
+	memcpy(p.json, json, len);
+	p.len = len;
+	p.pcb = cb;
+	p.arg = arg;
+	fs_pend(fs, &p);
 }

@@ -23,10 +23,8 @@
 #include "failpoint.h"
 #include "fsutil.h"
 #include "json.h"
-#include "log.h"
 #include "store_format.h"
 #include "store_fs.h"
-#include "syncer.h"
 #include "xmalloc.h"
 
 #define SCAN_CHUNK	(64 * 1024)
@@ -510,220 +508,36 @@ fs_log_waiting(const struct fs_log *lf)
 
 static void fs_checkpoint_soon(struct fs *);
 
-static void fs_commit_async(struct fs *);
-
+/* An append the group commit made durable, or failed. */
 static void
-fs_commit_ev(evutil_socket_t fd, short what, void *arg)
+fs_append_done(struct fs *fs, struct fs_pending *p, enum store_err err, const char *cause)
 {
-	(void)fd;
-	(void)what;
-	fs_commit_async(arg);
-}
-
-static void
-fs_commit_soon(struct fs *fs)
-{
-	static const struct timeval zero = { 0, 0 };
-
-	if (fs->commit_ev == NULL && fs->st->base != NULL)
-		fs->commit_ev = evtimer_new(fs->st->base, fs_commit_ev, fs);
-	if (fs->commit_ev != NULL && !evtimer_pending(fs->commit_ev, NULL))
-		evtimer_add(fs->commit_ev, &zero);
-}
-
-/* Queues an append for the group commit (it is written already). */
-void
-fs_pend(struct fs *fs, struct fs_log *lf, const char *json, size_t len, store_append_cb cb,
-    void *arg)
-{
-	struct fs_pending *p;
-
-	if (fs->npend == fs->pendcap) {
-		fs->pendcap = fs->pendcap ? fs->pendcap * 2 : 16;
-		fs->pend = xreallocarray(fs->pend, fs->pendcap, sizeof *fs->pend);
-	}
-	p = &fs->pend[fs->npend++];
-	p->lf = lf;
-	p->seq = lf->last;
-	p->end = lf->size;
-	p->json = xmalloc(len);
-	memcpy(p->json, json, len);
-	p->len = len;
-	p->cb = cb;
-	p->arg = arg;
-	fs_commit_soon(fs);
-}
-
-/* A group's syncs are done (rv 0) or failed: each of its appends is told, in order. */
-static void
-fs_group_done(struct fs *fs, struct fs_pending *pend, size_t n, int rv, const char *cause)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (rv == 0)
-			fs_log_committed(fs, pend[i].lf, pend[i].seq, pend[i].end, pend[i].json,
-			    pend[i].len);
-		if (pend[i].cb != NULL)
-			pend[i].cb(pend[i].arg, rv == 0 ? STORE_OK : STORE_IO,
-			    rv == 0 ? pend[i].seq : 0, rv == 0 ? NULL : cause);
-		free(pend[i].json);
-	}
-	free(pend);
+	if (err == STORE_OK)
+		fs_log_committed(fs, p->lf, p->seq, p->end, p->json, p->len);
+	if (p->acb != NULL)
+		p->acb(p->arg, err, err == STORE_OK ? p->seq : 0, cause);
 	fs_checkpoint_soon(fs);
 }
 
-/* The group the sync thread held is durable, or a sync failed (the store is broken). */
-static void
-fs_synced(void *arg, int err, const char *what)
+/* Queues an append (written already: lf's last) for the group commit; cb NULL for a put's record. */
+void
+fs_pend_append(struct fs *fs, struct fs_log *lf, const char *json, size_t len,
+    store_append_cb cb, void *arg)
 {
-	struct fs *fs = arg;
-	struct fs_pending *pend = fs->flight;
-	size_t n = fs->nflight;
-	char *cause = NULL;
+	struct fs_pending p;
 
-	fs->flight = NULL;
-	fs->nflight = 0;
-	if (err != 0) {
-		fs->broken = 1;		/* what reached the disk is unknown */
-		cause = xprintf("cannot sync %s: %s", what, strerror(err));
-	} else if (fs->broken)
-		cause = xstrdup("an earlier sync failed");
-	fs_group_done(fs, pend, n, cause == NULL ? 0 : -1, cause);
-	free(cause);
-	if (fs->npend > 0)
-		fs_commit_soon(fs);
-}
-
-/*
- * The group commit, on the loop: one sync per file written, then every
- * append's callback in order. A failed sync fails them all and breaks the
- * store. A group on the sync thread is waited for first.
- */
-int
-fs_commit(struct fs *fs, char **cause)
-{
-	struct fs_pending *pend;
-	size_t i, n;
-	int rv = 0;
-
-	if (fs->syncer != NULL)
-		syncer_wait(fs->syncer);
-	pend = fs->pend;
-	n = fs->npend;
-	if (n == 0)
-		return fs->broken ? -1 : 0;
-	fs->pend = NULL;
-	fs->npend = fs->pendcap = 0;
-	if (fs->commit_ev != NULL)
-		evtimer_del(fs->commit_ev);
-	for (i = 0; i < n && rv == 0; i++)
-		if (fs->broken || fs_log_sync(fs, pend[i].lf, cause) != 0) {
-			rv = -1;
-			if (*cause == NULL)
-				*cause = xstrdup("an earlier sync failed");
-		}
-	fs_group_done(fs, pend, n, rv, *cause);
-	return rv;
-}
-
-/*
- * The group commit off the loop: the files the waiting appends wrote are
- * synced on the sync thread while the loop goes on; their callbacks run
- * when it is done, and the appends made meanwhile are the next group. What
- * cannot go to the thread (no thread, no descriptor, a failpoint) is
- * committed on the loop, as fs_commit does.
- */
-static void
-fs_commit_async(struct fs *fs)
-{
-	size_t i, n = fs->npend, nfd = 0, ndir = 0;
-	struct fs_log *lf, **logs;
-	struct fs_pending *failed;
-	int *fds, logs_dir = 0, top_dir = 0, ok = 1, fail = 0;
-	char **names, **dirs, *cause = NULL;
-
-	if (n == 0 || (fs->syncer != NULL && syncer_busy(fs->syncer)))
-		return;		/* nothing, or the running group's end starts this one */
-	if (fs->syncer == NULL && !fs->broken && fs->opt.sync != STORE_SYNC_NONE &&
-	    fs->st->base != NULL &&
-	    (fs->syncer = syncer_new(fs->st->base, fs_synced, fs, &cause)) == NULL) {
-		log_warnx("%s: syncing on the loop: %s", fs->dir, cause);
-		free(cause);
-		cause = NULL;
-	}
-	if (fs->syncer == NULL || fs->broken || fs->opt.sync == STORE_SYNC_NONE)
-		ok = 0;
-	logs = xcalloc(n, sizeof *logs);
-	fds = xcalloc(n, sizeof *fds);
-	names = xcalloc(n, sizeof *names);
-	fs->group++;
-	for (i = 0; i < n && ok; i++) {
-		if ((lf = fs->pend[i].lf)->group == fs->group)
-			continue;
-		lf->group = fs->group;
-		logs[nfd] = lf;
-		if (lf->created) {
-			if (strcmp(lf->name, STORE_EVENTS) == 0)
-				top_dir = 1;
-			else
-				logs_dir = 1;
-		}
-		fds[nfd] = -1;
-		names[nfd++] = xstrdup(lf->path);
-		if (lf->dirty && (fail = failpoint_errno("store-fsync-log")) != 0)
-			break;
-		if (lf->dirty && (fds[nfd - 1] = fcntl(lf->fd, F_DUPFD_CLOEXEC, 0)) < 0)
-			ok = 0;
-	}
-	if (!ok || fail != 0) {
-		if (fail != 0) {
-			fs->broken = 1;
-			fs->stats.syncs++;
-			cause = xprintf("cannot sync %s: %s", names[nfd - 1], strerror(fail));
-		}
-		for (i = 0; i < nfd; i++) {
-			if (fds[i] >= 0)
-				close(fds[i]);
-			free(names[i]);
-		}
-		free(logs);
-		free(fds);
-		free(names);
-		if (fail != 0) {
-			/* As a sync that failed on the loop: every waiting append fails. */
-			failed = fs->pend;
-			n = fs->npend;
-			fs->pend = NULL;
-			fs->npend = fs->pendcap = 0;
-			fs_group_done(fs, failed, n, -1, cause);
-		} else
-			fs_commit(fs, &cause);	/* on the loop instead */
-		free(cause);
-		return;
-	}
-	dirs = xcalloc(2, sizeof *dirs);
-	if (top_dir)
-		dirs[ndir++] = xstrdup(fs->dir);
-	if (logs_dir)
-		dirs[ndir++] = xprintf("%s/logs", fs->dir);
-	/* Logs with nothing to sync but their directory entry drop out of fds. */
-	for (i = 0, n = 0; i < nfd; i++) {
-		logs[i]->dirty = logs[i]->created = 0;
-		if (fds[i] < 0) {
-			free(names[i]);
-			continue;
-		}
-		fds[n] = fds[i];
-		names[n++] = names[i];
-	}
-	fs->stats.syncs += n + ndir;
-	free(logs);
-	fs->flight = fs->pend;
-	fs->nflight = fs->npend;
-	fs->pend = NULL;
-	fs->npend = fs->pendcap = 0;
-	syncer_start(fs->syncer, fds, names, n, dirs, ndir);
+	memset(&p, 0, sizeof p);
+	p.done = fs_append_done;
+	p.lf = lf;
+	p.seq = lf->last;
+	p.end = lf->size;
+	p.fd = -1;
+	p.json = xmalloc(len);
+	memcpy(p.json, json, len);
+	p.len = len;
+	p.acb = cb;
+	p.arg = arg;
+	fs_pend(fs, &p);
 }
 
 void
@@ -755,7 +569,7 @@ fs_append(void *be, const char *log, uint64_t expect_last, const char *json, siz
 		return;
 	}
 	if (fs_log_grouped(fs, lf)) {
-		fs_pend(fs, lf, json, len, cb, arg);
+		fs_pend_append(fs, lf, json, len, cb, arg);
 		return;
 	}
 	if (fs_log_sync(fs, lf, &cause) != 0) {
@@ -904,7 +718,5 @@ fs_logs_free(struct fs *fs)
 	fs->logs = NULL;
 	if (fs->ckpt_ev != NULL)
 		event_free(fs->ckpt_ev);
-	if (fs->commit_ev != NULL)
-		event_free(fs->commit_ev);
-	fs->ckpt_ev = fs->commit_ev = NULL;
+	fs->ckpt_ev = NULL;
 }

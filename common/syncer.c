@@ -29,38 +29,108 @@ struct syncer {
 	int		 given;		/* waiting for the thread to take it */
 	int		 done;		/* the thread finished it */
 	int		 quit;
-	int		*fds;
-	char		**names, **dirs;
-	size_t		 nfds, ndirs;
-	int		 err;
-	char		*what;
+	struct sync_job	*job;
 	syncer_done_cb	 cb;
 	void		*arg;
 };
 
-/* The thread's work: every sync of the job; the first failure is the answer. */
+struct sync_job *
+sync_job_new(size_t n)
+{
+	struct sync_job *j = xcalloc(1, sizeof *j);
+
+	n = n > 0 ? n : 1;
+	j->fds = xcalloc(n, sizeof *j->fds);
+	j->owned = xcalloc(n, sizeof *j->owned);
+	j->names = xcalloc(n, sizeof *j->names);
+	j->from = xcalloc(n, sizeof *j->from);
+	j->to = xcalloc(n, sizeof *j->to);
+	j->dirs = xcalloc(n + 2, sizeof *j->dirs);
+	return j;
+}
+
+void
+sync_job_add_fd(struct sync_job *j, int fd, int owned, const char *name)
+{
+	j->fds[j->nfds] = fd;
+	j->owned[j->nfds] = owned;
+	j->names[j->nfds++] = xstrdup(name);
+}
+
+void
+sync_job_add_rename(struct sync_job *j, const char *from, const char *to)
+{
+	j->from[j->nrenames] = xstrdup(from);
+	j->to[j->nrenames++] = xstrdup(to);
+}
+
+void
+sync_job_add_dir(struct sync_job *j, const char *dir)
+{
+	size_t i;
+
+	for (i = 0; i < j->ndirs; i++)
+		if (strcmp(j->dirs[i], dir) == 0)
+			return;
+	j->dirs[j->ndirs++] = xstrdup(dir);
+}
+
 static void
-syncer_run_job(struct syncer *s)
+job_failed(struct sync_job *j, const char *what)
+{
+	if (j->err == 0) {
+		j->err = errno;
+		j->what = xstrdup(what);
+	}
+}
+
+void
+sync_job_run(struct sync_job *j)
 {
 	size_t i;
 	int fd;
 
-	for (i = 0; i < s->nfds; i++) {
-		if (s->err == 0 && fdatasync(s->fds[i]) != 0) {
-			s->err = errno;
-			s->what = xstrdup(s->names[i]);
-		}
-		close(s->fds[i]);
+	for (i = 0; i < j->nfds; i++) {
+		if (j->err == 0 && fdatasync(j->fds[i]) != 0)
+			job_failed(j, j->names[i]);
+		if (j->owned[i])
+			close(j->fds[i]);
 	}
-	for (i = 0; i < s->ndirs && s->err == 0; i++) {
-		if ((fd = open(s->dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-		    fsync(fd) != 0) {
-			s->err = errno;
-			s->what = xstrdup(s->dirs[i]);
-		}
+	for (i = 0; i < j->nrenames && j->err == 0; i++)
+		if (rename(j->from[i], j->to[i]) != 0)
+			job_failed(j, j->to[i]);
+	for (i = 0; i < j->ndirs && j->err == 0; i++) {
+		if ((fd = open(j->dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+		    fsync(fd) != 0)
+			job_failed(j, j->dirs[i]);
 		if (fd >= 0)
 			close(fd);
 	}
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+sync_job_free(struct sync_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->fds);
+	free(j->owned);
+	strv_free(j->names, j->nfds);
+	strv_free(j->from, j->nrenames);
+	strv_free(j->to, j->nrenames);
+	strv_free(j->dirs, j->ndirs);
+	free(j->what);
+	free(j);
 }
 
 static void *
@@ -77,7 +147,7 @@ syncer_main(void *arg)
 			break;
 		s->given = 0;
 		pthread_mutex_unlock(&s->mu);
-		syncer_run_job(s);
+		sync_job_run(s->job);
 		pthread_mutex_lock(&s->mu);
 		s->done = 1;
 		pthread_cond_broadcast(&s->cv);
@@ -89,22 +159,11 @@ syncer_main(void *arg)
 	return NULL;
 }
 
-static void
-strv_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* On the loop: a job the thread finished is answered (no-op otherwise). */
 static void
 syncer_finish(struct syncer *s)
 {
-	char *what;
-	int err;
+	struct sync_job *j;
 
 	pthread_mutex_lock(&s->mu);
 	if (!s->busy || !s->done) {
@@ -112,19 +171,11 @@ syncer_finish(struct syncer *s)
 		return;
 	}
 	s->done = s->busy = 0;
-	err = s->err;
-	what = s->what;
-	s->err = 0;
-	s->what = NULL;
-	free(s->fds);
-	strv_free(s->names, s->nfds);
-	strv_free(s->dirs, s->ndirs);
-	s->fds = NULL;
-	s->names = s->dirs = NULL;
-	s->nfds = s->ndirs = 0;
+	j = s->job;
+	s->job = NULL;
 	pthread_mutex_unlock(&s->mu);
-	s->cb(s->arg, err, what);
-	free(what);
+	s->cb(s->arg, j);
+	sync_job_free(j);
 }
 
 static void
@@ -179,19 +230,14 @@ syncer_new(struct event_base *base, syncer_done_cb cb, void *arg, char **cause)
 }
 
 int
-syncer_start(struct syncer *s, int *fds, char **names, size_t nfds, char **dirs,
-    size_t ndirs)
+syncer_start(struct syncer *s, struct sync_job *j)
 {
 	pthread_mutex_lock(&s->mu);
 	if (s->busy) {
 		pthread_mutex_unlock(&s->mu);
 		return -1;
 	}
-	s->fds = fds;
-	s->names = names;
-	s->nfds = nfds;
-	s->dirs = dirs;
-	s->ndirs = ndirs;
+	s->job = j;
 	s->busy = s->given = 1;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);

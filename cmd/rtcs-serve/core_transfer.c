@@ -646,7 +646,8 @@ switch_made(struct core *c, struct core_xfer *x, const struct transfer *computed
 	doc = transfer_to_json(&next, 1);
 	json = json_print(doc);
 	cJSON_Delete(doc);
-	store_put(c->store, STORE_TRANSFER, x->t.id, x->rev, json, strlen(json), NULL,
+	/* Derived from the session's document: nobody waits for it to be durable. */
+	store_put_later(c->store, STORE_TRANSFER, x->t.id, x->rev, json, strlen(json),
 	    completed_written, x);
 	free(json);
 	if (!recovered) {

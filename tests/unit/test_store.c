@@ -394,7 +394,7 @@ static void
 test_events_grouped(const char *spec)
 {
 	struct event_base *base = event_base_new();
-	struct res loaded = { 0 }, a = { 0 }, b = { 0 }, c = { 0 };
+	struct res loaded = { 0 }, a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
 	struct store *st = open_store(spec, base, STORE_SYNC_ALWAYS, 0, &loaded);
 	struct store_stats s0, s1;
 
@@ -408,6 +408,22 @@ test_events_grouped(const char *spec)
 	CHECK(a.called == 1 && a.err == STORE_OK && a.seq == 1 && b.err == STORE_OK && b.seq == 2);
 	/* one fdatasync of the new log, one fsync of its directory */
 	CHECK(s1.syncs - s0.syncs == 2);
+	/*
+	 * A document put later: the caller goes on at once; it is made at the
+	 * group commit (on the thread), and a get of it meanwhile waits for it.
+	 */
+	store_put_later(st, STORE_TRANSFER, "L1", STORE_REV_CREATE, "{\"id\":\"L1\"}", 11,
+	    on_put, &c);
+	CHECK(c.called == 0 && store_pending(st));
+	store_get(st, STORE_TRANSFER, "L1", on_get, &d);
+	CHECK(c.called == 1 && c.err == STORE_OK && c.rev == 1);
+	CHECK(d.called == 1 && d.err == STORE_OK && d.rev == 1 && strcmp(d.json, "{\"id\":\"L1\"}") == 0);
+	res_reset(&c);
+	store_put_later(st, STORE_TRANSFER, "L1", 1, "{\"id\":\"L1\",\"v\":2}", 17, on_put, &c);
+	while (store_pending(st))
+		event_base_loop(base, EVLOOP_ONCE);
+	CHECK(c.called == 1 && c.err == STORE_OK && c.rev == 2);
+	res_reset(&c);
 	failpoints("store-fsync-log=EIO");
 	store_append(st, STORE_EVENTS, 2, "{\"e\":3}", 7, on_append, &c);
 	while (store_pending(st))
@@ -419,6 +435,7 @@ test_events_grouped(const char *spec)
 	res_reset(&a);
 	res_reset(&b);
 	res_reset(&c);
+	res_reset(&d);
 	res_reset(&loaded);
 }
 

@@ -119,8 +119,8 @@ int	 fs_write_checkpoint(struct fs *, char **cause);
 void	 fs_logs_free(struct fs *);
 
 /* store_fs_commit.c */
-/* Queues a write (copied) for the group commit at the end of this loop turn. */
-void	 fs_pend(struct fs *, const struct fs_pending *);
+/* Queues a write (copied, with its json) for the group commit at the end of this loop turn. */
+void	 fs_pend(struct fs *, const struct fs_pending *, const char *json, size_t len);
 /* Makes every waiting write durable now (the thread's group first): 0, or -1 with *cause. */
 int	 fs_commit(struct fs *, char **cause);
 /* Whether a put of this document waits for the group commit. */

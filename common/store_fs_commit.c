@@ -46,13 +46,19 @@ fs_commit_soon(struct fs *fs)
 }
 
 void
-fs_pend(struct fs *fs, const struct fs_pending *w)
+fs_pend(struct fs *fs, const struct fs_pending *w, const char *json, size_t len)
 {
+	struct fs_pending *p;
+
 	if (fs->npend == fs->pendcap) {
 		fs->pendcap = fs->pendcap ? fs->pendcap * 2 : 16;
 		fs->pend = xreallocarray(fs->pend, fs->pendcap, sizeof *fs->pend);
 	}
-	fs->pend[fs->npend++] = *w;
+	p = &fs->pend[fs->npend++];
+	*p = *w;
+	p->json = xmalloc(len);
+	memcpy(p->json, json, len);
+	p->len = len;
 	fs_commit_soon(fs);
 }
 

@@ -297,10 +297,7 @@ fs_put_later(void *be, enum store_kind kind, const char *id, uint64_t expect_rev
 	p.id = xstrdup(id);
 	p.rev = rev;
 	p.seq = lf != NULL ? lf->durable : 0;	/* what its header vouches for */
-	p.json = xmalloc(len);
-	memcpy(p.json, json, len);
-	p.len = len;
 	p.pcb = cb;
 	p.arg = arg;
-	fs_pend(fs, &p);
+	fs_pend(fs, &p, json, len);
 }

@@ -535,12 +535,9 @@ fs_pend_append(struct fs *fs, struct fs_log *lf, const char *json, size_t len,
 	p.seq = lf->last;
 	p.end = lf->size;
 	p.fd = -1;
-	p.json = xmalloc(len);
-	memcpy(p.json, json, len);
-	p.len = len;
 	p.acb = cb;
 	p.arg = arg;
-	fs_pend(fs, &p);
+	fs_pend(fs, &p, json, len);
 }
 
 void

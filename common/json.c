@@ -1,4 +1,5 @@
 /* cJSON helpers: bounded parsing (nesting limit) and typed field access. */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -96,6 +97,8 @@ json_utf8_valid(const char *buf, size_t len)
 	return 1;
 }
 
+static int json_finite(const cJSON *);
+
 cJSON *
 json_parse_object(const char *buf, size_t len, char **cause)
 {
@@ -144,7 +147,26 @@ json_parse_object(const char *buf, size_t len, char **cause)
 		*cause = xstrdup("a member named twice in one JSON object");
 		return NULL;
 	}
+	if (!json_finite(obj)) {
+		cJSON_Delete(obj);
+		*cause = xstrdup("a number too large for a double (it would print as null)");
+		return NULL;
+	}
 	return obj;
+}
+
+/* Whether every number anywhere in o is finite (1e999 parses as infinity). */
+static int
+json_finite(const cJSON *o)
+{
+	const cJSON *c;
+
+	if (cJSON_IsNumber(o) && !isfinite(o->valuedouble))
+		return 0;
+	for (c = o->child; c != NULL; c = c->next)
+		if (!json_finite(c))
+			return 0;
+	return 1;
 }
 
 /* Whether an object anywhere in o names a member twice (readers would disagree on which). */

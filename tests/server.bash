@@ -122,9 +122,10 @@ _tick() {
 }
 
 wait_lines() {
-	local file=$1 n=$2 secs=${3:-10} end
+	local file=$1 n=$2 secs=${3:-10} end have
 	end=$((SECONDS + secs))
-	while [ "$(grep -c . "$file" 2>/dev/null)" -lt "$n" ]; do
+	# A file not made yet (the background writer's redirection not opened) has 0 lines.
+	while have=$(grep -c . "$file" 2>/dev/null); [ "${have:-0}" -lt "$n" ]; do
 		if [ $SECONDS -ge $end ]; then
 			echo "timed out waiting for $n lines in $file:" >&2
 			cat "$file" >&2

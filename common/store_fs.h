@@ -23,6 +23,7 @@ struct syncer;
 struct fs_log {
 	TAILQ_ENTRY(fs_log) lru;	/* while its descriptor is open */
 	char	*name, *path;
+	char	*dir;			/* the directory holding it (synced when it is new) */
 	int	 fd;			/* -1: closed, reopened on demand */
 	int	 created;		/* made by us; its directory entry not synced yet */
 	int	 dirty;			/* written since the last sync */

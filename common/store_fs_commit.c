@@ -105,7 +105,6 @@ fs_job(struct fs *fs, struct fs_pending *p, size_t n, int dup_fds)
 {
 	struct sync_job *j = sync_job_new(n);
 	struct fs_log *lf;
-	char *dir;
 	size_t i;
 	int fd, e;
 
@@ -126,12 +125,8 @@ fs_job(struct fs *fs, struct fs_pending *p, size_t n, int dup_fds)
 			}
 			sync_job_add_fd(j, fd, dup_fds, lf->path);
 		}
-		if (lf->created) {
-			dir = strcmp(lf->name, STORE_EVENTS) == 0 ? xstrdup(fs->dir) :
-			    xprintf("%s/logs", fs->dir);
-			sync_job_add_dir(j, dir);
-			free(dir);
-		}
+		if (lf->created)
+			sync_job_add_dir(j, lf->dir);
 	}
 	if (j->err != 0)
 		return j;
@@ -149,8 +144,11 @@ fs_job(struct fs *fs, struct fs_pending *p, size_t n, int dup_fds)
 	return j;
 }
 
-/* Each write of the group is told, in order, then forgotten. */
-static void
+/*
+ * Each write of the group is told, in order, then forgotten. Returns why the
+ * group failed (the caller frees it), or NULL.
+ */
+static char *
 fs_group_finish(struct fs *fs, struct fs_pending *p, size_t n, const struct sync_job *j)
 {
 	char *cause = NULL;
@@ -172,7 +170,7 @@ fs_group_finish(struct fs *fs, struct fs_pending *p, size_t n, const struct sync
 		free(p[i].dir);
 	}
 	free(p);
-	free(cause);
+	return cause;
 }
 
 /* The group the thread held is done. */
@@ -185,7 +183,7 @@ fs_synced(void *arg, struct sync_job *j)
 
 	fs->flight = NULL;
 	fs->nflight = 0;
-	fs_group_finish(fs, p, n, j);
+	free(fs_group_finish(fs, p, n, j));
 	if (fs->npend > 0)
 		fs_commit_soon(fs);
 }
@@ -195,8 +193,8 @@ fs_commit(struct fs *fs, char **cause)
 {
 	struct fs_pending *p;
 	struct sync_job *j;
+	char *why;
 	size_t n;
-	int rv;
 
 	if (fs->syncer != NULL)
 		syncer_wait(fs->syncer);
@@ -210,13 +208,15 @@ fs_commit(struct fs *fs, char **cause)
 	j = fs_job(fs, p, n, 0);
 	if (j->err == 0 && !fs->broken)
 		sync_job_run(j);
-	rv = j->err != 0 || fs->broken ? -1 : 0;
-	if (rv != 0 && *cause == NULL)
-		*cause = j->err != 0 ? xprintf("cannot sync %s: %s", j->what, strerror(j->err)) :
-		    xstrdup("an earlier sync failed");
-	fs_group_finish(fs, p, n, j);
+	why = fs_group_finish(fs, p, n, j);
 	sync_job_free(j);
-	return rv;
+	if (why == NULL)
+		return 0;
+	if (*cause == NULL)
+		*cause = why;
+	else
+		free(why);
+	return -1;
 }
 
 /* On the thread if it can be; the writes made meanwhile are the next group. */

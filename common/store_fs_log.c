@@ -39,8 +39,10 @@ fs_log_get(struct fs *fs, const char *name)
 		return lf;
 	lf = xcalloc(1, sizeof *lf);
 	lf->name = xstrdup(name);
-	lf->path = strcmp(name, STORE_EVENTS) == 0 ? xprintf("%s/events.log", fs->dir) :
-	    xprintf("%s/logs/%s.log", fs->dir, name);
+	lf->dir = strcmp(name, STORE_EVENTS) == 0 ? xstrdup(fs->dir) :
+	    xprintf("%s/logs", fs->dir);
+	lf->path = strcmp(name, STORE_EVENTS) == 0 ? xprintf("%s/events.log", lf->dir) :
+	    xprintf("%s/%s.log", lf->dir, name);
 	lf->fd = -1;
 	strmap_put(fs->logs, name, lf);
 	return lf;
@@ -63,6 +65,7 @@ fs_log_free(struct fs *fs, struct fs_log *lf)
 	fs_log_close(fs, lf);
 	free(lf->name);
 	free(lf->path);
+	free(lf->dir);
 	free(lf);
 }
 
@@ -151,7 +154,6 @@ fs_log_write(struct fs *fs, struct fs_log *lf, const char *json, size_t len,
 int
 fs_log_sync(struct fs *fs, struct fs_log *lf, char **cause)
 {
-	char *dir;
 	int e = 0;
 
 	if (lf->dirty && fs->opt.sync != STORE_SYNC_NONE) {
@@ -167,11 +169,7 @@ fs_log_sync(struct fs *fs, struct fs_log *lf, char **cause)
 	}
 	lf->dirty = 0;
 	if (lf->created && fs->opt.sync != STORE_SYNC_NONE) {
-		dir = strcmp(lf->name, STORE_EVENTS) == 0 ? xstrdup(fs->dir) :
-		    xprintf("%s/logs", fs->dir);
-		e = fs_fsync_dir(dir, cause);
-		free(dir);
-		if (e != 0) {
+		if (fs_fsync_dir(lf->dir, cause) != 0) {
 			fs->broken = 1;
 			return -1;
 		}
@@ -706,6 +704,7 @@ log_free_cb(void *val)
 		close(lf->fd);
 	free(lf->name);
 	free(lf->path);
+	free(lf->dir);
 	free(lf);
 }
 

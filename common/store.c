@@ -41,31 +41,37 @@ store_open(const char *spec, struct event_base *base, const struct store_options
     enum store_err *err, char **cause)
 {
 	struct store *st;
+	const struct store_ops *ops = &store_fs_ops;
 
 	*err = STORE_OK;
-	if (strncmp(spec, "etcd://", 7) == 0) {
-		*err = STORE_INVALID;
-		*cause = xprintf("%s: the etcd backend is not built into this version", spec);
-		return NULL;
-	}
-	if (strstr(spec, "://") != NULL) {
+	if (strncmp(spec, "etcd://", 7) == 0)
+		ops = &store_etcd_ops;
+	else if (strstr(spec, "://") != NULL) {
 		*err = STORE_INVALID;
 		*cause = xprintf("%s: unknown store (a directory, or etcd://HOST:PORT)", spec);
 		return NULL;
 	}
 	st = xcalloc(1, sizeof *st);
-	st->ops = &store_fs_ops;
+	st->ops = ops;
 	st->where = xstrdup(spec);
 	st->base = base;
 	st->log_watches = strmap_new();
 	TAILQ_INIT(&st->kind_watches);
-	if ((st->be = store_fs_open(st, spec, opt, err, cause)) == NULL) {
+	st->be = ops == &store_fs_ops ? store_fs_open(st, spec, opt, err, cause) :
+	    store_etcd_open(st, spec, opt, err, cause);
+	if (st->be == NULL) {
 		strmap_free(st->log_watches, free);
 		free(st->where);
 		free(st);
 		return NULL;
 	}
 	return st;
+}
+
+int
+store_shared(const struct store *st)
+{
+	return st->ops->shared;
 }
 
 const char *

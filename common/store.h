@@ -140,6 +140,12 @@ struct store *store_open(const char *spec, struct event_base *base,
  */
 int	 store_load(struct store *, const struct store_loader *, enum store_err *err,
 	    char **cause);
+/*
+ * Whether other servers share the store (etcd): what they write reaches this
+ * one's watches (a kind watch hears their documents), and a write may find
+ * a revision or a last seq they made.
+ */
+int	 store_shared(const struct store *);
 /* Where the store is (its directory or its URL), for messages. */
 const char *store_where(const struct store *);
 const char *store_err_name(enum store_err);

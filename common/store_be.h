@@ -11,6 +11,7 @@
 
 struct store_ops {
 	const char *name;
+	int	 shared;	/* other servers write to it too: their writes are told */
 	int	(*load)(void *be, const struct store_loader *, enum store_err *, char **);
 	void	(*get)(void *be, enum store_kind, const char *id, store_get_cb, void *);
 	void	(*put)(void *be, enum store_kind, const char *id, uint64_t expect_rev,
@@ -62,6 +63,10 @@ struct store {
 void	*store_fs_open(struct store *, const char *dir, const struct store_options *,
 	    enum store_err *, char **cause);
 extern const struct store_ops store_fs_ops;
+/* The etcd backend (store_etcd.c): spec is "etcd://HOST:PORT[,...][/PREFIX]". */
+void	*store_etcd_open(struct store *, const char *spec, const struct store_options *,
+	    enum store_err *, char **cause);
+extern const struct store_ops store_etcd_ops;
 
 /* Backends tell of what became durable (their own writes, or others' they saw). */
 void	 store_notify_record(struct store *, const struct store_record *);

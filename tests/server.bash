@@ -8,7 +8,8 @@
 # start_server [ARGS...]
 #   Makes a fresh directory (mktemp -d /tmp/rtcs.XXXXXX) in $RTCS_TEST_DIR,
 #   exports RTCS_SOCKET=$RTCS_TEST_DIR/run/rtcs.sock and
-#   RTCS_STORE=$RTCS_TEST_DIR/store, starts "rtcs-serve --ready-fd 3 ARGS" in
+#   RTCS_STORE=$RTCS_TEST_DIR/store (etcd://$RTCS_TEST_ETCD/NAME, a prefix of its
+#   own, when RTCS_TEST_ETCD names an etcd cluster's endpoints), starts "rtcs-serve --ready-fd 3 ARGS" in
 #   the background (stderr to $RTCS_TEST_DIR/server.log, pid in $SERVER_PID)
 #   and blocks until the server writes "ready" (no sleeping); fails if the
 #   server exits first.
@@ -54,6 +55,8 @@ start_server() {
 	export RTCS_TEST_DIR
 	export RTCS_SOCKET="$RTCS_TEST_DIR/run/rtcs.sock"
 	export RTCS_STORE="$RTCS_TEST_DIR/store"
+	# RTCS_TEST_ETCD=HOST:PORT,...: the same test on an etcd cluster (make check-etcd).
+	[ -z "${RTCS_TEST_ETCD:-}" ] || RTCS_STORE="etcd://$RTCS_TEST_ETCD/${RTCS_TEST_DIR##*/}"
 	_server_launch "$@"
 }
 

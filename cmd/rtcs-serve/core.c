@@ -238,6 +238,14 @@ event_durable(void *arg, const struct store_record *rec)
 		c->lsn->event(c->lsn->arg, rec);
 }
 
+void
+core_events_watch(struct core *c)
+{
+	if (c->events_watch == NULL)
+		c->events_watch = store_watch_log(c->store, STORE_EVENTS, c->events_durable + 1,
+		    event_durable, c);
+}
+
 struct event_append {
 	struct core	*core;
 	uint64_t	 seq;
@@ -268,9 +276,7 @@ core_event(struct core *c, const char *event, struct core_session *s, cJSON *ext
 	struct event_append *ea;
 	char *text;
 
-	if (c->events_watch == NULL)
-		c->events_watch = store_watch_log(c->store, STORE_EVENTS, c->events_durable + 1,
-		    event_durable, c);
+	core_events_watch(c);
 	ea = xmalloc(sizeof *ea);
 	ea->core = c;
 	ea->seq = ++c->events_appended;

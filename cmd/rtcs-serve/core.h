@@ -207,6 +207,7 @@ struct core {
 	uint64_t	 events_appended, events_durable;
 	int		 events_appending;
 	struct store_watch *events_watch;
+	struct store_watch *peer_watch;		/* other servers' session documents */
 	struct core_lane events_lane;
 	unsigned char	 match_key[32];		/* keyed hash of match codes (meta/keys) */
 	int		 have_keys;

@@ -21,6 +21,10 @@ enum core_err core_store_err(struct core *);
 
 /* The server's event log: appended after the change it tells of (best effort). */
 void	 core_event(struct core *, const char *event, struct core_session *, cJSON *extra);
+/* Follows the event log's durable entries (anyone's): its last seq, its listeners. */
+void	 core_events_watch(struct core *);
+/* A shared store: other servers' documents are followed (core_peer.c). */
+void	 core_peer_follow(struct core *);
 /* A targeted event (not logged) for one channel's streams. */
 void	 core_tell(struct core *, struct core_channel *, const cJSON *event);
 cJSON	*core_targeted_new(const char *event, const char *transfer);
@@ -88,6 +92,8 @@ void	 chan_new_fill(struct chan_new *, const char *participant, const char *devi
 void	 chan_new_free(struct chan_new *);
 /* Parses a stored session document into memory (loading). */
 int	 session_from_doc(struct core *, const cJSON *doc, uint64_t rev, char **cause);
+/* Another server's document of a session (a shared store): new, or newer than memory. */
+int	 session_follow_doc(struct core *, const cJSON *doc, uint64_t rev, char **cause);
 
 /* ---- core_transfer.c, for loading ---- */
 int	 xfer_from_doc(struct core *, const cJSON *doc, uint64_t rev, char **cause);

@@ -194,6 +194,9 @@ keys_ensure(struct core *c, enum store_err *err, char **cause)
 		cJSON_Delete(doc);
 		store_put(c->store, STORE_META, "keys", c->have_keys ? c->keys_rev : STORE_REV_CREATE,
 		    json, strlen(json), NULL, keys_written, &kp);
+		/* Not serving yet: a store that answers on the loop (etcd) is waited for. */
+		while (!kp.done && c->base != NULL && event_base_loop(c->base, EVLOOP_ONCE) == 0)
+			;
 		sodium_memzero(json, strlen(json));
 		free(json);
 		sodium_memzero(hex, sizeof hex);
@@ -336,6 +339,7 @@ core_load(struct core *c, void (*problem)(void *, const char *, const char *, in
 	}
 	check_transfers(&l);
 	invite_count_uses(c);
+	core_peer_follow(c);
 	if (check_files)
 		problems += store_check_files(c->store, &ld);
 	return problems + l.problems;
@@ -406,6 +410,7 @@ core_free(struct core *c)
 		free(c->ilist[i]);
 	free(c->ilist);
 	store_unwatch(c->events_watch);
+	store_unwatch(c->peer_watch);
 	strmap_free(c->sessions, NULL);
 	strmap_free(c->channels, NULL);
 	strmap_free(c->tokens, NULL);

@@ -425,10 +425,13 @@ change_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
 		change_finish(chg, &st);
 		return;
 	}
-	s->rev = rev;
 	if (chg->create)
 		core_index_session(c, s);
-	session_apply(s, chg, chg->seq);
+	/* Another server's later change, seen first, holds this one already (a shared store). */
+	if (rev > s->rev) {
+		s->rev = rev;
+		session_apply(s, chg, chg->seq);
+	}
 	status_set(&st, CE_OK, NULL);
 	change_finish(chg, &st);
 }
@@ -1027,5 +1030,105 @@ session_from_doc(struct core *c, const cJSON *doc, uint64_t rev, char **cause)
 		p->name = xstrdup(name);
 		p->channel = ch;
 	}
+	return 0;
+}
+
+/* A channel closed by another server's change: memory as the document says. */
+static void
+follow_close(struct core *c, struct core_channel *ch, const cJSON *o)
+{
+	struct core_session *s = ch->session;
+
+	/* The entry that tells of the close comes with the document, just after it. */
+	channel_close_mem(c, ch, json_str(o, "closed_reason") != NULL ?
+	    json_str(o, "closed_reason") : "closed", json_str(o, "closed_to"),
+	    time_field(o, "closed_at"), s->appended + 1);
+}
+
+/*
+ * Another server's change of s (a shared store): channels it opened are
+ * added, those it closed closed, participants point where it says; then the
+ * closed channels' streams are told. Known revisions are ignored.
+ */
+static int
+session_follow(struct core *c, struct core_session *s, const cJSON *doc, uint64_t rev,
+    char **cause)
+{
+	const cJSON *chans = cJSON_GetObjectItemCaseSensitive(doc, "channels");
+	const cJSON *parts = cJSON_GetObjectItemCaseSensitive(doc, "participants"), *o;
+	const char *state = json_str(doc, "state");
+	struct core_channel *ch, **closed;
+	struct core_participant *p;
+	size_t nclosed = 0, i;
+
+	if (rev <= s->rev)
+		return 0;
+	if (state == NULL || !cJSON_IsArray(chans) || !cJSON_IsArray(parts))
+		return load_fail(cause, s->id, "malformed session document");
+	closed = xcalloc((size_t)cJSON_GetArraySize(chans) + 1, sizeof *closed);
+	cJSON_ArrayForEach(o, chans) {
+		const char *id = json_str(o, "id"), *cs = json_str(o, "state");
+
+		if (id == NULL || cs == NULL)
+			continue;
+		if ((ch = strmap_get(c->channels, id)) == NULL) {
+			if (load_channel(c, s, o, cause) != 0) {
+				free(closed);
+				return -1;
+			}
+			if ((ch = strmap_get(c->channels, id)) != NULL && ch->open)
+				core_media_opened(ch);
+			continue;
+		}
+		if (ch->session != s)
+			continue;
+		if (ch->open && strcmp(cs, "open") != 0) {
+			follow_close(c, ch, o);
+			closed[nclosed++] = ch;
+		} else if (ch->open && ch->token_box != NULL && json_str(o, "token_box") == NULL) {
+			free(ch->token_box);
+			ch->token_box = NULL;
+		}
+	}
+	cJSON_ArrayForEach(o, parts) {
+		const char *name = json_str(o, "name"), *cid = json_str(o, "channel");
+
+		if (name == NULL || cid == NULL || (ch = strmap_get(c->channels, cid)) == NULL ||
+		    ch->session != s)
+			continue;
+		if ((p = core_participant(s, name)) == NULL) {
+			s->participants = xreallocarray(s->participants, s->nparticipants + 1,
+			    sizeof *s->participants);
+			p = &s->participants[s->nparticipants++];
+			p->name = xstrdup(name);
+		}
+		p->channel = ch;
+	}
+	if (strcmp(state, "ended") == 0 && !s->ended) {
+		s->ended = 1;
+		s->ended_ms = time_field(doc, "ended_at");
+		core_media_ended(s);
+	}
+	s->rev = rev;
+	for (i = 0; i < nclosed; i++)
+		core_announce_closed(c, closed[i]);
+	free(closed);
+	return 0;
+}
+
+int
+session_follow_doc(struct core *c, const cJSON *doc, uint64_t rev, char **cause)
+{
+	const char *id = json_str(doc, "id");
+	struct core_session *s;
+
+	if (id == NULL)
+		return load_fail(cause, "?", "a session document without an id");
+	if ((s = core_session_find(c, id)) != NULL)
+		return session_follow(c, s, doc, rev, cause);
+	if (session_from_doc(c, doc, rev, cause) != 0)
+		return -1;
+	if ((s = core_session_find(c, id)) != NULL)
+		core_session_watch(c, s);
 	return 0;
 }

@@ -1,0 +1,1024 @@
+/*
+ * The etcd backend (design.md 11, rtcs-store(5)): the store's documents and
+ * logs as keys under a prefix of an etcd cluster, written by transactions of
+ * its JSON gateway (etcd.c), so that several servers can share them:
+ *
+ *   PREFIX/format            {"format":2}
+ *   PREFIX/d/KIND/ID         a document; its revision is the key's version
+ *   PREFIX/l/LOG/SEQ         a log record, SEQ in 20 digits (key order is seq order)
+ *
+ * A put compares the key's version (0: create-only), an append creates its
+ * record's key only if it is new and the one before it exists, and a put's
+ * record goes in the same transaction as its document. Writes through other
+ * servers arrive by one watch of the whole prefix, from the revision the
+ * load read at: documents newer than the one this server knows and records
+ * that come next in their log are handed to the store's watches.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "etcd.h"
+#include "log.h"
+#include "store_be.h"
+#include "store_format.h"
+#include "strmap.h"
+#include "xmalloc.h"
+
+#define ETCD_PAGE		512		/* keys a load's range asks for at once */
+#define ETCD_WATCH_RETRY_MS	200
+
+static const char *const kind_names[STORE_NKINDS] = { "session", "transfer", "invite", "meta" };
+
+struct flush_wait {
+	TAILQ_ENTRY(flush_wait) entry;
+	store_done_cb	 cb;
+	void		*arg;
+};
+TAILQ_HEAD(flush_waitq, flush_wait);
+
+struct es {
+	struct store	*st;
+	struct etcd	*et;
+	char		*prefix;
+	int		 readonly;
+	int		 closing;
+	struct strmap	*lasts;		/* log -> uint64_t *: its last durable seq */
+	struct strmap	*seen;		/* "KIND/ID" -> uint64_t *: the newest revision known */
+	struct strmap	*puts;		/* "KIND/ID" -> struct es_op *: this server's put in flight */
+	uint64_t	 rev;		/* etcd's revision this server has seen up to */
+	struct etcd_watch *watch;
+	struct event	*rewatch;
+	size_t		 writes;	/* puts and appends in flight */
+	struct flush_waitq flushes;
+	struct store_stats stats;
+};
+
+/* One call in flight. */
+struct es_op {
+	struct es	*es;
+	enum store_kind	 kind;
+	char		*id;		/* a document's, or a log's name */
+	uint64_t	 expect;	/* a put's revision, an append's last seq */
+	char		*json;
+	size_t		 len;
+	char		*then_log, *then_json;
+	char		*seen_key;	/* a put's "KIND/ID" */
+	uint64_t	 then_seq;
+	size_t		 then_len;
+	size_t		 max_records, max_bytes;
+	uint64_t	 from;
+	store_get_cb	 get_cb;
+	store_put_cb	 put_cb;
+	store_append_cb	 append_cb;
+	store_page_cb	 page_cb;
+	void		*arg;
+};
+
+/* ---- keys ---- */
+
+static char *
+doc_key(const struct es *es, enum store_kind kind, const char *id)
+{
+	return xprintf("%s/d/%s/%s", es->prefix, kind_names[kind], id);
+}
+
+static char *
+rec_key(const struct es *es, const char *log, uint64_t seq)
+{
+	return xprintf("%s/l/%s/%020" PRIu64, es->prefix, log, seq);
+}
+
+/* The end of the range of every key that starts with p: p with its last byte + 1. */
+static char *
+range_end(const char *p)
+{
+	char *e = xstrdup(p);
+
+	e[strlen(e) - 1]++;
+	return e;
+}
+
+static void
+add_b64(cJSON *obj, const char *name, const char *bin, size_t len)
+{
+	char *b = etcd_b64(bin, len);
+
+	cJSON_AddStringToObject(obj, name, b);
+	free(b);
+}
+
+static void
+add_num(cJSON *obj, const char *name, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof buf, "%" PRIu64, v);
+	cJSON_AddStringToObject(obj, name, buf);
+}
+
+/* A compare of a key's version: result "EQUAL" or "GREATER". */
+static void
+cmp_version(cJSON *cmps, const char *key, const char *result, uint64_t v)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	add_b64(c, "key", key, strlen(key));
+	cJSON_AddStringToObject(c, "target", "VERSION");
+	cJSON_AddStringToObject(c, "result", result);
+	add_num(c, "version", v);
+	cJSON_AddItemToArray(cmps, c);
+}
+
+static void
+op_put(cJSON *ops, const char *key, const char *val, size_t len)
+{
+	cJSON *o = cJSON_CreateObject(), *p = cJSON_AddObjectToObject(o, "request_put");
+
+	add_b64(p, "key", key, strlen(key));
+	add_b64(p, "value", val, len);
+	cJSON_AddItemToArray(ops, o);
+}
+
+static void
+op_range(cJSON *ops, const char *key)
+{
+	cJSON *o = cJSON_CreateObject(), *p = cJSON_AddObjectToObject(o, "request_range");
+
+	add_b64(p, "key", key, strlen(key));
+	cJSON_AddItemToArray(ops, o);
+}
+
+/* An append's compares: its record's key is new, and the one before it exists. */
+static void
+cmp_next(const struct es *es, cJSON *cmps, const char *log, uint64_t seq)
+{
+	char *k = rec_key(es, log, seq);
+
+	cmp_version(cmps, k, "EQUAL", 0);
+	free(k);
+	if (seq > 1) {
+		k = rec_key(es, log, seq - 1);
+		cmp_version(cmps, k, "GREATER", 0);
+		free(k);
+	}
+}
+
+static uint64_t *
+counter(struct strmap *m, const char *key)
+{
+	uint64_t *v;
+
+	if ((v = strmap_get(m, key)) == NULL) {
+		v = xcalloc(1, sizeof *v);
+		strmap_put(m, key, v);
+	}
+	return v;
+}
+
+static void
+seen_doc(struct es *es, enum store_kind kind, const char *id, uint64_t rev)
+{
+	char *k = xprintf("%s/%s", kind_names[kind], id);
+	uint64_t *v = counter(es->seen, k);
+
+	if (rev > *v)
+		*v = rev;
+	free(k);
+}
+
+static void
+op_free(struct es_op *op)
+{
+	free(op->id);
+	free(op->json);
+	free(op->then_log);
+	free(op->then_json);
+	free(op->seen_key);
+	free(op);
+}
+
+static struct es_op *
+op_new(struct es *es, const char *id, void *arg)
+{
+	struct es_op *op = xcalloc(1, sizeof *op);
+
+	op->es = es;
+	op->id = xstrdup(id);
+	op->arg = arg;
+	return op;
+}
+
+/* A write ended: flushes waiting for none in flight are told. */
+static void
+write_done(struct es *es)
+{
+	struct flush_wait *f;
+
+	if (--es->writes > 0)
+		return;
+	while ((f = TAILQ_FIRST(&es->flushes)) != NULL) {
+		TAILQ_REMOVE(&es->flushes, f, entry);
+		if (!es->closing)
+			f->cb(f->arg, STORE_OK, NULL);
+		free(f);
+	}
+}
+
+static uint64_t
+header_rev(const cJSON *resp)
+{
+	return etcd_num(cJSON_GetObjectItemCaseSensitive(resp, "header"), "revision", 0);
+}
+
+static int
+txn_ok(const cJSON *resp)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "succeeded"));
+}
+
+/* The first kv of a range answer (or of the range response of a txn's ith op). */
+static const cJSON *
+first_kv(const cJSON *range)
+{
+	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(range, "kvs"), 0);
+}
+
+/* A kv's value, decoded (NULL if it is not base64). */
+static char *
+kv_value(const cJSON *kv, size_t *len)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(kv, "value");
+
+	*len = 0;
+	return etcd_unb64(cJSON_IsString(v) ? v->valuestring : "", len);
+}
+
+/* ---- get ---- */
+
+static void
+got(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct es_op *op = arg;
+	const cJSON *kv = first_kv(resp);
+	struct store_doc d = { op->kind, op->id, 0, NULL, 0 };
+	char *val = NULL;
+
+	if (op->es->closing)
+		goto out;
+	if (err != STORE_OK) {
+		op->get_cb(op->arg, err, NULL, cause);
+		goto out;
+	}
+	if (kv == NULL) {
+		op->get_cb(op->arg, STORE_NOT_FOUND, NULL, "no such document");
+		goto out;
+	}
+	if ((val = kv_value(kv, &d.len)) == NULL) {
+		op->get_cb(op->arg, STORE_CORRUPT, NULL, "etcd holds a value that is not base64");
+		goto out;
+	}
+	d.json = val;
+	d.rev = etcd_num(kv, "version", 0);
+	seen_doc(op->es, op->kind, op->id, d.rev);
+	op->get_cb(op->arg, STORE_OK, &d, NULL);
+out:
+	free(val);
+	op_free(op);
+}
+
+static void
+es_get(void *be, enum store_kind kind, const char *id, store_get_cb cb, void *arg)
+{
+	struct es *es = be;
+	struct es_op *op = op_new(es, id, arg);
+	cJSON *body = cJSON_CreateObject();
+	char *k = doc_key(es, kind, id);
+
+	op->kind = kind;
+	op->get_cb = cb;
+	add_b64(body, "key", k, strlen(k));
+	free(k);
+	etcd_call(es->et, "/v3/kv/range", body, got, op);
+}
+
+/* ---- put ---- */
+
+static void
+notify_rec(struct es *es, const char *log, uint64_t seq, const char *json, size_t len)
+{
+	uint64_t *last = counter(es->lasts, log);
+	struct store_record r = { log, seq, json, len };
+
+	if (seq != *last + 1)
+		return;		/* told already (its own write and then the watch) */
+	*last = seq;
+	store_notify_record(es->st, &r);
+}
+
+static void
+put_done(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct es_op *op = arg;
+	struct es *es = op->es;
+	const cJSON *r;
+	uint64_t rev;
+	struct store_doc d;
+
+	if (strmap_get(es->puts, op->seen_key) == op)
+		strmap_del(es->puts, op->seen_key);
+	if (es->closing)
+		goto out;
+	if (err != STORE_OK) {
+		op->put_cb(op->arg, err, 0, cause);
+		goto out;
+	}
+	if (!txn_ok(resp)) {
+		op->put_cb(op->arg, STORE_CONFLICT, 0, op->expect == STORE_REV_CREATE ?
+		    "the document exists" : op->then_log != NULL ?
+		    "another revision, or another last seq of its log, than expected" :
+		    "another revision than expected");
+		goto out;
+	}
+	if (op->expect == STORE_REV_ANY) {
+		r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(resp, "responses"),
+		    op->then_log != NULL ? 2 : 1);
+		rev = etcd_num(first_kv(cJSON_GetObjectItemCaseSensitive(r, "response_range")),
+		    "version", 1);
+	} else
+		rev = op->expect + 1;
+	es->stats.puts++;
+	seen_doc(es, op->kind, op->id, rev);
+	d = (struct store_doc){ op->kind, op->id, rev, op->json, op->len };
+	if (op->then_log != NULL) {
+		es->stats.appends++;
+		notify_rec(es, op->then_log, op->then_seq, op->then_json, op->then_len);
+	}
+	op->put_cb(op->arg, STORE_OK, rev, NULL);
+	store_notify_doc(es->st, &d);
+out:
+	write_done(es);
+	op_free(op);
+}
+
+static void
+es_put(void *be, enum store_kind kind, const char *id, uint64_t expect, const char *json,
+    size_t len, const struct store_then *then, store_put_cb cb, void *arg)
+{
+	struct es *es = be;
+	struct es_op *op;
+	cJSON *body, *cmps, *ops;
+	char *k, *rk;
+
+	if (es->readonly) {
+		cb(arg, STORE_INVALID, 0, "the store is open read-only");
+		return;
+	}
+	op = op_new(es, id, arg);
+	op->kind = kind;
+	op->expect = expect;
+	op->json = xstrndup(json, len);
+	op->len = len;
+	op->put_cb = cb;
+	body = cJSON_CreateObject();
+	cmps = cJSON_AddArrayToObject(body, "compare");
+	ops = cJSON_AddArrayToObject(body, "success");
+	k = doc_key(es, kind, id);
+	if (expect != STORE_REV_ANY)
+		cmp_version(cmps, k, "EQUAL", expect);
+	op_put(ops, k, json, len);
+	if (then != NULL) {
+		op->then_log = xstrdup(then->log);
+		op->then_seq = then->seq;
+		op->then_json = xstrndup(then->json, then->len);
+		op->then_len = then->len;
+		cmp_next(es, cmps, then->log, then->seq);
+		rk = rec_key(es, then->log, then->seq);
+		op_put(ops, rk, then->json, then->len);
+		free(rk);
+	}
+	if (expect == STORE_REV_ANY)
+		op_range(ops, k);
+	free(k);
+	op->seen_key = xprintf("%s/%s", kind_names[kind], id);
+	strmap_put(es->puts, op->seen_key, op);
+	es->writes++;
+	etcd_call(es->et, "/v3/kv/txn", body, put_done, op);
+}
+
+/* ---- append ---- */
+
+static void
+appended(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct es_op *op = arg;
+	struct es *es = op->es;
+
+	if (es->closing)
+		goto out;
+	if (err != STORE_OK)
+		op->append_cb(op->arg, err, 0, cause);
+	else if (!txn_ok(resp))
+		op->append_cb(op->arg, STORE_CONFLICT, 0, "another last seq than expected");
+	else {
+		es->stats.appends++;
+		notify_rec(es, op->id, op->expect + 1, op->json, op->len);
+		op->append_cb(op->arg, STORE_OK, op->expect + 1, NULL);
+	}
+out:
+	write_done(es);
+	op_free(op);
+}
+
+static void
+es_append(void *be, const char *log, uint64_t expect_last, const char *json, size_t len,
+    store_append_cb cb, void *arg)
+{
+	struct es *es = be;
+	struct es_op *op;
+	cJSON *body, *ops;
+	char *k;
+
+	if (es->readonly) {
+		cb(arg, STORE_INVALID, 0, "the store is open read-only");
+		return;
+	}
+	op = op_new(es, log, arg);
+	op->expect = expect_last;
+	op->json = xstrndup(json, len);
+	op->len = len;
+	op->append_cb = cb;
+	body = cJSON_CreateObject();
+	cmp_next(es, cJSON_AddArrayToObject(body, "compare"), log, expect_last + 1);
+	ops = cJSON_AddArrayToObject(body, "success");
+	k = rec_key(es, log, expect_last + 1);
+	op_put(ops, k, json, len);
+	free(k);
+	es->writes++;
+	etcd_call(es->et, "/v3/kv/txn", body, appended, op);
+}
+
+/* ---- read ---- */
+
+/* The seq of a record's key (0 if it is not one of log's). */
+static uint64_t
+key_seq(const struct es *es, const char *key, size_t klen, const char *log)
+{
+	size_t pl = strlen(es->prefix), ll = strlen(log);
+	char digits[21];
+
+	if (klen != pl + 3 + ll + 1 + 20 || memcmp(key, es->prefix, pl) != 0 ||
+	    memcmp(key + pl, "/l/", 3) != 0 || memcmp(key + pl + 3, log, ll) != 0 ||
+	    key[pl + 3 + ll] != '/')
+		return 0;
+	memcpy(digits, key + pl + 3 + ll + 1, 20);
+	digits[20] = '\0';
+	return strtoull(digits, NULL, 10);
+}
+
+static void
+page_read(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct es_op *op = arg;
+	const cJSON *kvs = cJSON_GetObjectItemCaseSensitive(resp, "kvs"), *kv;
+	struct store_record *recs = NULL;
+	char **vals = NULL, *key;
+	size_t n = 0, i, bytes = 0, klen;
+
+	if (op->es->closing)
+		goto out;
+	if (err != STORE_OK) {
+		op->page_cb(op->arg, err, NULL, 0, cause);
+		goto out;
+	}
+	recs = xcalloc((size_t)cJSON_GetArraySize(kvs) + 1, sizeof *recs);
+	vals = xcalloc((size_t)cJSON_GetArraySize(kvs) + 1, sizeof *vals);
+	cJSON_ArrayForEach(kv, kvs) {
+		const cJSON *kj = cJSON_GetObjectItemCaseSensitive(kv, "key");
+
+		if (n > 0 && bytes >= op->max_bytes)
+			break;
+		key = etcd_unb64(cJSON_IsString(kj) ? kj->valuestring : "", &klen);
+		recs[n].seq = key != NULL ? key_seq(op->es, key, klen, op->id) : 0;
+		free(key);
+		if (recs[n].seq != op->from + n || (vals[n] = kv_value(kv, &recs[n].len)) == NULL) {
+			op->page_cb(op->arg, STORE_CORRUPT, NULL, 0,
+			    "a log's key in etcd is not the next seq, or its value is not base64");
+			goto out;
+		}
+		recs[n].log = op->id;
+		recs[n].json = vals[n];
+		bytes += recs[n].len;
+		n++;
+	}
+	op->page_cb(op->arg, STORE_OK, recs, n, NULL);
+out:
+	for (i = 0; vals != NULL && i < n + 1; i++)
+		free(vals[i]);
+	free(vals);
+	free(recs);
+	op_free(op);
+}
+
+static void
+es_read(void *be, const char *log, uint64_t from, size_t max_records, size_t max_bytes,
+    store_page_cb cb, void *arg)
+{
+	struct es *es = be;
+	struct es_op *op = op_new(es, log, arg);
+	cJSON *body = cJSON_CreateObject();
+	char *k = rec_key(es, log, from), *pfx = xprintf("%s/l/%s/", es->prefix, log);
+	char *end = range_end(pfx);
+
+	op->from = from;
+	op->max_records = max_records;
+	op->max_bytes = max_bytes;
+	op->page_cb = cb;
+	add_b64(body, "key", k, strlen(k));
+	add_b64(body, "range_end", end, strlen(end));
+	add_num(body, "limit", max_records);
+	free(k);
+	free(pfx);
+	free(end);
+	etcd_call(es->et, "/v3/kv/range", body, page_read, op);
+}
+
+static void
+es_flush(void *be, store_done_cb cb, void *arg)
+{
+	struct es *es = be;
+	struct flush_wait *f;
+
+	if (es->writes == 0) {
+		cb(arg, STORE_OK, NULL);
+		return;
+	}
+	f = xcalloc(1, sizeof *f);
+	f->cb = cb;
+	f->arg = arg;
+	TAILQ_INSERT_TAIL(&es->flushes, f, entry);
+}
+
+static uint64_t
+es_durable_last(void *be, const char *log)
+{
+	struct es *es = be;
+	uint64_t *v = strmap_get(es->lasts, log);
+
+	return v != NULL ? *v : 0;
+}
+
+/* ---- the watch: what other servers write ---- */
+
+static void	watch_start(struct es *);
+
+/* One event of the watch: a document newer than known, or a log's next record. */
+static void
+watch_event(struct es *es, const cJSON *kv)
+{
+	const cJSON *kj = cJSON_GetObjectItemCaseSensitive(kv, "key");
+	char *key, *val = NULL, *slash, name[STORE_ID_MAX + 16];
+	size_t klen, vlen, pl = strlen(es->prefix);
+	int kind;
+	uint64_t v, *known;
+	struct store_doc d;
+	struct es_op *own;
+
+	if (!cJSON_IsString(kj) || (key = etcd_unb64(kj->valuestring, &klen)) == NULL)
+		return;
+	if (klen < pl + 3 || memcmp(key, es->prefix, pl) != 0)
+		goto out;
+	if ((val = kv_value(kv, &vlen)) == NULL)
+		goto out;
+	if (memcmp(key + pl, "/l/", 3) == 0) {
+		if ((slash = strrchr(key + pl + 3, '/')) == NULL || slash - (key + pl + 3) > STORE_ID_MAX)
+			goto out;
+		memcpy(name, key + pl + 3, (size_t)(slash - (key + pl + 3)));
+		name[slash - (key + pl + 3)] = '\0';
+		notify_rec(es, name, strtoull(slash + 1, NULL, 10), val, vlen);
+	} else if (memcmp(key + pl, "/d/", 3) == 0) {
+		for (kind = 0; kind < STORE_NKINDS; kind++) {
+			size_t kl = strlen(kind_names[kind]);
+
+			if (strncmp(key + pl + 3, kind_names[kind], kl) == 0 && key[pl + 3 + kl] == '/')
+				break;
+		}
+		if (kind == STORE_NKINDS)
+			goto out;
+		v = etcd_num(kv, "version", 0);
+		known = counter(es->seen, key + pl + 3);
+		if (v <= *known)
+			goto out;	/* its own write, told already */
+		/* Its own write, seen before etcd's answer: put_done tells of it. */
+		if ((own = strmap_get(es->puts, key + pl + 3)) != NULL && own->len == vlen &&
+		    memcmp(own->json, val, vlen) == 0)
+			goto out;
+		*known = v;
+		d = (struct store_doc){ (enum store_kind)kind,
+		    key + pl + 3 + strlen(kind_names[kind]) + 1, v, val, vlen };
+		store_notify_doc(es->st, &d);
+	}
+out:
+	free(val);
+	free(key);
+}
+
+static void
+watch_msg(void *arg, const cJSON *result)
+{
+	struct es *es = arg;
+	const cJSON *ev, *kv;
+	uint64_t rev = header_rev(result);
+
+	if (etcd_num(result, "compact_revision", 0) > 0)
+		log_warnx("%s: etcd compacted the revisions this server had not seen yet: "
+		    "it goes on from the current one", store_where(es->st));
+	cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(result, "events")) {
+		if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ev, "type")))
+			continue;	/* DELETE: retention, nothing to tell */
+		kv = cJSON_GetObjectItemCaseSensitive(ev, "kv");
+		watch_event(es, kv);
+		if (etcd_num(kv, "mod_revision", 0) > es->rev)
+			es->rev = etcd_num(kv, "mod_revision", 0);
+	}
+	if (cJSON_GetObjectItemCaseSensitive(result, "events") == NULL && rev > es->rev &&
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "created")))
+		es->rev = rev;
+}
+
+static void
+rewatch(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	watch_start(arg);
+}
+
+static void
+watch_end(void *arg, const char *cause)
+{
+	struct es *es = arg;
+	struct timeval tv = { 0, ETCD_WATCH_RETRY_MS * 1000 };
+
+	es->watch = NULL;
+	if (es->closing)
+		return;
+	log_warnx("%s: the watch of other servers' writes ended (%s): it starts again",
+	    store_where(es->st), cause);
+	evtimer_add(es->rewatch, &tv);
+}
+
+static void
+watch_start(struct es *es)
+{
+	cJSON *body = cJSON_CreateObject(), *cr = cJSON_AddObjectToObject(body, "create_request");
+	char *pfx = xprintf("%s/", es->prefix), *end = range_end(pfx);
+
+	add_b64(cr, "key", pfx, strlen(pfx));
+	add_b64(cr, "range_end", end, strlen(end));
+	add_num(cr, "start_revision", es->rev + 1);
+	free(pfx);
+	free(end);
+	es->watch = etcd_watch(es->et, body, watch_msg, watch_end, es);
+}
+
+/* ---- load ---- */
+
+struct answer {
+	cJSON		*resp;
+	enum store_err	 err;
+	char		*cause;
+};
+
+static void
+answered(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct answer *a = arg;
+
+	a->err = err;
+	a->resp = resp != NULL ? cJSON_Duplicate(resp, 1) : NULL;
+	a->cause = cause != NULL ? xstrdup(cause) : NULL;
+}
+
+/* A blocking call: its answer, or NULL with *err and *cause. */
+static cJSON *
+call_wait(struct es *es, const char *path, cJSON *body, enum store_err *err, char **cause)
+{
+	struct answer a = { NULL, STORE_OK, NULL };
+
+	etcd_call_wait(es->et, path, body, answered, &a);
+	if (a.err != STORE_OK) {
+		*err = a.err;
+		*cause = a.cause;
+		return NULL;
+	}
+	free(a.cause);
+	return a.resp;
+}
+
+/* The format key: written on a new store, checked on an old one. */
+static int
+check_format(struct es *es, enum store_err *err, char **cause)
+{
+	char *k = xprintf("%s/format", es->prefix), want[32], *val;
+	cJSON *body = cJSON_CreateObject(), *resp, *ops;
+	const cJSON *kv;
+	size_t len;
+	int rc = -1;
+
+	snprintf(want, sizeof want, "{\"format\":%d}", STORE_FORMAT);
+	add_b64(body, "key", k, strlen(k));
+	if ((resp = call_wait(es, "/v3/kv/range", body, err, cause)) == NULL)
+		goto out;
+	es->rev = header_rev(resp);
+	if ((kv = first_kv(resp)) != NULL) {
+		val = kv_value(kv, &len);
+		if (val == NULL || strcmp(val, want) != 0) {
+			*err = STORE_FORMAT_ERR;
+			*cause = xprintf("%s: not an rtcs store of format %d (%s is '%s')",
+			    store_where(es->st), STORE_FORMAT, k, val != NULL ? val : "?");
+		} else
+			rc = 0;
+		free(val);
+	} else if (es->readonly) {
+		*err = STORE_FORMAT_ERR;
+		*cause = xprintf("%s: no rtcs store is there (no %s)", store_where(es->st), k);
+	} else {
+		cJSON_Delete(resp);
+		body = cJSON_CreateObject();
+		cmp_version(cJSON_AddArrayToObject(body, "compare"), k, "EQUAL", 0);
+		ops = cJSON_AddArrayToObject(body, "success");
+		op_put(ops, k, want, strlen(want));
+		if ((resp = call_wait(es, "/v3/kv/txn", body, err, cause)) != NULL) {
+			es->rev = header_rev(resp);
+			rc = 0;		/* another server's first start raced ours: the same key */
+		}
+	}
+out:
+	cJSON_Delete(resp);
+	free(k);
+	return rc;
+}
+
+/* The last seq of a log (0: no record), at the load's revision. */
+static int
+log_last(struct es *es, const char *log, uint64_t *last, enum store_err *err, char **cause)
+{
+	char *pfx = xprintf("%s/l/%s/", es->prefix, log), *end = range_end(pfx), *key;
+	cJSON *body = cJSON_CreateObject(), *resp;
+	const cJSON *kv, *kj;
+	size_t klen;
+
+	add_b64(body, "key", pfx, strlen(pfx));
+	add_b64(body, "range_end", end, strlen(end));
+	add_num(body, "limit", 1);
+	add_num(body, "revision", es->rev);
+	cJSON_AddStringToObject(body, "sort_order", "DESCEND");
+	cJSON_AddStringToObject(body, "sort_target", "KEY");
+	cJSON_AddBoolToObject(body, "keys_only", 1);
+	free(pfx);
+	free(end);
+	if ((resp = call_wait(es, "/v3/kv/range", body, err, cause)) == NULL)
+		return -1;
+	*last = 0;
+	if ((kv = first_kv(resp)) != NULL) {
+		kj = cJSON_GetObjectItemCaseSensitive(kv, "key");
+		if ((key = etcd_unb64(cJSON_IsString(kj) ? kj->valuestring : "", &klen)) != NULL)
+			*last = key_seq(es, key, klen, log);
+		free(key);
+	}
+	cJSON_Delete(resp);
+	return 0;
+}
+
+/* Every document of a kind, page by page, at the load's revision. */
+static int
+load_kind(struct es *es, enum store_kind kind, const struct store_loader *ld,
+    struct strmap *logs, enum store_err *err, char **cause)
+{
+	char *pfx = xprintf("%s/d/%s/", es->prefix, kind_names[kind]), *end = range_end(pfx);
+	char *from = xstrdup(pfx), *key, *val, *why = NULL;
+	size_t plen = strlen(pfx), klen, vlen;
+	cJSON *body, *resp;
+	const cJSON *kv, *kj;
+	int more = 1, rc = 0;
+	struct store_doc d;
+
+	while (more && rc == 0) {
+		body = cJSON_CreateObject();
+		/* After the first page: from the key just after the last one read. */
+		add_b64(body, "key", from, strlen(from) + (strcmp(from, pfx) != 0));
+		add_b64(body, "range_end", end, strlen(end));
+		add_num(body, "limit", ETCD_PAGE);
+		add_num(body, "revision", es->rev);
+		if ((resp = call_wait(es, "/v3/kv/range", body, err, cause)) == NULL) {
+			rc = -1;
+			break;
+		}
+		more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "more"));
+		cJSON_ArrayForEach(kv, cJSON_GetObjectItemCaseSensitive(resp, "kvs")) {
+			kj = cJSON_GetObjectItemCaseSensitive(kv, "key");
+			key = etcd_unb64(cJSON_IsString(kj) ? kj->valuestring : "", &klen);
+			val = kv_value(kv, &vlen);
+			if (key == NULL || val == NULL || klen <= plen ||
+			    !store_id_valid(key + plen, klen - plen)) {
+				if (ld->problem != NULL)
+					ld->problem(ld->arg, key != NULL ? key : "?",
+					    "a key or a value that is not the store's", 0);
+				rc = rc == 0 ? 1 : rc + 1;
+			} else {
+				d = (struct store_doc){ kind, key + plen, etcd_num(kv, "version", 0), val,
+				    vlen };
+				seen_doc(es, kind, d.id, d.rev);
+				if (kind == STORE_SESSION)
+					strmap_put(logs, d.id, NULL);
+				if (ld->doc != NULL && ld->doc(ld->arg, &d, &why) != 0) {
+					*err = STORE_CORRUPT;
+					*cause = why;
+					rc = -1;
+				}
+			}
+			free(from);
+			from = key != NULL ? key : xstrdup(pfx);
+			free(val);
+			if (rc < 0)
+				break;
+		}
+		cJSON_Delete(resp);
+	}
+	free(pfx);
+	free(end);
+	free(from);
+	return rc;
+}
+
+struct log_load {
+	struct es	*es;
+	const struct store_loader *ld;
+	enum store_err	*err;
+	char		**cause;
+	int		 rc;
+};
+
+static void
+load_log(const char *name, void *val, void *arg)
+{
+	struct log_load *l = arg;
+	uint64_t last;
+	char *why = NULL;
+
+	(void)val;
+	if (l->rc < 0)
+		return;
+	if (log_last(l->es, name, &last, l->err, l->cause) != 0) {
+		l->rc = -1;
+		return;
+	}
+	*counter(l->es->lasts, name) = last;
+	if (l->ld->log != NULL && l->ld->log(l->ld->arg, name, last, &why) != 0) {
+		*l->err = STORE_CORRUPT;
+		*l->cause = why;
+		l->rc = -1;
+	}
+}
+
+static int
+es_load(void *be, const struct store_loader *ld, enum store_err *err, char **cause)
+{
+	struct es *es = be;
+	struct strmap *logs = strmap_new();
+	struct log_load ll = { es, ld, err, cause, 0 };
+	int kind, rc = 0, n;
+
+	if (check_format(es, err, cause) != 0) {
+		strmap_free(logs, NULL);
+		return -1;
+	}
+	for (kind = 0; kind < STORE_NKINDS && rc >= 0; kind++)
+		if ((n = load_kind(es, (enum store_kind)kind, ld, logs, err, cause)) < 0)
+			rc = -1;
+		else
+			rc += n;
+	strmap_put(logs, STORE_EVENTS, NULL);
+	if (rc >= 0) {
+		strmap_each(logs, load_log, &ll);
+		if (ll.rc < 0)
+			rc = -1;
+	}
+	strmap_free(logs, NULL);
+	if (rc >= 0 && es->st->base != NULL && !es->readonly)
+		watch_start(es);
+	return rc;
+}
+
+/* ---- open and close ---- */
+
+static int
+es_broken(void *be)
+{
+	(void)be;
+	return 0;	/* etcd refuses what it did not do: a failed call breaks nothing */
+}
+
+static int
+es_pending(void *be)
+{
+	return ((struct es *)be)->writes > 0;
+}
+
+static int
+es_check_files(void *be, const struct store_loader *ld)
+{
+	(void)be;
+	(void)ld;
+	return 0;	/* no files: etcd keeps its own */
+}
+
+static void
+es_stats(void *be, struct store_stats *out)
+{
+	*out = ((struct es *)be)->stats;
+}
+
+static void
+es_close(void *be)
+{
+	struct es *es = be;
+	struct flush_wait *f;
+
+	es->closing = 1;
+	etcd_watch_stop(es->watch);
+	es->watch = NULL;
+	etcd_free(es->et);
+	while ((f = TAILQ_FIRST(&es->flushes)) != NULL) {
+		TAILQ_REMOVE(&es->flushes, f, entry);
+		free(f);
+	}
+	if (es->rewatch != NULL)
+		event_free(es->rewatch);
+	strmap_free(es->lasts, free);
+	strmap_free(es->seen, free);
+	strmap_free(es->puts, NULL);
+	free(es->prefix);
+	free(es);
+}
+
+void *
+store_etcd_open(struct store *st, const char *spec, const struct store_options *opt,
+    enum store_err *err, char **cause)
+{
+	struct es *es;
+	const char *hosts = spec + strlen("etcd://"), *slash = strchr(hosts, '/');
+	char *eps = slash != NULL ? xstrndup(hosts, (size_t)(slash - hosts)) : xstrdup(hosts);
+	size_t i;
+
+	es = xcalloc(1, sizeof *es);
+	es->st = st;
+	es->readonly = opt->readonly;
+	es->prefix = xstrdup(slash != NULL && slash[1] != '\0' ? slash : "/rtcs");
+	for (i = strlen(es->prefix); i > 1 && es->prefix[i - 1] == '/'; i--)
+		es->prefix[i - 1] = '\0';
+	if (strlen(es->prefix) < 2 || strpbrk(es->prefix, " \n\t") != NULL) {
+		*err = STORE_INVALID;
+		*cause = xprintf("%s: the prefix after the endpoints is /NAME", spec);
+		goto fail;
+	}
+	if ((es->et = etcd_new(eps, st->base, cause)) == NULL) {
+		*err = STORE_INVALID;
+		goto fail;
+	}
+	free(eps);
+	es->lasts = strmap_new();
+	es->seen = strmap_new();
+	es->puts = strmap_new();
+	TAILQ_INIT(&es->flushes);
+	if (st->base != NULL)
+		es->rewatch = evtimer_new(st->base, rewatch, es);
+	return es;
+fail:
+	free(eps);
+	free(es->prefix);
+	free(es);
+	return NULL;
+}
+
+const struct store_ops store_etcd_ops = {
+	.name = "etcd",
+	.shared = 1,
+	.load = es_load,
+	.get = es_get,
+	.put = es_put,
+	.put_later = NULL,
+	.append = es_append,
+	.read = es_read,
+	.flush = es_flush,
+	.durable_last = es_durable_last,
+	.broken = es_broken,
+	.pending = es_pending,
+	.check_files = es_check_files,
+	.stats = es_stats,
+	.close = es_close,
+};

@@ -446,6 +446,8 @@ etcd_watch(struct etcd *et, cJSON *body, etcd_msg_cb msg, etcd_end_cb end, void 
 	struct etcd_watch *w = xcalloc(1, sizeof *w);
 	struct etcd_req *r = req_new(et, "/v3/watch", body);
 
+	/* A member cut off from the leader ends the watch rather than go quiet. */
+	r->hdr = curl_slist_append(r->hdr, "Grpc-Metadata-hasleader: true");
 	w->msg = msg;
 	w->end = end;
 	w->arg = arg;

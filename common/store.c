@@ -74,6 +74,26 @@ store_shared(const struct store *st)
 	return st->ops->shared;
 }
 
+int
+store_available(const struct store *st)
+{
+	return st->ops->available == NULL || st->ops->available(st->be);
+}
+
+void
+store_on_available(struct store *st, void (*fn)(void *, int), void *arg)
+{
+	st->avail_fn = fn;
+	st->avail_arg = arg;
+}
+
+void
+store_notify_available(struct store *st, int available)
+{
+	if (st->avail_fn != NULL)
+		st->avail_fn(st->avail_arg, available);
+}
+
 const char *
 store_where(const struct store *st)
 {

@@ -146,6 +146,13 @@ int	 store_load(struct store *, const struct store_loader *, enum store_err *err
  * a revision or a last seq they made.
  */
 int	 store_shared(const struct store *);
+/*
+ * Whether a shared store can be reached now (always 1 for the flat files):
+ * while it cannot, this server may have missed what others wrote. fn hears
+ * each change (available 0 or 1).
+ */
+int	 store_available(const struct store *);
+void	 store_on_available(struct store *, void (*fn)(void *arg, int available), void *arg);
 /* Where the store is (its directory or its URL), for messages. */
 const char *store_where(const struct store *);
 const char *store_err_name(enum store_err);

@@ -27,6 +27,8 @@ struct store_ops {
 	void	(*flush)(void *be, store_done_cb, void *);
 	uint64_t (*durable_last)(void *be, const char *log);
 	int	(*broken)(void *be);
+	/* May be NULL: always available. */
+	int	(*available)(void *be);
 	int	(*pending)(void *be);
 	int	(*check_files)(void *be, const struct store_loader *);
 	void	(*stats)(void *be, struct store_stats *);
@@ -56,6 +58,8 @@ struct store {
 	struct strmap	*log_watches;	/* log name -> struct store_watchq */
 	struct store_watchq kind_watches;
 	int		 notifying;
+	void		(*avail_fn)(void *, int);
+	void		*avail_arg;
 	int		 dead;		/* unwatched while notifying: to sweep */
 };
 
@@ -71,6 +75,7 @@ extern const struct store_ops store_etcd_ops;
 /* Backends tell of what became durable (their own writes, or others' they saw). */
 void	 store_notify_record(struct store *, const struct store_record *);
 void	 store_notify_doc(struct store *, const struct store_doc *);
+void	 store_notify_available(struct store *, int available);
 /* The typed error of a failed system call's errno. */
 enum store_err store_errno(int);
 #endif

@@ -52,6 +52,9 @@ struct es {
 	uint64_t	 rev;		/* etcd's revision this server has seen up to */
 	struct etcd_watch *watch;
 	struct event	*rewatch;
+	int		 watching;	/* the watch is established: nothing is being missed */
+	int		 failing;	/* the last call could not reach etcd: probed until one can */
+	struct event	*probe;
 	size_t		 writes;	/* puts and appends in flight */
 	struct flush_waitq flushes;
 	struct store_stats stats;
@@ -212,6 +215,44 @@ op_new(struct es *es, const char *id, void *arg)
 	return op;
 }
 
+static int
+es_available(void *be)
+{
+	struct es *es = be;
+
+	return es->watching && !es->failing;
+}
+
+/* Tells the store when etcd is lost or found again. */
+static void
+set_health(struct es *es, int watching, int failing)
+{
+	int was = es_available(es);
+
+	es->watching = watching;
+	es->failing = failing;
+	if (was != es_available(es) && !es->closing) {
+		if (was)
+			log_warnx("%s: etcd cannot be reached: this server answers 503", store_where(es->st));
+		else
+			log_warnx("%s: etcd can be reached again: this server serves", store_where(es->st));
+		store_notify_available(es->st, !was);
+	}
+}
+
+static void	probe_start(struct es *);
+
+/* A call's outcome: one that could not reach etcd makes the server unavailable. */
+static void
+call_outcome(struct es *es, enum store_err err)
+{
+	if (err == STORE_IO && es->st->base != NULL && !es->readonly) {
+		if (!es->failing)
+			probe_start(es);
+		set_health(es, es->watching, 1);
+	}
+}
+
 /* A write ended: flushes waiting for none in flight are told. */
 static void
 write_done(struct es *es)
@@ -269,6 +310,7 @@ got(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 
 	if (op->es->closing)
 		goto out;
+	call_outcome(op->es, err);
 	if (err != STORE_OK) {
 		op->get_cb(op->arg, err, NULL, cause);
 		goto out;
@@ -332,6 +374,7 @@ put_done(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 		strmap_del(es->puts, op->seen_key);
 	if (es->closing)
 		goto out;
+	call_outcome(es, err);
 	if (err != STORE_OK) {
 		op->put_cb(op->arg, err, 0, cause);
 		goto out;
@@ -419,6 +462,7 @@ appended(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 
 	if (es->closing)
 		goto out;
+	call_outcome(es, err);
 	if (err != STORE_OK)
 		op->append_cb(op->arg, err, 0, cause);
 	else if (!txn_ok(resp))
@@ -490,6 +534,7 @@ page_read(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 
 	if (op->es->closing)
 		goto out;
+	call_outcome(op->es, err);
 	if (err != STORE_OK) {
 		op->page_cb(op->arg, err, NULL, 0, cause);
 		goto out;
@@ -633,6 +678,8 @@ watch_msg(void *arg, const cJSON *result)
 	const cJSON *ev, *kv;
 	uint64_t rev = header_rev(result);
 
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "created")))
+		set_health(es, 1, es->failing);
 	if (etcd_num(result, "compact_revision", 0) > 0)
 		log_warnx("%s: etcd compacted the revisions this server had not seen yet: "
 		    "it goes on from the current one", store_where(es->st));
@@ -666,9 +713,50 @@ watch_end(void *arg, const char *cause)
 	es->watch = NULL;
 	if (es->closing)
 		return;
-	log_warnx("%s: the watch of other servers' writes ended (%s): it starts again",
-	    store_where(es->st), cause);
+	if (es->watching)
+		log_warnx("%s: the watch of other servers' writes ended (%s): it starts again",
+		    store_where(es->st), cause);
+	set_health(es, 0, es->failing);
 	evtimer_add(es->rewatch, &tv);
+}
+
+/* The probe: one small read every ETCD_WATCH_RETRY_MS until etcd answers. */
+static void
+probed(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct es *es = arg;
+	struct timeval tv = { 0, ETCD_WATCH_RETRY_MS * 1000 };
+
+	(void)resp;
+	(void)cause;
+	if (es->closing)
+		return;
+	if (err == STORE_OK)
+		set_health(es, es->watching, 0);
+	else
+		evtimer_add(es->probe, &tv);
+}
+
+static void
+probe_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct es *es = arg;
+	cJSON *body = cJSON_CreateObject();
+	char *k = xprintf("%s/format", es->prefix);
+
+	(void)fd;
+	(void)what;
+	add_b64(body, "key", k, strlen(k));
+	free(k);
+	etcd_call(es->et, "/v3/kv/range", body, probed, es);
+}
+
+static void
+probe_start(struct es *es)
+{
+	struct timeval tv = { 0, ETCD_WATCH_RETRY_MS * 1000 };
+
+	evtimer_add(es->probe, &tv);
 }
 
 static void
@@ -909,6 +997,8 @@ es_load(void *be, const struct store_loader *ld, enum store_err *err, char **cau
 			rc = -1;
 	}
 	strmap_free(logs, NULL);
+	/* What the load read is everything up to es->rev: the watch goes on from there. */
+	es->watching = 1;
 	if (rc >= 0 && es->st->base != NULL && !es->readonly)
 		watch_start(es);
 	return rc;
@@ -959,6 +1049,8 @@ es_close(void *be)
 	}
 	if (es->rewatch != NULL)
 		event_free(es->rewatch);
+	if (es->probe != NULL)
+		event_free(es->probe);
 	strmap_free(es->lasts, free);
 	strmap_free(es->seen, free);
 	strmap_free(es->puts, NULL);
@@ -995,8 +1087,10 @@ store_etcd_open(struct store *st, const char *spec, const struct store_options *
 	es->seen = strmap_new();
 	es->puts = strmap_new();
 	TAILQ_INIT(&es->flushes);
-	if (st->base != NULL)
+	if (st->base != NULL) {
 		es->rewatch = evtimer_new(st->base, rewatch, es);
+		es->probe = evtimer_new(st->base, probe_fire, es);
+	}
 	return es;
 fail:
 	free(eps);
@@ -1017,6 +1111,7 @@ const struct store_ops store_etcd_ops = {
 	.flush = es_flush,
 	.durable_last = es_durable_last,
 	.broken = es_broken,
+	.available = es_available,
 	.pending = es_pending,
 	.check_files = es_check_files,
 	.stats = es_stats,

@@ -48,6 +48,34 @@ transfer_seal_key(const char *claim, unsigned char key[crypto_secretbox_KEYBYTES
 	    strlen(claim), (const unsigned char *)ctx, sizeof ctx - 1);
 }
 
+/*
+ * The key pair a claim secret derives (crypto_box): its public half is in
+ * the record, so that the server that makes the switch needs no secret to
+ * seal the new channel's token; only the claim's holder opens it.
+ */
+static void
+transfer_claim_keys(const char *claim, unsigned char pk[crypto_box_PUBLICKEYBYTES],
+    unsigned char sk[crypto_box_SECRETKEYBYTES])
+{
+	static const char ctx[] = "rtcs-token-box";
+	unsigned char seed[crypto_box_SEEDBYTES];
+
+	crypto_generichash(seed, sizeof seed, (const unsigned char *)claim, strlen(claim),
+	    (const unsigned char *)ctx, sizeof ctx - 1);
+	crypto_box_seed_keypair(pk, sk, seed);
+	sodium_memzero(seed, sizeof seed);
+}
+
+static void
+transfer_claim_pub(const char *claim, char hex[65])
+{
+	unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+
+	transfer_claim_keys(claim, pk, sk);
+	sodium_memzero(sk, sizeof sk);
+	hash_hex_bytes(pk, sizeof pk, hex);
+}
+
 /* The key of the pull check code, kept sealed in the record under the server's own key. */
 static void
 transfer_check_key(unsigned char key[crypto_secretbox_KEYBYTES])
@@ -255,6 +283,7 @@ transfer_new_claim(struct transfer *t, const char *chosen)
 
 	COPY(t->claim_hash, h);
 	free(h);
+	transfer_claim_pub(claim, t->claim_pub);
 	return claim;
 }
 
@@ -725,18 +754,61 @@ transfer_finish(struct transfer *t, const char *new_channel, long long now)
 	t->completed_at = now;
 }
 
+/* A sealed box's text: "p" and hex(crypto_box_seal(token)) to the claim's public key. */
+#define SEALED_MARK	'p'
+
+char *
+transfer_seal_to(const char *claim_pub, const char *token)
+{
+	unsigned char pk[crypto_box_PUBLICKEYBYTES], *buf;
+	size_t len = strlen(token), n = crypto_box_SEALBYTES + len;
+	char *box;
+
+	if (sodium_init() < 0 || len > TRANSFER_TOKEN_MAX || strlen(claim_pub) != 2 * sizeof pk ||
+	    hash_unhex(claim_pub, pk, sizeof pk) != 0)
+		return NULL;
+	buf = xmalloc(n);
+	crypto_box_seal(buf, (const unsigned char *)token, len, pk);
+	box = xmalloc(2 * n + 2);
+	box[0] = SEALED_MARK;
+	hash_hex_bytes(buf, n, box + 1);
+	free(buf);
+	return box;
+}
+
 char *
 transfer_seal(const char *claim_secret, const char *token)
 {
-	unsigned char key[crypto_secretbox_KEYBYTES];
-	char *box;
+	char pub[65];
 
-	if (sodium_init() < 0 || strlen(token) > TRANSFER_TOKEN_MAX)
+	transfer_claim_pub(claim_secret, pub);
+	return transfer_seal_to(pub, token);
+}
+
+/* A sealed box opened with the key pair the claim derives. */
+static char *
+open_sealed(const char *claim_secret, const char *hex)
+{
+	unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES], *buf;
+	size_t n = strlen(hex) / 2, len;
+	char *text = NULL;
+
+	if (n <= crypto_box_SEALBYTES || n > crypto_box_SEALBYTES + TRANSFER_TOKEN_MAX)
 		return NULL;
-	transfer_seal_key(claim_secret, key);
-	box = seal_with(key, token);
-	sodium_memzero(key, sizeof key);
-	return box;
+	buf = xmalloc(n);
+	if (hash_unhex(hex, buf, n) == 0) {
+		transfer_claim_keys(claim_secret, pk, sk);
+		len = n - crypto_box_SEALBYTES;
+		text = xmalloc(len + 1);
+		if (crypto_box_seal_open((unsigned char *)text, buf, n, pk, sk) != 0) {
+			free(text);
+			text = NULL;
+		} else
+			text[len] = '\0';
+		sodium_memzero(sk, sizeof sk);
+	}
+	free(buf);
+	return text;
 }
 
 char *
@@ -745,6 +817,9 @@ transfer_unseal(const char *claim_secret, const char *box)
 	unsigned char key[crypto_secretbox_KEYBYTES];
 	char *token;
 
+	if (box[0] == SEALED_MARK)
+		return open_sealed(claim_secret, box + 1);
+	/* A box from before sealed boxes: the secret box the claim's key closed. */
 	transfer_seal_key(claim_secret, key);
 	token = open_with(key, box);
 	sodium_memzero(key, sizeof key);

@@ -72,6 +72,8 @@ struct transfer {
 	char	secret_hash[65], claim_hash[65], match_hash[65], image_hash[65];
 	char	check_hash[65];		/* pull: the check code the new device shows (keyed hash) */
 	char	check_box[96];		/* the same code sealed under the server's key, to show it */
+	/* The public key the claim secret derives: any server seals the claimant's token to it. */
+	char	claim_pub[65];
 	/* Confirmers are channels (a device's name may come back on another channel). */
 	char	required[TRANSFER_MAX_CONFIRM][PAYLOAD_ID_LEN + 1];
 	char	required_device[TRANSFER_MAX_CONFIRM][NAME_MAX_LEN + 1];
@@ -139,6 +141,8 @@ void	 transfer_finish(struct transfer *t, const char *new_channel, long long now
  * claim secret (the store never holds the secret): hex; NULL if unsealable.
  */
 char	*transfer_seal(const char *claim_secret, const char *token);
+/* The same with only the claim's public key (hex, claim_pub): no secret needed. */
+char	*transfer_seal_to(const char *claim_pub, const char *token);
 /* The key of the match codes' keyed hash (the server's, from its store). */
 void	 transfer_set_match_key(const unsigned char key[32]);
 /* The server's public key, that signed codes are checked against (payload_sign.h). */

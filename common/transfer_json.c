@@ -82,6 +82,7 @@ transfer_to_json(const struct transfer *t, int with_secrets)
 		cJSON_AddStringToObject(o, "image_hash", t->image_hash);
 		cJSON_AddStringToObject(o, "check_hash", t->check_hash);
 		cJSON_AddStringToObject(o, "check_box", t->check_box);
+		cJSON_AddStringToObject(o, "claim_pub", t->claim_pub);
 	}
 	return o;
 }
@@ -177,6 +178,7 @@ transfer_from_json(const cJSON *j, char **cause)
 	bad |= GET(j, "secret_hash", t->secret_hash) | GET(j, "claim_hash", t->claim_hash);
 	bad |= GET(j, "match_hash", t->match_hash) | GET(j, "image_hash", t->image_hash);
 	bad |= GET(j, "check_hash", t->check_hash) | GET(j, "check_box", t->check_box);
+	bad |= GET(j, "claim_pub", t->claim_pub);
 #define X(f) bad |= json_get_time(j, #f, &t->f);
 	TRANSFER_TIMES(X)
 #undef X

@@ -82,6 +82,126 @@ follow() {
 	[ "$output" = "$(printf '%s\n' during-1 during-2 during-3 while-2-was-down after)" ]
 }
 
+@test "cluster: a transfer asked for on node 1, scanned on node 2, confirmed on node 3: the switch is seen everywhere, the new token works on node 1" {
+	SID=$(on 1 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
+	follow b1 1 "$SID" bob-pc "$T/kb"
+	follow a3 3 "$SID" alice-phone "$T/ka"
+	P=$(on 1 rtcs-transfer --keys "$T/ka" request "$SID" --as alice-phone --proof both --confirm origin)
+	TID=$(cut -d: -f3 <<<"$P")
+	rtcs-code -t png -o "$T/code.png" "$P"
+	run -0 on 2 rtcs-scan --keys "$T/ka" --submit --as alice-phone --json "$T/code.png"
+	[ "$(jq -r .role <<<"$output")" = displayer ]
+	run -0 on 2 rtcs-scan --keys "$T/kt" --submit --as alice-tablet --json "$T/code.png"
+	match=$(jq -r .match <<<"$output")
+	[[ $match =~ ^[0-9]{6}$ ]]
+	# Node 3 follows the record: the origin attached there is asked to confirm.
+	wait_grep "$T/a3.out" '"event":"transfer.confirm".*"claimant":"alice-tablet"' 10
+	run -0 on 3 rtcs-transfer --keys "$T/ka" confirm "$TID" --as alice-phone --match "$match"
+	# The claimant collects its token through node 2, where it scanned.
+	run -0 on 2 rtcs-transfer --keys "$T/kt" wait "$TID" --as alice-tablet
+	for n in 1 2 3; do
+		run -0 on "$n" rtcs-transfer --json show "$TID"
+		[ "$(jq -r .transfer.state <<<"$output")" = completed ] || fail "node $n: $output"
+		run -0 on "$n" rtcs-session --json show "$SID"
+		[ "$(jq -r '.session.participants[] | select(.name == "alice") | .device' <<<"$output")" = alice-tablet ]
+	done
+	wait_grep "$T/b1.out" '"event":"participant.moved".*"to":"alice-tablet"' 10
+	wait_grep "$T/a3.out" '"event":"channel.closed".*"transferred"' 10
+	on 1 rtcs-session --keys "$T/kt" send "$SID" --as alice-tablet "from the tablet"
+	wait_grep "$T/b1.out" '"from the tablet"' 10
+	run -77 on 2 rtcs-session --keys "$T/ka" send "$SID" --as alice-phone "old phone"
+}
+
+@test "cluster: two nodes scanning one code at once: exactly one claimant wins" {
+	SID=$(on 1 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
+	P=$(on 1 rtcs-transfer --keys "$T/ka" request "$SID" --as alice-phone --proof scanner --confirm none)
+	TID=$(cut -d: -f3 <<<"$P")
+	rtcs-code -t png -o "$T/code.png" "$P"
+	for n in 2 3; do
+		on "$n" rtcs-scan --keys "$T/k$n" --submit --as "tablet-$n" --json "$T/code.png" \
+		    >"$T/scan$n.out" 2>"$T/scan$n.err" &
+		echo $! >"$T/scan$n.pid"
+	done
+	wins=0
+	for n in 2 3; do
+		if wait "$(cat "$T/scan$n.pid")"; then wins=$((wins + 1)); winner=tablet-$n; fi
+	done
+	[ "$wins" = 1 ] || fail "$wins winners: $(cat "$T"/scan*.out "$T"/scan*.err)"
+	for n in 1 2 3; do
+		run -0 on "$n" rtcs-session --json show "$SID"
+		[ "$(jq -r '.session.participants[] | select(.name == "alice") | .device' <<<"$output")" = "$winner" ]
+		[ "$(jq '[.session.channels[] | select(.state == "open")] | length' <<<"$output")" = 2 ]
+	done
+}
+
+@test "cluster: a node that loses etcd answers 503 and ends its streams with stream.end unavailable; etcd back, it serves again and has missed nothing" {
+	SID=$(on 1 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
+	follow a1 1 "$SID" alice-phone "$T/ka"
+	wait_grep "$T/a1.out" '"session.created"' 10
+	etcd_kill 2
+	etcd_kill 3
+	wait_grep "$T/a1.out" '"type":"stream.end","reason":"unavailable"' 20
+	run -0 on 1 curl -s --unix-socket "$CLUSTER_DIR/node1/run/rtcs.sock" http://rtcs/v1/health
+	[ "$(jq .store.available <<<"$output")" = false ]
+	run on 1 curl -s -o /dev/null -w '%{http_code}' --unix-socket "$CLUSTER_DIR/node1/run/rtcs.sock" \
+	    "http://rtcs/v1/sessions/$SID"
+	[ "$output" = 503 ]
+	etcd_restart 2 &
+	etcd_restart 3
+	wait $!
+	# Back: the node says so in its log once etcd answers its probe and its watch.
+	wait_grep "$CLUSTER_DIR/node1/server.log" 'etcd can be reached again' 20
+	on 2 rtcs-session --keys "$T/kb" send "$SID" --as bob-pc after-the-outage
+	follow a1b 1 "$SID" alice-phone "$T/ka"
+	wait_grep "$T/a1b.out" '"after-the-outage"' 10
+}
+
+# crash_on2 FAILPOINT: node 2 (restarted with the failpoint and --code-ttl 3)
+# takes a push's scan and dies there (exit 99); sets $SID and $TID.
+crash_on2() {
+	node_stop 2
+	RTCS_FAILPOINT=$1 node_start 2 --code-ttl 3
+	SID=$(on 1 rtcs-session new alice@alice-phone:"$T/ka-$1" bob@bob-pc:"$T/kb-$1")
+	P=$(on 2 rtcs-transfer --keys "$T/ka-$1" request "$SID" --as alice-phone --proof scanner --confirm none)
+	TID=$(cut -d: -f3 <<<"$P")
+	rtcs-code -t png -o "$T/code.png" "$P"
+	on 2 rtcs-scan --keys "$T/kt-$1" --submit --as alice-tablet "$T/code.png" || true
+	rc=0
+	wait "$(node_pid 2)" || rc=$?
+	rm -f "$CLUSTER_DIR/node2/pid"
+	[ "$rc" -eq 99 ] || fail "node 2 exited $rc at $1"
+}
+
+# settled N WANT: transfer $TID as node N sees it once it ends ("completed", "failed REASON").
+settled() {
+	on "$1" rtcs-transfer --timeout 20 wait "$TID" >/dev/null 2>&1 || true
+	run -0 on "$1" rtcs-transfer --json show "$TID"
+	[ "$(jq -r '.transfer.state + " " + (.transfer.reason // "")' <<<"$output" | sed 's/ $//')" = "$2" ] ||
+	    fail "node $1: $output"
+}
+
+@test "cluster: a node killed at each step of a switch: the others settle its transfer at the deadline, completed if the switch was written, else failed; never half" {
+	for fp in transfer-committing handover-saved transfer-completed-doc; do
+		crash_on2 "$fp"
+		case $fp in
+		transfer-committing) want="failed expired" dev=alice-phone ;;
+		*) want=completed dev=alice-tablet ;;
+		esac
+		settled 1 "$want"
+		settled 3 "$want"
+		for n in 1 3; do
+			run -0 on "$n" rtcs-session --json show "$SID"
+			[ "$(jq -r '.session.participants[] | select(.name == "alice") | .device' <<<"$output")" = "$dev" ] ||
+			    fail "$fp, node $n: $output"
+			[ "$(jq '[.session.channels[] | select(.state == "open" and .participant == "alice")] | length' <<<"$output")" = 1 ]
+		done
+		run -0 on 1 rtcs-session --json log "$SID"
+		[ "$(grep -c '"participant.moved"' <<<"$output")" -eq "$([ "$dev" = alice-tablet ] && echo 1 || echo 0)" ] ||
+		    fail "$fp: $output"
+	done
+	node_start 2
+}
+
 @test "cluster: rtcs-serve --fsck and rtcs-session --store read the etcd store" {
 	SID=$(on 1 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
 	on 2 rtcs-session --keys "$T/kb" send "$SID" --as bob-pc offline-read

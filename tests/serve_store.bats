@@ -236,6 +236,9 @@ send() {	# send DEVICE TEXT
 	s1=$(syncs)
 	# the request: its document (2) and its event (1); the scan that completes:
 	# the session's document (2) and log (1), the transfer's document (2) and
-	# its 5 events (1): 9, against 15 when each event had its own fdatasync
-	[ $((s1 - s0)) -le 10 ] || { echo "$((s1 - s0)) syncs for a transfer" >&2; return 1; }
+	# its 5 events (1): 9 on a quiet machine, 13 when each event had its own
+	# fdatasync. Under load a call's events may straddle two group commits
+	# (one already on the sync thread), so the bound leaves room for that;
+	# the unit test (test_events_grouped) checks the grouping itself.
+	[ $((s1 - s0)) -le 12 ] || { echo "$((s1 - s0)) syncs for a transfer" >&2; return 1; }
 }

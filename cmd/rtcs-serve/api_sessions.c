@@ -84,6 +84,7 @@ api_health(struct req *rq)
 	store_stats(srv->store, &ss);
 	st = cJSON_AddObjectToObject(o, "store");
 	cJSON_AddStringToObject(st, "backend", ss.backend);
+	cJSON_AddBoolToObject(st, "available", store_available(srv->store));
 	cJSON_AddNumberToObject(st, "appends", (double)ss.appends);
 	cJSON_AddNumberToObject(st, "puts", (double)ss.puts);
 	cJSON_AddNumberToObject(st, "syncs", (double)ss.syncs);

@@ -90,6 +90,9 @@ status_set(struct core_status *st, enum core_err err, const char *msg)
 enum core_err
 core_store_err(struct core *c)
 {
+	/* A shared store out of reach: this server cannot say; another node may. */
+	if (!store_available(c->store))
+		return CE_UNAVAILABLE;
 	if (!store_broken(c->store))
 		return CE_STORE;
 	if (c->broken != NULL)

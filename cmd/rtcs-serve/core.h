@@ -173,6 +173,8 @@ struct core_listener {
 	void	(*closed)(void *arg, struct core_channel *);
 	void	(*targeted)(void *arg, struct core_channel *, const char *json, size_t len);
 	void	(*media)(void *arg, struct core_session *, const struct core_frame *);
+	/* A shared store cannot be reached: what streams show may be stale. */
+	void	(*unavailable)(void *arg);
 };
 
 struct core_config {
@@ -207,7 +209,7 @@ struct core {
 	uint64_t	 events_appended, events_durable;
 	int		 events_appending;
 	struct store_watch *events_watch;
-	struct store_watch *peer_watch;		/* other servers' session documents */
+	struct store_watch *peer_watch[2];	/* other servers' sessions and transfers */
 	struct core_lane events_lane;
 	unsigned char	 match_key[32];		/* keyed hash of match codes (meta/keys) */
 	int		 have_keys;

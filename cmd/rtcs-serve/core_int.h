@@ -98,6 +98,10 @@ int	 session_follow_doc(struct core *, const cJSON *doc, uint64_t rev, char **ca
 /* ---- core_transfer.c, for loading ---- */
 int	 xfer_from_doc(struct core *, const cJSON *doc, uint64_t rev, char **cause);
 void	 xfer_recover_one(struct core *, struct core_xfer *, struct core_channel *switched);
+/* Another server's record of a transfer (a shared store): new, or newer than memory. */
+int	 xfer_follow_doc(struct core *, const cJSON *doc, uint64_t rev, char **cause);
+/* The channel of x's session that x opened, if its switch is in the document. */
+struct core_channel *core_xfer_switched(struct core *, const struct core_xfer *);
 
 /* ---- core_invite.c, for loading ---- */
 int	 invite_from_doc(struct core *, const cJSON *doc, uint64_t rev, char **cause);

@@ -345,9 +345,8 @@ core_load(struct core *c, void (*problem)(void *, const char *, const char *, in
 	return problems + l.problems;
 }
 
-/* The channel of s that transfer id opened, if its switch is in the document. */
-static struct core_channel *
-switched_channel(struct core *c, const struct core_xfer *x)
+struct core_channel *
+core_xfer_switched(struct core *c, const struct core_xfer *x)
 {
 	struct core_session *s = core_session_find(c, x->t.session);
 	size_t i;
@@ -363,11 +362,15 @@ int
 core_recover(struct core *c, char **cause)
 {
 	struct core_xfer *x, *next;
+	struct core_channel *sw;
 
 	(void)cause;
 	for (x = TAILQ_FIRST(&c->xopen); x != NULL; x = next) {
 		next = TAILQ_NEXT(x, entry);
-		xfer_recover_one(c, x, switched_channel(c, x));
+		sw = core_xfer_switched(c, x);
+		/* A shared store: the open ones may be another live server's; their deadlines settle them. */
+		if (sw != NULL || !store_shared(c->store))
+			xfer_recover_one(c, x, sw);
 	}
 	return 0;
 }
@@ -410,7 +413,8 @@ core_free(struct core *c)
 		free(c->ilist[i]);
 	free(c->ilist);
 	store_unwatch(c->events_watch);
-	store_unwatch(c->peer_watch);
+	store_unwatch(c->peer_watch[0]);
+	store_unwatch(c->peer_watch[1]);
 	strmap_free(c->sessions, NULL);
 	strmap_free(c->channels, NULL);
 	strmap_free(c->tokens, NULL);

@@ -1,7 +1,8 @@
 /*
  * What the other servers of a shared store (etcd) write, followed in memory:
- * their session documents (new sessions, channels opened and closed), and
- * the server event log's entries, so that this server's next write names
+ * their session documents (new sessions, channels opened and closed), their
+ * transfers' records (a transfer asked for on one server is scanned on a
+ * second and confirmed on a third), and the server event log's entries, so that this server's next write names
  * the right revision and seq. Their log entries reach this server's streams
  * through each session's log watch (core.c).
  */
@@ -20,18 +21,31 @@ peer_doc(void *arg, const struct store_doc *d)
 	char *cause = NULL;
 
 	if ((doc = json_parse_object(d->json, d->len, &cause)) == NULL ||
-	    session_follow_doc(c, doc, d->rev, &cause) != 0)
-		log_warnx("session %s from another server: %s (this server will not follow it)",
-		    d->id, cause != NULL ? cause : "?");
+	    (d->kind == STORE_SESSION ? session_follow_doc(c, doc, d->rev, &cause) :
+	    xfer_follow_doc(c, doc, d->rev, &cause)) != 0)
+		log_warnx("%s %s from another server: %s (this server will not follow it)",
+		    d->kind == STORE_SESSION ? "session" : "transfer", d->id,
+		    cause != NULL ? cause : "?");
 	free(cause);
 	cJSON_Delete(doc);
+}
+
+static void
+peer_available(void *arg, int available)
+{
+	struct core *c = arg;
+
+	if (!available && c->lsn != NULL && c->lsn->unavailable != NULL)
+		c->lsn->unavailable(c->lsn->arg);
 }
 
 void
 core_peer_follow(struct core *c)
 {
-	if (!store_shared(c->store) || c->readonly || c->peer_watch != NULL)
+	if (!store_shared(c->store) || c->readonly || c->peer_watch[0] != NULL)
 		return;
-	c->peer_watch = store_watch_kind(c->store, STORE_SESSION, peer_doc, c);
+	c->peer_watch[0] = store_watch_kind(c->store, STORE_SESSION, peer_doc, c);
+	c->peer_watch[1] = store_watch_kind(c->store, STORE_TRANSFER, peer_doc, c);
+	store_on_available(c->store, peer_available, c);
 	core_events_watch(c);
 }

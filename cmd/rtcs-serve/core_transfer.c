@@ -185,8 +185,11 @@ core_channel_attached(struct core *c, struct core_channel *ch)
 			ask_confirm(c, x, ch);
 }
 
+/* How a new state is told: by the server that wrote it (logged), or one that follows it. */
+enum announce { AN_MINE, AN_MINE_FAILPOINTS, AN_PEER };
+
 static void
-announce_state(struct core *c, struct core_xfer *x, enum transfer_state st)
+announce_state(struct core *c, struct core_xfer *x, enum transfer_state st, enum announce how)
 {
 	struct transfer *t = &x->t;
 	struct core_session *s = xfer_session(c, x);
@@ -201,7 +204,11 @@ announce_state(struct core *c, struct core_xfer *x, enum transfer_state st)
 		cJSON_AddStringToObject(extra, "reason", reason);
 	else
 		cJSON_AddNullToObject(extra, "reason");
-	core_event(c, "transfer.state", s, extra);
+	/* The event log has it once: from the server that made the change. */
+	if (how != AN_PEER)
+		core_event(c, "transfer.state", s, extra);
+	else
+		cJSON_Delete(extra);
 	ev = core_targeted_new("transfer.state", t->id);
 	cJSON_AddStringToObject(ev, "state", transfer_state_name(st));
 	if (reason != NULL)
@@ -248,20 +255,20 @@ state_failpoints_from(int prev, int last)
 
 /* Every state from prev (exclusive) to the current one, or the failure. */
 static void
-announce_from(struct core *c, struct core_xfer *x, int prev, int failpoints)
+announce_from(struct core *c, struct core_xfer *x, int prev, enum announce how)
 {
 	int st;
 
 	if ((int)x->t.state == prev)
 		return;
-	if (failpoints && x->t.state != TS_FAILED)
+	if (how == AN_MINE_FAILPOINTS && x->t.state != TS_FAILED)
 		state_failpoints_from(prev, (int)x->t.state);
 	if (x->t.state == TS_FAILED)
-		announce_state(c, x, TS_FAILED);
+		announce_state(c, x, TS_FAILED, how);
 	else
 		for (st = prev + 1; st <= (int)x->t.state; st++)
-			if (st != TS_COMMITTING)	/* told as the switch begins */
-				announce_state(c, x, (enum transfer_state)st);
+			if (st != TS_COMMITTING || how == AN_PEER)	/* told as the switch begins */
+				announce_state(c, x, (enum transfer_state)st, how);
 	if (x->t.state == TS_VERIFIED)
 		ask_confirm(c, x, NULL);
 	if (x->t.state != TS_ISSUED) {
@@ -434,8 +441,11 @@ call_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
 		call_finish(xc, &st);
 		return;
 	}
-	x->t = xc->next;
-	x->rev = rev;
+	/* Another server's later change, seen first, holds this one already (a shared store). */
+	if (rev > x->rev || xc->kind == XC_CREATE) {
+		x->t = xc->next;
+		x->rev = rev;
+	}
 	if (xc->kind == XC_CREATE || xc->kind == XC_ROTATE) {
 		xfer_secret_set(x, xc->secret);	/* in clear in memory only, for GET .../code */
 		xc->secret = NULL;
@@ -454,7 +464,7 @@ call_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
 		x->claim = xstrdup(xc->r.claim);
 		strmap_put(c->claims, x->t.claim_hash, x);
 	}
-	announce_from(c, x, prev, 1);
+	announce_from(c, x, prev, AN_MINE_FAILPOINTS);
 	if (xc->r.alert)
 		core_xfer_alert(c, x, xc->te == TE_ALREADY_CLAIMED ? "already_claimed" :
 		    "wrong_device", xc->actor.ch ? xc->actor.ch->device : xc->actor.device);
@@ -658,7 +668,7 @@ switch_made(struct core *c, struct core_xfer *x, const struct transfer *computed
 		cJSON_AddStringToObject(extra, "transfer", x->t.id);
 		core_event(c, "participant.moved", old->session, extra);
 	}
-	announce_from(c, x, prev, 0);
+	announce_from(c, x, prev, AN_MINE);
 	for (y = TAILQ_FIRST(&c->xopen); y != NULL; y = ny) {
 		ny = TAILQ_NEXT(y, entry);
 		if (y != x && strcmp(y->t.origin_channel, old->id) == 0)
@@ -727,11 +737,12 @@ xfer_commit(struct xfer_call *xc)
 		commit_refused(xc, "origin_gone");
 		return;
 	}
-	if (claim == NULL) {
+	/* The claim's public key seals the token: any server can make the switch. */
+	if (claim == NULL && t->claim_pub[0] == '\0') {
 		commit_refused(xc, "internal");
 		return;
 	}
-	announce_state(c, x, TS_COMMITTING);
+	announce_state(c, x, TS_COMMITTING, AN_MINE);
 	failpoint("transfer-committing");
 	sw = xcalloc(1, sizeof *sw);
 	sw->xc = xc;
@@ -742,7 +753,9 @@ xfer_commit(struct xfer_call *xc)
 	chan_new_fill(&sw->chg.open[0], old->participant, t->claimant);
 	sw->chg.open[0].opened_by = t->id;
 	sw->chg.open[0].claim_hash = t->claim_hash;
-	sw->chg.open[0].token_box = transfer_seal(claim, sw->chg.open[0].token);
+	sw->chg.open[0].token_box = t->claim_pub[0] != '\0' ?
+	    transfer_seal_to(t->claim_pub, sw->chg.open[0].token) :
+	    transfer_seal(claim, sw->chg.open[0].token);
 	sw->chg.close = old;
 	sw->chg.close_reason = "transferred";
 	sw->chg.close_to = t->claimant;
@@ -753,6 +766,53 @@ xfer_commit(struct xfer_call *xc)
 
 /* ---- expiry ---- */
 
+/*
+ * A shared store, a transfer's deadline: the server that took its last step
+ * may be writing the switch right now, in the session's document, or may
+ * have died after it and before the record said so. The session's document
+ * is written again first (a fence: the same document, the next revision), so
+ * a switch still on its way fails its compare; then the switch, if the
+ * document has it, completes the transfer, else the deadline fails it.
+ */
+struct fence {
+	struct session_change chg;
+	struct core_xfer *x;
+};
+
+static void
+fence_done(struct session_change *chg, const struct core_status *st)
+{
+	struct fence *f = (struct fence *)chg;
+	struct core_xfer *x = f->x;
+	struct core *c = x->core;
+	struct core_channel *sw;
+	struct timeval tv = { 0, 50 * 1000 };
+
+	session_change_free(chg);
+	free(f);
+	if (transfer_terminal(&x->t))
+		return;
+	if ((sw = core_xfer_switched(c, x)) != NULL)
+		xfer_recover_one(c, x, sw);
+	else if (st->err == CE_OK || st->err == CE_SESSION_ENDED)
+		xfer_submit(c, x, x->t.state == TS_COMMITTING ? XC_FAIL : XC_EXPIRE,
+		    x->t.state == TS_COMMITTING ? "interrupted" : NULL);
+	else if (x->timer != NULL)
+		evtimer_add(x->timer, &tv);	/* the document moved on: again once it is seen */
+}
+
+static void
+xfer_fence(struct core_xfer *x)
+{
+	struct fence *f = xcalloc(1, sizeof *f);
+
+	f->x = x;
+	session_change_init(&f->chg, x->core, xfer_session(x->core, x));
+	f->chg.entry_type = NULL;
+	f->chg.done = fence_done;
+	session_change_submit(&f->chg);
+}
+
 static void
 xfer_timer(evutil_socket_t fd, short what, void *arg)
 {
@@ -760,7 +820,11 @@ xfer_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!transfer_terminal(&x->t))
+	if (transfer_terminal(&x->t))
+		return;
+	if (store_shared(x->core->store) && xfer_session(x->core, x) != NULL)
+		xfer_fence(x);
+	else
 		xfer_submit(x->core, x, XC_EXPIRE, NULL);
 }
 
@@ -1083,4 +1147,40 @@ xfer_recover_one(struct core *c, struct core_xfer *x, struct core_channel *switc
 	x->lane.busy = 1;
 	switch_made(c, x, &x->t, old, switched->id, 1);
 	lane_done(&x->lane);
+}
+
+/*
+ * Another server's record of a transfer (a shared store): a new one is
+ * indexed and its deadline armed; a newer one replaces the record in memory
+ * and its new states are told to this server's streams (not logged again).
+ */
+int
+xfer_follow_doc(struct core *c, const cJSON *doc, uint64_t rev, char **cause)
+{
+	struct transfer *t;
+	struct core_xfer *x;
+	int prev;
+
+	if ((t = transfer_from_json(doc, cause)) == NULL)
+		return -1;
+	if ((x = core_xfer_find(c, t->id)) == NULL) {
+		x = xfer_alloc(c, t);
+		x->rev = rev;
+		xfer_index(c, x);
+		xfer_arm(c, x);
+		prev = -1;
+	} else if (rev > x->rev) {
+		prev = (int)x->t.state;
+		x->t = *t;
+		x->rev = rev;
+		if (x->t.claim_hash[0] != '\0')
+			strmap_put(c->claims, x->t.claim_hash, x);
+		xfer_arm(c, x);
+	} else {
+		transfer_free(t);
+		return 0;
+	}
+	transfer_free(t);
+	announce_from(c, x, prev, AN_PEER);
+	return 0;
 }

@@ -451,6 +451,12 @@ http_dispatch(struct evhttp_request *r, void *arg)
 		http_error(rq, 400, "bad_request", "malformed query string");
 		return;
 	}
+	/* A shared store out of reach: nothing but what describes this server is answered. */
+	if (rt->fn != api_health && rt->fn != api_version && !store_available(rq->srv->store)) {
+		http_error(rq, 503, "unavailable", "the store (%s) cannot be reached from this "
+		    "server: try another one", store_where(rq->srv->store));
+		return;
+	}
 	if (http_auth(rq, rt) != 0)
 		return;
 	if (rt->method == EVHTTP_REQ_POST && http_body(rq) != 0)

@@ -501,8 +501,10 @@ lsn_media(void *arg, struct core_session *s, const struct core_frame *f)
 	}
 }
 
+static void	lsn_unavailable(void *);
+
 static struct core_listener listener = {
-	NULL, lsn_entry, lsn_event, lsn_closed, lsn_targeted, lsn_media
+	NULL, lsn_entry, lsn_event, lsn_closed, lsn_targeted, lsn_media, lsn_unavailable
 };
 
 void
@@ -601,30 +603,58 @@ api_events(struct req *rq)
 	stream_start(rq, NULL, NULL, since + 1, follow, rq->core->events_appended);
 }
 
-/* Server stopping: every device's stream ends with channel.closed {reason:"shutdown"}. */
+/*
+ * Every stream ends. Server stopping: a device's stream with channel.closed
+ * {reason:"shutdown"}. A shared store out of reach: every stream with
+ * stream.end {reason:"unavailable"} (the channel is still open: the client
+ * reconnects, to another node), since what this server has may be stale.
+ */
 static void
-shutdown_list(struct streamq *q)
+end_list(struct streamq *q, int unavailable)
 {
 	struct stream *st;
 	struct evbuffer *b;
+	cJSON *o;
+	char *text;
 
 	while (q != NULL && (st = TAILQ_FIRST(q)) != NULL) {
 		b = evbuffer_new();
-		if (st->ch != NULL)
+		if (unavailable) {
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "type", "stream.end");
+			cJSON_AddStringToObject(o, "reason", "unavailable");
+			core_time_json(o, "ts", now_ms());
+			text = json_print(o);
+			stream_line(st, b, text, strlen(text));
+			free(text);
+			cJSON_Delete(o);
+		} else if (st->ch != NULL)
 			closed_line(st, b, "shutdown", NULL);
 		stream_end(st, b);
 		evbuffer_free(b);
 	}
 }
 
-void
-stream_shutdown_all(struct server *srv)
+static void
+end_all(struct server *srv, int unavailable)
 {
 	size_t i;
 
 	for (i = 0; i < srv->core.nsessions; i++)
-		shutdown_list(srv->core.slist[i]->lsn);
-	shutdown_list(srv->core.events_lsn);
+		end_list(srv->core.slist[i]->lsn, unavailable);
+	end_list(srv->core.events_lsn, unavailable);
+}
+
+void
+stream_shutdown_all(struct server *srv)
+{
+	end_all(srv, 0);
+}
+
+static void
+lsn_unavailable(void *arg)
+{
+	end_all(arg, 1);
 }
 
 void

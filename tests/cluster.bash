@@ -60,7 +60,12 @@ node_stop() {
 	[ -f "$CLUSTER_DIR/node$1/pid" ] || return 0
 	pid=$(node_pid "$1")
 	kill -TERM "$pid"
-	wait "$pid" || rc=$?
+	wait "$pid" 2>/dev/null || rc=$?
+	# Started by a background node_start: not this shell's child, so its end is waited for.
+	if [ "$rc" -eq 127 ]; then
+		rc=0
+		timeout 10 tail --pid="$pid" -f /dev/null || rc=1
+	fi
 	rm -f "$CLUSTER_DIR/node$1/pid"
 	return $rc
 }

@@ -202,6 +202,30 @@ settled() {
 	node_start 2
 }
 
+@test "cluster: three nodes started at once on an empty prefix agree on one set of keys: a code from node 3 scans on node 1" {
+	nodes_stop
+	CLUSTER_STORE="$CLUSTER_STORE-fresh"
+	for n in 1 2 3; do node_start "$n" & done
+	for n in 1 2 3; do wait %"$n" || fail "node $n did not start: $(cat "$CLUSTER_DIR/node$n/server.log")"; done
+	SID=$(on 2 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
+	P=$(on 3 rtcs-transfer --keys "$T/ka" request "$SID" --as alice-phone --proof scanner --confirm none)
+	rtcs-code -t png -o "$T/code.png" "$P"
+	run -0 on 1 rtcs-scan --keys "$T/kt" --submit --as alice-tablet "$T/code.png"
+	[[ $output == *completed* ]]
+}
+
+@test "cluster: an invite made on node 1 is scanned on node 2; revoked on node 3, node 1 refuses its next scan" {
+	run -0 on 1 rtcs-transfer --keys "$T/kc" invite --to carol-desk --name carol -o "$T/invite.png"
+	IID=$(cut -d: -f4 <<<"$output")
+	run -0 on 2 rtcs-scan --keys "$T/kd" --submit --as dave-phone --name dave "$T/invite.png"
+	SID=$output
+	run -0 on 3 rtcs-session --json show "$SID"
+	[ "$(jq -r '[.session.participants[] | .name + "@" + .device] | sort | join(" ")' <<<"$output")" = "carol@carol-desk dave@dave-phone" ]
+	on 3 rtcs-transfer invite revoke "$IID"
+	run -1 --separate-stderr on 1 rtcs-scan --keys "$T/ke" --submit --as erin-phone --name erin "$T/invite.png"
+	[[ $stderr == *revoked* ]] || fail "$stderr"
+}
+
 @test "cluster: rtcs-serve --fsck and rtcs-session --store read the etcd store" {
 	SID=$(on 1 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
 	on 2 rtcs-session --keys "$T/kb" send "$SID" --as bob-pc offline-read
@@ -210,4 +234,12 @@ settled() {
 	[[ $output == *offline-read* ]]
 	run -0 rtcs-session list --store "$CLUSTER_STORE"
 	[[ $output == *"$SID"* ]]
+}
+
+@test "cluster: make cluster-demo's script runs a transfer across three nodes and leaves nothing behind" {
+	before=$(ls -d /tmp/rtcs-cl.* | sort)
+	run -0 env RTCS_BIN="$RTCS_BIN" bash "$RTCS_TOP/tools/cluster-demo.sh"
+	[[ $output == *"alice moved from alice-phone to alice-tablet"* ]]
+	[[ $output == *"alice: on the tablet now"* ]]
+	[ "$(ls -d /tmp/rtcs-cl.* | sort)" = "$before" ]
 }

@@ -209,7 +209,8 @@ struct core {
 	uint64_t	 events_appended, events_durable;
 	int		 events_appending;
 	struct store_watch *events_watch;
-	struct store_watch *peer_watch[2];	/* other servers' sessions and transfers */
+	struct store_watch *peer_watch[3];	/* other servers' sessions, transfers, invites */
+	int		 keys_reread;		/* keys_ensure lost the race for new keys once */
 	struct core_lane events_lane;
 	unsigned char	 match_key[32];		/* keyed hash of match codes (meta/keys) */
 	int		 have_keys;

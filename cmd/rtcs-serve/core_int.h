@@ -106,4 +106,6 @@ struct core_channel *core_xfer_switched(struct core *, const struct core_xfer *)
 /* ---- core_invite.c, for loading ---- */
 int	 invite_from_doc(struct core *, const cJSON *doc, uint64_t rev, char **cause);
 void	 invite_count_uses(struct core *);
+/* Another server's invite record (a shared store): new, or newer than memory. */
+int	 invite_follow_doc(struct core *, const cJSON *doc, uint64_t rev, char **cause);
 #endif

@@ -528,6 +528,30 @@ invite_from_doc(struct core *c, const cJSON *doc, uint64_t rev, char **cause)
 	return 0;
 }
 
+/*
+ * Another server's invite record (a shared store): a new invite is indexed
+ * with the uses its sessions show; a newer record brings its revocation.
+ */
+int
+invite_follow_doc(struct core *c, const cJSON *doc, uint64_t rev, char **cause)
+{
+	const char *id = json_str(doc, "id"), *ra = json_str(doc, "revoked_at");
+	struct core_invite *inv;
+
+	if (id == NULL || (inv = strmap_get(c->invites, id)) == NULL) {
+		if (invite_from_doc(c, doc, rev, cause) != 0)
+			return -1;
+		if ((inv = strmap_get(c->invites, id)) != NULL)
+			inv->nuses = invite_channels(c, inv, NULL, 0);
+		return 0;
+	}
+	if (rev <= inv->rev)
+		return 0;
+	inv->revoked_ms = ra != NULL ? clock_parse_ms(ra) : -1;
+	inv->rev = rev;
+	return 0;
+}
+
 /* After loading, each invite's use count is the sessions it opened. */
 void
 invite_count_uses(struct core *c)

@@ -153,6 +153,51 @@ keys_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
 	kp->cause = cause != NULL ? xstrdup(cause) : NULL;
 }
 
+struct keys_get {
+	struct core	*core;
+	int		 done, rc;
+	enum store_err	 err;
+	char		*cause;
+};
+
+static void
+keys_got(void *arg, enum store_err err, const struct store_doc *d, const char *cause)
+{
+	struct keys_get *kg = arg;
+	cJSON *doc;
+
+	kg->done = 1;
+	kg->err = err;
+	kg->rc = -1;
+	if (err != STORE_OK) {
+		kg->cause = xstrdup(cause != NULL ? cause : "cannot read the keys");
+		return;
+	}
+	if ((doc = json_parse_object(d->json, d->len, &kg->cause)) != NULL) {
+		kg->rc = keys_from_doc(kg->core, doc, d->rev, &kg->cause);
+		cJSON_Delete(doc);
+	}
+	if (kg->rc != 0)
+		kg->err = STORE_CORRUPT;
+}
+
+/* The keys another node has just written (a shared store), waited for on the loop. */
+static int
+keys_reread(struct core *c, enum store_err *err, char **cause)
+{
+	struct keys_get kg = { c, 0, -1, STORE_OK, NULL };
+
+	store_get(c->store, STORE_META, "keys", keys_got, &kg);
+	while (!kg.done && c->base != NULL && event_base_loop(c->base, EVLOOP_ONCE) == 0)
+		;
+	if (kg.rc != 0) {
+		*err = kg.done ? kg.err : STORE_IO;
+		*cause = kg.cause != NULL ? kg.cause : xstrdup("cannot read the keys");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * A new store gets its keys and its name at the first start, a store from
  * before signed codes its signing key, and --name renames the server (every
@@ -201,6 +246,13 @@ keys_ensure(struct core *c, enum store_err *err, char **cause)
 		free(json);
 		sodium_memzero(hex, sizeof hex);
 		sodium_memzero(shex, sizeof shex);
+		if (kp.done && kp.err == STORE_CONFLICT && store_shared(c->store) && !c->keys_reread) {
+			/* Another node wrote them first (they started together): its keys are ours. */
+			sodium_memzero(seed, sizeof seed);
+			free(kp.cause);
+			c->keys_reread = 1;
+			return keys_reread(c, err, cause) != 0 ? -1 : keys_ensure(c, err, cause);
+		}
 		if (!kp.done || kp.err != STORE_OK) {
 			sodium_memzero(seed, sizeof seed);
 			*err = kp.done ? kp.err : STORE_IO;
@@ -415,6 +467,7 @@ core_free(struct core *c)
 	store_unwatch(c->events_watch);
 	store_unwatch(c->peer_watch[0]);
 	store_unwatch(c->peer_watch[1]);
+	store_unwatch(c->peer_watch[2]);
 	strmap_free(c->sessions, NULL);
 	strmap_free(c->channels, NULL);
 	strmap_free(c->tokens, NULL);

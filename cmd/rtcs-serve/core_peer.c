@@ -2,7 +2,7 @@
  * What the other servers of a shared store (etcd) write, followed in memory:
  * their session documents (new sessions, channels opened and closed), their
  * transfers' records (a transfer asked for on one server is scanned on a
- * second and confirmed on a third), and the server event log's entries, so that this server's next write names
+ * second and confirmed on a third), their invites (made, revoked), and the server event log's entries, so that this server's next write names
  * the right revision and seq. Their log entries reach this server's streams
  * through each session's log watch (core.c).
  */
@@ -20,11 +20,20 @@ peer_doc(void *arg, const struct store_doc *d)
 	cJSON *doc;
 	char *cause = NULL;
 
-	if ((doc = json_parse_object(d->json, d->len, &cause)) == NULL ||
-	    (d->kind == STORE_SESSION ? session_follow_doc(c, doc, d->rev, &cause) :
-	    xfer_follow_doc(c, doc, d->rev, &cause)) != 0)
+	static const char *const what[] = { "session", "transfer", "invite" };
+	int rc = -1;
+
+	if ((doc = json_parse_object(d->json, d->len, &cause)) != NULL) {
+		switch (d->kind) {
+		case STORE_SESSION: rc = session_follow_doc(c, doc, d->rev, &cause); break;
+		case STORE_TRANSFER: rc = xfer_follow_doc(c, doc, d->rev, &cause); break;
+		case STORE_INVITE: rc = invite_follow_doc(c, doc, d->rev, &cause); break;
+		default: rc = 0; break;
+		}
+	}
+	if (rc != 0)
 		log_warnx("%s %s from another server: %s (this server will not follow it)",
-		    d->kind == STORE_SESSION ? "session" : "transfer", d->id,
+		    (unsigned)d->kind < 3 ? what[d->kind] : "document", d->id,
 		    cause != NULL ? cause : "?");
 	free(cause);
 	cJSON_Delete(doc);
@@ -46,6 +55,7 @@ core_peer_follow(struct core *c)
 		return;
 	c->peer_watch[0] = store_watch_kind(c->store, STORE_SESSION, peer_doc, c);
 	c->peer_watch[1] = store_watch_kind(c->store, STORE_TRANSFER, peer_doc, c);
+	c->peer_watch[2] = store_watch_kind(c->store, STORE_INVITE, peer_doc, c);
 	store_on_available(c->store, peer_available, c);
 	core_events_watch(c);
 }

@@ -170,6 +170,23 @@ void	 conc_alloc(struct conc *, int conc, int per, raw_done done);
 int	 redis_conc_init(struct conc *, const char *sock, int conc, int per, const char *body,
 	    char **cause);
 
+/*
+ * One device's message to another's stream as a bench_op: the POST through
+ * sock, the stream on stream_sock (the same server, or another node).
+ */
+struct rtcs_relay {
+	int	 post, stream;		/* keep-alive POST connection, stream connection */
+	char	*sid, *tok;
+	char	 req[1024];		/* the last request written, for the anchor */
+	size_t	 reqlen;
+	char	 buf[RAW_BUF];
+	long	 k;
+};
+int	 rtcs_relay_init(struct rtcs_relay *, const char *sock, const char *stream_sock,
+	    char **cause);
+int	 rtcs_relay_run(void *ctx, double *lat, char **cause);
+void	 rtcs_relay_free(struct rtcs_relay *);
+
 /* Subcommands. */
 int	 cmd_read(struct bench_opts *, int, char **);
 int	 cmd_mutate(struct bench_opts *, int, char **);
@@ -187,6 +204,9 @@ int	 cmd_fig(struct bench_opts *, int, char **);
 int	 cmd_media_load(struct bench_opts *, int, char **);
 int	 cmd_media_post(struct bench_opts *, int, char **);
 int	 cmd_conc(struct bench_opts *, int, char **);
+int	 cmd_cluster(struct bench_opts *, int, char **);
+/* The two whole-transfer series (bench_transfer.c); names prefixed by tag if not NULL. */
+int	 transfer_figures(struct bench_opts *, const char *tag, double anchor_ms);
 /* GET /v1/health's store counters: syncs, appends, puts (NAN if absent). */
 void	 store_counts(struct http *, double v[3]);
 /* rtcs-serve's VmRSS, KiB (-1 if unknown). */

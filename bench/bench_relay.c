@@ -17,19 +17,8 @@
 #include "fsutil.h"
 #include "xmalloc.h"
 
-struct rtcs_relay {
-	int	 post, stream;		/* keep-alive POST connection, stream connection */
-	char	*sid, *tok;
-	char	 req[1024];		/* the last request written, for the anchor */
-	size_t	 reqlen;
-	char	 buf[RAW_BUF];
-	long	 k;
-};
-
-/* Reads from fd into buf (at len) until needle appears; the new length, or -1. */
-
-static int
-rtcs_relay_init(struct rtcs_relay *r, const char *sock, char **cause)
+int
+rtcs_relay_init(struct rtcs_relay *r, const char *sock, const char *stream_sock, char **cause)
 {
 	struct bsession s;
 	struct http c;
@@ -49,7 +38,7 @@ rtcs_relay_init(struct rtcs_relay *r, const char *sock, char **cause)
 	len = snprintf(req, sizeof req, "GET /v1/sessions/%s/stream HTTP/1.1\r\nHost: rtcs\r\n"
 	    "Authorization: Bearer %s\r\n\r\n", s.id, s.tokens[1]);
 	session_free(&s);
-	if ((r->stream = bench_connect(sock, cause)) < 0 ||
+	if ((r->stream = bench_connect(stream_sock, cause)) < 0 ||
 	    (r->post = bench_connect(sock, cause)) < 0 ||
 	    raw_write(r->stream, req, (size_t)len, cause) != 0 ||
 	    raw_read_until(r->stream, r->buf, 0, raw_through, "\r\n\r\n", cause) < 0)
@@ -61,7 +50,7 @@ rtcs_relay_init(struct rtcs_relay *r, const char *sock, char **cause)
 	return 0;
 }
 
-static void
+void
 rtcs_relay_free(struct rtcs_relay *r)
 {
 	if (r->post >= 0)
@@ -72,7 +61,7 @@ rtcs_relay_free(struct rtcs_relay *r)
 	free(r->tok);
 }
 
-static int
+int
 rtcs_relay_run(void *ctx, double *lat, char **cause)
 {
 	struct rtcs_relay *r = ctx;
@@ -185,7 +174,7 @@ cmd_relay(struct bench_opts *o, int argc, char **argv)
 	xhave = redis_side(o, &x, &xwhy);
 	if (!have)
 		why = xstrdup("no rtcs-serve");
-	if (have && rtcs_relay_init(&a, o->sock, &cause) != 0) {
+	if (have && rtcs_relay_init(&a, o->sock, o->sock, &cause) != 0) {
 		why = xprintf("rtcs: %s", cause);
 		free(cause);
 		cause = NULL;

@@ -26,6 +26,8 @@ static const struct cmd {
 	{ "relay", cmd_relay, "-S SOCK --anchor SOCK [--redis SOCK] [--tag PREFIX]" },
 	{ "procs", cmd_procs, "[--note TEXT] [--anchor-exit N] NAME -- CMD... --- ANCHOR-CMD..." },
 	{ "transfer", cmd_transfer, "-S SOCK [--log SERVER-VV-LOG]" },
+	{ "cluster", cmd_cluster, "-S NODE1 --sock2 NODE2 --sock3 NODE3 --anchor ETCD1,ETCD2 "
+	    "--tag PREFIX [--log NODE1-VV-LOG]" },
 	{ "continuity", cmd_continuity, "-S SOCK -n TRANSFERS" },
 	{ "scale", cmd_scale, "-S SOCK --pid PID -n SESSIONS --nginx SOCK --www DIR" },
 	{ "fsync", cmd_fsync, "--dir DIR" },

@@ -172,6 +172,22 @@ store_append(struct store *st, const char *log, uint64_t expect_last, const char
 }
 
 void
+store_append_if(struct store *st, const char *log, uint64_t expect_last,
+    const struct store_guard *g, const char *json, size_t len, store_append_cb cb, void *arg)
+{
+	if (st->ops->append_if == NULL || g == NULL) {
+		store_append(st, log, expect_last, json, len, cb, arg);
+		return;
+	}
+	if (!id_ok(log) || !id_ok(g->id) || (unsigned)g->kind >= STORE_NKINDS ||
+	    !text_ok(json, len, STORE_RECORD_MAX - 64)) {
+		cb(arg, STORE_INVALID, 0, "not a record (one JSON object without newlines)");
+		return;
+	}
+	st->ops->append_if(st->be, log, expect_last, g, json, len, cb, arg);
+}
+
+void
 store_read(struct store *st, const char *log, uint64_t from, size_t max_records,
     size_t max_bytes, store_page_cb cb, void *arg)
 {

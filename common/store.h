@@ -175,6 +175,19 @@ void	 store_put_later(struct store *, enum store_kind, const char *id, uint64_t 
 /* Appends one record as seq expect_last + 1 if the log's last is expect_last. */
 void	 store_append(struct store *, const char *log, uint64_t expect_last,
 	    const char *json, size_t len, store_append_cb, void *arg);
+/*
+ * The same, only if a document is still at a revision (STORE_CONFLICT if
+ * not): a message of a channel whose session another server has changed
+ * since (its token revoked, say) is refused at write time. A store that
+ * only this server writes (the flat files) has nothing else to compare.
+ */
+struct store_guard {
+	enum store_kind	 kind;
+	const char	*id;
+	uint64_t	 rev;
+};
+void	 store_append_if(struct store *, const char *log, uint64_t expect_last,
+	    const struct store_guard *, const char *json, size_t len, store_append_cb, void *arg);
 /* Durable records from seq from on: at most max_records, about max_bytes (at least one). */
 void	 store_read(struct store *, const char *log, uint64_t from, size_t max_records,
 	    size_t max_bytes, store_page_cb, void *arg);

@@ -22,6 +22,10 @@ struct store_ops {
 		    const char *json, size_t len, store_put_cb, void *);
 	void	(*append)(void *be, const char *log, uint64_t expect_last, const char *json,
 		    size_t len, store_append_cb, void *);
+	/* May be NULL (one writer): append is used. */
+	void	(*append_if)(void *be, const char *log, uint64_t expect_last,
+		    const struct store_guard *, const char *json, size_t len, store_append_cb,
+		    void *);
 	void	(*read)(void *be, const char *log, uint64_t from, size_t max_records,
 		    size_t max_bytes, store_page_cb, void *);
 	void	(*flush)(void *be, store_done_cb, void *);

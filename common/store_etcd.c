@@ -70,6 +70,7 @@ struct es_op {
 	size_t		 len;
 	char		*then_log, *then_json;
 	char		*seen_key;	/* a put's "KIND/ID" */
+	int		 guarded;	/* an append that compared a document's revision too */
 	uint64_t	 then_seq;
 	size_t		 then_len;
 	size_t		 max_records, max_bytes;
@@ -466,7 +467,9 @@ appended(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 	if (err != STORE_OK)
 		op->append_cb(op->arg, err, 0, cause);
 	else if (!txn_ok(resp))
-		op->append_cb(op->arg, STORE_CONFLICT, 0, "another last seq than expected");
+		op->append_cb(op->arg, STORE_CONFLICT, 0, op->guarded ?
+		    "another last seq than expected, or its session changed meanwhile (another "
+		    "server's write): try again" : "another last seq than expected");
 	else {
 		es->stats.appends++;
 		notify_rec(es, op->id, op->expect + 1, op->json, op->len);
@@ -478,12 +481,12 @@ out:
 }
 
 static void
-es_append(void *be, const char *log, uint64_t expect_last, const char *json, size_t len,
-    store_append_cb cb, void *arg)
+es_append_if(void *be, const char *log, uint64_t expect_last, const struct store_guard *g,
+    const char *json, size_t len, store_append_cb cb, void *arg)
 {
 	struct es *es = be;
 	struct es_op *op;
-	cJSON *body, *ops;
+	cJSON *body, *ops, *cmps;
 	char *k;
 
 	if (es->readonly) {
@@ -496,13 +499,27 @@ es_append(void *be, const char *log, uint64_t expect_last, const char *json, siz
 	op->len = len;
 	op->append_cb = cb;
 	body = cJSON_CreateObject();
-	cmp_next(es, cJSON_AddArrayToObject(body, "compare"), log, expect_last + 1);
+	cmps = cJSON_AddArrayToObject(body, "compare");
+	cmp_next(es, cmps, log, expect_last + 1);
+	if (g != NULL) {
+		k = doc_key(es, g->kind, g->id);
+		cmp_version(cmps, k, "EQUAL", g->rev);
+		free(k);
+		op->guarded = 1;
+	}
 	ops = cJSON_AddArrayToObject(body, "success");
 	k = rec_key(es, log, expect_last + 1);
 	op_put(ops, k, json, len);
 	free(k);
 	es->writes++;
 	etcd_call(es->et, "/v3/kv/txn", body, appended, op);
+}
+
+static void
+es_append(void *be, const char *log, uint64_t expect_last, const char *json, size_t len,
+    store_append_cb cb, void *arg)
+{
+	es_append_if(be, log, expect_last, NULL, json, len, cb, arg);
 }
 
 /* ---- read ---- */
@@ -1107,6 +1124,7 @@ const struct store_ops store_etcd_ops = {
 	.put = es_put,
 	.put_later = NULL,
 	.append = es_append,
+	.append_if = es_append_if,
 	.read = es_read,
 	.flush = es_flush,
 	.durable_last = es_durable_last,

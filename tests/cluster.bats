@@ -65,6 +65,22 @@ follow() {
 	[ "$(jq -r 'select(.type == "message") | .body' <<<"$output" | tr '\n' ' ')" = "hello still-here " ]
 }
 
+@test "cluster: an append names the session's revision: a server whose memory predates another's change is refused at write time" {
+	SID=$(on 1 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
+	rev=$(on 1 rtcs-session --json show "$SID" >/dev/null && echo 1)
+	# What a node at revision 1 would write: taken while the session is still at 1.
+	run -0 "$(rtcs_tool store-put)" "$CLUSTER_STORE" session "$SID" --append "$SID" "$rev" \
+	    <<<'{"seq":2,"type":"message","from":"bob","device":"bob-pc","kind":"text","body":"at rev 1"}'
+	[ "$output" = "seq 2" ]
+	on 2 rtcs-session unlink "$SID" bob-pc
+	# The same server, its memory still at revision 1, after bob was unlinked: refused.
+	run -1 "$(rtcs_tool store-put)" "$CLUSTER_STORE" session "$SID" --append "$SID" "$rev" \
+	    <<<'{"seq":4,"type":"message","from":"bob","device":"bob-pc","kind":"text","body":"stale"}'
+	[[ $output == *"its session changed meanwhile"* ]] || fail "$output"
+	run -0 on 3 rtcs-session --json log "$SID"
+	[[ $output == *"at rev 1"* && $output != *stale* ]]
+}
+
 @test "cluster: an etcd member killed changes nothing for the nodes; a node restarted catches up with what the others wrote" {
 	SID=$(on 1 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
 	etcd_kill 1

@@ -380,6 +380,8 @@ core_load(struct core *c, void (*problem)(void *, const char *, const char *, in
 		*cause = xstrdup("libsodium cannot start");
 		return -1;
 	}
+	/* Before the load: what the others write from its revision on is followed. */
+	core_peer_follow(c);
 	if ((problems = store_load(c->store, &ld, err, cause)) < 0 ||
 	    keys_ensure(c, err, cause) != 0)
 		return -1;
@@ -391,23 +393,12 @@ core_load(struct core *c, void (*problem)(void *, const char *, const char *, in
 	}
 	check_transfers(&l);
 	invite_count_uses(c);
-	core_peer_follow(c);
+	/* A shared store: the event log's last seq follows the others' events too. */
+	if (store_shared(c->store) && !c->readonly)
+		core_events_watch(c);
 	if (check_files)
 		problems += store_check_files(c->store, &ld);
 	return problems + l.problems;
-}
-
-struct core_channel *
-core_xfer_switched(struct core *c, const struct core_xfer *x)
-{
-	struct core_session *s = core_session_find(c, x->t.session);
-	size_t i;
-
-	for (i = 0; s != NULL && i < s->nchannels; i++)
-		if (s->channels[i]->opened_by != NULL &&
-		    strcmp(s->channels[i]->opened_by, x->t.id) == 0)
-			return s->channels[i];
-	return NULL;
 }
 
 int

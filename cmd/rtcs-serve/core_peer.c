@@ -57,5 +57,4 @@ core_peer_follow(struct core *c)
 	c->peer_watch[1] = store_watch_kind(c->store, STORE_TRANSFER, peer_doc, c);
 	c->peer_watch[2] = store_watch_kind(c->store, STORE_INVITE, peer_doc, c);
 	store_on_available(c->store, peer_available, c);
-	core_events_watch(c);
 }

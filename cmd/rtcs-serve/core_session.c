@@ -861,30 +861,93 @@ core_channel_used(struct core *c, struct core_channel *ch)
 
 /* ---- messages ---- */
 
+#define MSG_TRIES	10	/* a shared store: writes of a message whose session moved on */
+#define MSG_RETRY_MS	10
+
 struct msg_call {
 	struct core_session *s;
+	struct core_channel *ch;
+	cJSON		*entry;
 	uint64_t	 seq;
+	int		 tries;
 	core_seq_cb	 cb;
 	void		*arg;
 };
+
+static void	msg_write(struct msg_call *);
+
+static void
+msg_finish(struct msg_call *mc, const struct core_status *st, uint64_t seq)
+{
+	mc->cb(mc->arg, st, seq);
+	cJSON_Delete(mc->entry);
+	free(mc);
+}
+
+static void
+msg_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct msg_call *mc = arg;
+	struct core_status st;
+
+	(void)fd;
+	(void)what;
+	if (mc->s->ended || !mc->ch->open) {
+		status_set(&st, mc->s->ended ? CE_SESSION_ENDED : CE_CONFLICT, mc->s->ended ?
+		    "the session has ended" : "the device's channel was closed meanwhile");
+		msg_finish(mc, &st, 0);
+		return;
+	}
+	msg_write(mc);
+}
 
 static void
 msg_appended(void *arg, enum store_err err, uint64_t seq, const char *cause)
 {
 	struct msg_call *mc = arg;
 	struct core_session *s = mc->s;
+	struct core *c = s->core;
 	struct core_status st;
+	struct timeval tv = { 0, MSG_RETRY_MS * 1000 };
 
 	s->appending--;
 	if (err != STORE_OK) {
 		/* Not written: the seq was the last one taken, or the store is broken. */
 		if (s->appended == mc->seq)
 			s->appended--;
+		/*
+		 * A shared store: another server's entry or change came first. The
+		 * message is checked again against what memory follows, and written
+		 * again a little later, a few times at most.
+		 */
+		if (err == STORE_CONFLICT && store_shared(c->store) && c->base != NULL &&
+		    ++mc->tries < MSG_TRIES &&
+		    event_base_once(c->base, -1, EV_TIMEOUT, msg_retry, mc, &tv) == 0)
+			return;
 		status_set(&st, err == STORE_CONFLICT ? CE_CONFLICT : core_store_err(s->core), cause);
 	} else
 		status_set(&st, CE_OK, NULL);
-	mc->cb(mc->arg, &st, seq);
-	free(mc);
+	msg_finish(mc, &st, err == STORE_OK ? seq : 0);
+}
+
+/* Takes the next seq and writes the entry, only if the session is still at the revision read. */
+static void
+msg_write(struct msg_call *mc)
+{
+	struct core_session *s = mc->s;
+	struct store_guard guard;
+	char *text;
+
+	mc->seq = ++s->appended;
+	/* In place: "seq" stays the entry's first field. */
+	cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(mc->entry, "seq"), (double)mc->seq);
+	text = json_print(mc->entry);
+	s->appending++;
+	/* Another server may have closed the channel since (a shared store): written only if not. */
+	guard = (struct store_guard){ STORE_SESSION, s->id, s->rev };
+	store_append_if(s->core->store, s->id, mc->seq - 1, &guard, text, strlen(text),
+	    msg_appended, mc);
+	free(text);
 }
 
 void
@@ -893,9 +956,9 @@ core_message(struct core *c, struct core_channel *ch, cJSON *fields, core_seq_cb
 	struct core_session *s = ch->session;
 	struct msg_call *mc;
 	struct core_status st;
-	cJSON *e, *item;
-	char *text;
+	cJSON *item;
 
+	(void)c;
 	if (s->ended || !ch->open) {
 		cJSON_Delete(fields);
 		status_set(&st, CE_SESSION_ENDED, "the session has ended");
@@ -904,22 +967,18 @@ core_message(struct core *c, struct core_channel *ch, cJSON *fields, core_seq_cb
 	}
 	mc = xcalloc(1, sizeof *mc);
 	mc->s = s;
-	mc->seq = ++s->appended;
+	mc->ch = ch;
 	mc->cb = cb;
 	mc->arg = arg;
-	e = entry_new(s, mc->seq, "message");
-	cJSON_AddStringToObject(e, "from", ch->participant);
-	cJSON_AddStringToObject(e, "device", ch->device);
+	mc->entry = entry_new(s, s->appended + 1, "message");
+	cJSON_AddStringToObject(mc->entry, "from", ch->participant);
+	cJSON_AddStringToObject(mc->entry, "device", ch->device);
 	while ((item = fields->child) != NULL) {
 		cJSON_DetachItemViaPointer(fields, item);
-		cJSON_AddItemToObject(e, item->string, item);
+		cJSON_AddItemToObject(mc->entry, item->string, item);
 	}
 	cJSON_Delete(fields);
-	text = json_print(e);
-	cJSON_Delete(e);
-	s->appending++;
-	store_append(c->store, s->id, mc->seq - 1, text, strlen(text), msg_appended, mc);
-	free(text);
+	msg_write(mc);
 }
 
 /* ---- loading ---- */

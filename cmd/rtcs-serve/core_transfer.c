@@ -1149,6 +1149,19 @@ xfer_recover_one(struct core *c, struct core_xfer *x, struct core_channel *switc
 	lane_done(&x->lane);
 }
 
+struct core_channel *
+core_xfer_switched(struct core *c, const struct core_xfer *x)
+{
+	struct core_session *s = core_session_find(c, x->t.session);
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->nchannels; i++)
+		if (s->channels[i]->opened_by != NULL &&
+		    strcmp(s->channels[i]->opened_by, x->t.id) == 0)
+			return s->channels[i];
+	return NULL;
+}
+
 /*
  * Another server's record of a transfer (a shared store): a new one is
  * indexed and its deadline armed; a newer one replaces the record in memory

@@ -2,6 +2,9 @@
  * store-put DIR KIND ID < JSON: writes one document into a stopped server's
  * store through the store interface (a valid checksum, whatever it says), so
  * tests can hand the server documents that are well framed but wrong inside.
+ * store-put STORE KIND ID --append LOG REV < JSON: appends JSON to LOG as its
+ * next record only if document KIND/ID is at revision REV (store_append_if),
+ * as a message of a server whose memory is at REV would be.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,34 @@ done(void *arg, enum store_err err, uint64_t rev, const char *cause)
 		printf("rev %llu\n", (unsigned long long)rev);
 }
 
+static void
+appended(void *arg, enum store_err err, uint64_t seq, const char *cause)
+{
+	int *rc = arg;
+
+	*rc = err == STORE_OK ? 0 : 1;
+	if (err != STORE_OK)
+		fprintf(stderr, "store-put: %s\n", cause);
+	else
+		printf("seq %llu\n", (unsigned long long)seq);
+}
+
+struct last {
+	const char	*log;
+	uint64_t	 seq;
+};
+
+static int
+log_last(void *arg, const char *log, uint64_t seq, char **cause)
+{
+	struct last *l = arg;
+
+	(void)cause;
+	if (strcmp(log, l->log) == 0)
+		l->seq = seq;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -35,9 +66,18 @@ main(int argc, char **argv)
 	size_t len, k;
 	int rc = 1;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: store-put DIR session|transfer|invite|meta ID < JSON\n");
+	struct last last = { NULL, 0 };
+	struct store_guard g;
+
+	if (argc != 4 && !(argc == 7 && strcmp(argv[4], "--append") == 0)) {
+		fprintf(stderr, "usage: store-put DIR session|transfer|invite|meta ID "
+		    "[--append LOG REV] < JSON\n");
 		return 64;
+	}
+	if (argc == 7) {
+		last.log = argv[5];
+		ld.arg = &last;
+		ld.log = log_last;
 	}
 	for (k = 0; k < 4 && strcmp(argv[2], kinds[k]) != 0; k++)
 		;
@@ -52,7 +92,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "store-put: %s\n", cause);
 		return 1;
 	}
-	store_put(st, (enum store_kind)k, argv[3], STORE_REV_ANY, json, len, NULL, done, &rc);
+	if (argc == 7) {
+		g = (struct store_guard){ (enum store_kind)k, argv[3], strtoull(argv[6], NULL, 10) };
+		store_append_if(st, argv[5], last.seq, &g, json, len, appended, &rc);
+	} else
+		store_put(st, (enum store_kind)k, argv[3], STORE_REV_ANY, json, len, NULL, done, &rc);
 	store_close(st);
 	free(json);
 	return rc;

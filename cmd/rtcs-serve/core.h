@@ -132,6 +132,7 @@ struct core_xfer {
 	int64_t		 alert_at;		/* the last alert told (core_xfer_alert) */
 	int		 alert_more;		/* alerts since, coalesced into the next */
 	int		 open;
+	uint64_t	 fenced_rev;		/* a shared store: its session's revision at the last fence */
 	struct core_lane lane;
 };
 TAILQ_HEAD(core_xferq, core_xfer);

@@ -475,6 +475,62 @@ call_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
 	call_refused(xc);
 }
 
+/*
+ * A shared store: a transfer is failed (cancelled, rejected, expired,
+ * refused) only behind a fence, a rewrite of its session's document, so that
+ * a switch another server may be writing for it fails its compare instead of
+ * landing beside the failure; a switch the fence finds wins. Once per
+ * revision of the session.
+ */
+struct call_fence {
+	struct session_change chg;
+	struct xfer_call *xc;
+};
+
+static void	call_persist(struct xfer_call *);
+
+static int
+call_needs_fence(const struct xfer_call *xc)
+{
+	struct core_session *s = xfer_session(xc->core, xc->x);
+
+	return store_shared(xc->core->store) && xc->next.state == TS_FAILED &&
+	    xc->x->t.state != TS_FAILED && s != NULL && !s->ended && xc->x->fenced_rev != s->rev;
+}
+
+static void
+call_fenced(struct session_change *chg, const struct core_status *st)
+{
+	struct call_fence *f = (struct call_fence *)chg;
+	struct xfer_call *xc = f->xc;
+	struct core_session *s = chg->s;
+	struct core_status cs;
+
+	session_change_free(chg);
+	free(f);
+	if ((st->err == CE_OK || st->err == CE_SESSION_ENDED) &&
+	    core_xfer_switched(xc->core, xc->x) == NULL) {
+		xc->x->fenced_rev = s->rev;
+		call_persist(xc);
+		return;
+	}
+	status_set(&cs, st->err == CE_OK || st->err == CE_CONFLICT ? CE_CONFLICT : st->err,
+	    "another server's switch, or change of the session, came first");
+	call_finish(xc, &cs);
+}
+
+static void
+call_fence(struct xfer_call *xc)
+{
+	struct call_fence *f = xcalloc(1, sizeof *f);
+
+	f->xc = xc;
+	session_change_init(&f->chg, xc->core, xfer_session(xc->core, xc->x));
+	f->chg.entry_type = NULL;
+	f->chg.done = call_fenced;
+	session_change_submit(&f->chg);
+}
+
 /* Writes the copy if it differs from the record; else answers at once. */
 static void
 call_persist(struct xfer_call *xc)
@@ -501,6 +557,10 @@ call_persist(struct xfer_call *xc)
 			return;
 		}
 		call_refused(xc);
+		return;
+	}
+	if (call_needs_fence(xc)) {
+		call_fence(xc);
 		return;
 	}
 	doc = transfer_to_json(&xc->next, 1);
@@ -680,6 +740,20 @@ switch_made(struct core *c, struct core_xfer *x, const struct transfer *computed
 static void
 commit_refused(struct xfer_call *xc, const char *reason)
 {
+	struct core_status st;
+
+	/*
+	 * A shared store: another server's switch came first (its session shows
+	 * it), or the session moved on meanwhile. Failing the transfer could
+	 * undo what that switch did: nothing is written, the caller hears so.
+	 */
+	if (store_shared(xc->core->store) &&
+	    (core_xfer_switched(xc->core, xc->x) != NULL || strcmp(reason, "conflict") == 0)) {
+		status_set(&st, CE_CONFLICT, "another device's scan, or another server's change of "
+		    "the session, came first");
+		call_finish(xc, &st);
+		return;
+	}
 	transfer_fail(&xc->next, reason, core_now_ms());
 	xc->te = TE_OK;
 	xc->r.commit = 0;
@@ -718,7 +792,8 @@ switch_done(struct session_change *chg, const struct core_status *st)
 		return;
 	}
 	commit_refused(xc, st->msg != NULL && strcmp(st->msg, "device_in_use") == 0 ?
-	    "device_in_use" : st->err == CE_SESSION_ENDED ? "session_ended" : "origin_gone");
+	    "device_in_use" : st->err == CE_SESSION_ENDED ? "session_ended" :
+	    st->err == CE_CONFLICT && store_shared(xc->core->store) ? "conflict" : "origin_gone");
 }
 
 /* Every condition is met: one session change moves the participant. */
@@ -792,6 +867,8 @@ fence_done(struct session_change *chg, const struct core_status *st)
 	free(f);
 	if (transfer_terminal(&x->t))
 		return;
+	if (st->err == CE_OK)
+		x->fenced_rev = xfer_session(c, x)->rev;	/* the failure below needs no other */
 	if ((sw = core_xfer_switched(c, x)) != NULL)
 		xfer_recover_one(c, x, sw);
 	else if (st->err == CE_OK || st->err == CE_SESSION_ENDED)

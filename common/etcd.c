@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -17,8 +18,17 @@
 #define ETCD_TIMEOUT_MS		10000L
 #define ETCD_CONNECT_MS		1000L
 
+/* A watch's message, parsed in curl's write callback, told once curl has returned. */
+struct etcd_msg {
+	TAILQ_ENTRY(etcd_msg) entry;
+	struct etcd_watch *w;
+	cJSON		*msg;
+};
+TAILQ_HEAD(etcd_msgq, etcd_msg);
+
 struct etcd {
 	CURLM		*multi;
+	struct etcd_msgq msgs;
 	CURL		*wait;		/* the blocking calls' handle */
 	struct event_base *base;
 	struct event	*timer;
@@ -51,8 +61,6 @@ struct etcd_watch {
 	etcd_msg_cb	 msg;
 	etcd_end_cb	 end;
 	void		*arg;
-	int		 stopped;
-	int		 in_msg;	/* its callback runs: curl still holds the handle */
 };
 
 static void	req_start(struct etcd_req *);
@@ -187,6 +195,7 @@ etcd_new(const char *endpoints, struct event_base *base, char **cause)
 	}
 	free(copy);
 	et->base = base;
+	TAILQ_INIT(&et->msgs);
 	if ((et->wait = curl_easy_init()) == NULL)
 		goto nomem;
 	if (base != NULL) {
@@ -234,24 +243,67 @@ req_write(char *data, size_t size, size_t n, void *arg)
 	r->resp[r->len] = '\0';
 	if (r->watch == NULL)
 		return len;
-	/* A watch stream: one JSON object a line. */
-	while (!r->watch->stopped && (nl = memchr(r->resp, '\n', r->len)) != NULL) {
+	/* A watch stream: one JSON object a line, queued for dispatch (no call inside curl's). */
+	while ((nl = memchr(r->resp, '\n', r->len)) != NULL) {
 		size_t linelen = (size_t)(nl - r->resp);
+		struct etcd_msg *m;
 		cJSON *msg = cJSON_ParseWithLength(r->resp, linelen);
-		const cJSON *res = cJSON_GetObjectItemCaseSensitive(msg, "result");
 
-		if (res != NULL) {
-			r->watch->in_msg = 1;
-			r->watch->msg(r->watch->arg, res);
-			r->watch->in_msg = 0;
-		}
-		cJSON_Delete(msg);
+		if (cJSON_GetObjectItemCaseSensitive(msg, "result") != NULL) {
+			m = xcalloc(1, sizeof *m);
+			m->w = r->watch;
+			m->msg = msg;
+			TAILQ_INSERT_TAIL(&r->et->msgs, m, entry);
+		} else
+			cJSON_Delete(msg);
 		memmove(r->resp, nl + 1, r->len - linelen - 1);
 		r->len -= linelen + 1;
 		r->resp[r->len] = '\0';
 	}
-	/* Stopped by its own message: curl ends the transfer, check_done frees it. */
-	return r->watch->stopped ? 0 : len;
+	return len;
+}
+
+/* Tells the queued watch messages, outside every curl callback. */
+static void
+dispatch(struct etcd *et)
+{
+	struct etcd_msg *m;
+
+	while ((m = TAILQ_FIRST(&et->msgs)) != NULL) {
+		TAILQ_REMOVE(&et->msgs, m, entry);
+		m->w->msg(m->w->arg, cJSON_GetObjectItemCaseSensitive(m->msg, "result"));
+		cJSON_Delete(m->msg);
+		free(m);
+	}
+}
+
+/* At the end: what was never told is dropped. */
+static void
+dispatch_drop(struct etcd *et)
+{
+	struct etcd_msg *m;
+
+	while ((m = TAILQ_FIRST(&et->msgs)) != NULL) {
+		TAILQ_REMOVE(&et->msgs, m, entry);
+		cJSON_Delete(m->msg);
+		free(m);
+	}
+}
+
+/* A stopped or ended watch's messages not told yet are dropped. */
+static void
+purge(struct etcd *et, const struct etcd_watch *w)
+{
+	struct etcd_msg *m, *next;
+
+	for (m = TAILQ_FIRST(&et->msgs); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		if (m->w != w)
+			continue;
+		TAILQ_REMOVE(&et->msgs, m, entry);
+		cJSON_Delete(m->msg);
+		free(m);
+	}
 }
 
 static void
@@ -327,10 +379,9 @@ req_answer(struct etcd_req *r, CURLcode rc)
 			    msg != NULL ? msg : "an answer that is not JSON", status);
 		}
 	}
-	if (r->watch != NULL) {
-		if (!r->watch->stopped)
-			r->watch->end(r->watch->arg, cause != NULL ? cause : "etcd ended the watch");
-	} else
+	if (r->watch != NULL)
+		r->watch->end(r->watch->arg, cause != NULL ? cause : "etcd ended the watch");
+	else
 		r->cb(r->arg, err == STORE_OK ? resp : NULL, err, cause);
 	cJSON_Delete(resp);
 	free(cause);
@@ -372,8 +423,10 @@ check_done(struct etcd *et)
 	CURLMsg *m;
 	int left;
 	struct etcd_req *r;
+	struct etcd_watch *w;
 	CURLcode rc;
 
+	dispatch(et);
 	while ((m = curl_multi_info_read(et->multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
@@ -385,11 +438,16 @@ check_done(struct etcd *et)
 			continue;
 		}
 		et->inflight--;
+		/* A watch that ended: what it said first, then its end; its owner lets go of it. */
+		if ((w = r->watch) != NULL) {
+			dispatch(et);
+			w->req = NULL;
+		}
 		req_answer(r, rc);
-		if (r->watch != NULL)
-			r->watch->req = NULL;
-		if (r->watch != NULL && r->watch->stopped)
-			free(r->watch);
+		if (w != NULL) {
+			purge(et, w);
+			free(w);
+		}
 		req_free(r);
 	}
 }
@@ -404,7 +462,15 @@ req_start(struct etcd_req *r)
 		return;
 	}
 	req_setup(r, r->easy);
-	curl_multi_add_handle(r->et->multi, r->easy);
+	if (curl_multi_add_handle(r->et->multi, r->easy) != CURLM_OK) {
+		r->et->inflight--;
+		if (r->watch != NULL)
+			r->watch->req = NULL;
+		req_answer(r, CURLE_FAILED_INIT);
+		if (r->watch != NULL)
+			free(r->watch);
+		req_free(r);
+	}
 }
 
 void
@@ -465,17 +531,14 @@ etcd_watch_stop(struct etcd_watch *w)
 
 	if (w == NULL)
 		return;
-	if ((r = w->req) == NULL) {
-		free(w);
-		return;
-	}
-	w->stopped = 1;
-	if (!w->in_msg) {
+	/* Never from inside curl (messages are told after it returns): the handle goes now. */
+	if ((r = w->req) != NULL) {
 		curl_multi_remove_handle(r->et->multi, r->easy);
 		r->et->inflight--;
+		purge(r->et, w);
 		req_free(r);
-		free(w);
 	}
+	free(w);
 }
 
 void
@@ -492,6 +555,7 @@ etcd_free(struct etcd *et)
 		curl_multi_perform(et->multi, &et->running);
 		check_done(et);
 	}
+	dispatch_drop(et);
 	if (et->multi != NULL)
 		curl_multi_cleanup(et->multi);
 	if (et->timer != NULL)

@@ -22,7 +22,7 @@ struct etcd_watch;
 typedef void (*etcd_cb)(void *arg, const cJSON *resp, enum store_err, const char *cause);
 /* One message of a watch stream ({"result": {...}}). */
 typedef void (*etcd_msg_cb)(void *arg, const cJSON *result);
-/* The stream ended (etcd went away, or it refused the watch). */
+/* The stream ended (etcd went away, or it refused the watch): the watch is freed after. */
 typedef void (*etcd_end_cb)(void *arg, const char *cause);
 
 /* endpoints: "HOST:PORT[,HOST:PORT...]"; NULL with *cause if none is well formed. */
@@ -35,7 +35,11 @@ void	 etcd_call(struct etcd *, const char *path, cJSON *body, etcd_cb, void *arg
 void	 etcd_call_wait(struct etcd *, const char *path, cJSON *body, etcd_cb, void *arg);
 /* Calls in flight. */
 size_t	 etcd_inflight(const struct etcd *);
-/* Opens a watch stream (body: {"create_request": {...}}, freed); needs a loop. */
+/*
+ * Opens a watch stream (body: {"create_request": {...}}, freed); needs a
+ * loop. Messages are told from the loop, never inside curl, so a callback
+ * may call the client (and stop the watch).
+ */
 struct etcd_watch *etcd_watch(struct etcd *, cJSON *body, etcd_msg_cb, etcd_end_cb, void *arg);
 void	 etcd_watch_stop(struct etcd_watch *);
 

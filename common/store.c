@@ -265,7 +265,7 @@ sweep_queue(struct store *st, struct store_watchq *q)
 
 	for (w = TAILQ_FIRST(q); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
-		if (w->dead)
+		if (w->dead && !w->reading)
 			watch_remove(st, w);
 	}
 }
@@ -278,7 +278,7 @@ sweep_log(const char *key, void *val, void *arg)
 
 	(void)key;
 	TAILQ_FOREACH(w, q, entry)
-		if (w->dead)
+		if (w->dead && !w->reading)
 			*(struct store_watchq **)arg = q;
 }
 
@@ -302,50 +302,56 @@ watch_sweep(struct store *st)
 	}
 }
 
-struct replay {
-	struct store_watch *w;
-	size_t	 n;
-};
+/*
+ * A new watch is handed what its log held before it, page by page, then
+ * live. A page may come back later (etcd) or at once (the flat files): the
+ * next one is asked for from the loop, so neither recursion nor a frame on
+ * the stack outlives its call.
+ */
+static void	watch_replay(evutil_socket_t, short, void *);
 
 static void
 watch_page(void *arg, enum store_err err, const struct store_record *recs, size_t n,
     const char *cause)
 {
-	struct replay *r = arg;
+	struct store_watch *w = arg;
+	struct store *st = w->st;
 	size_t i;
 
 	(void)cause;
-	r->n = 0;
-	if (err != STORE_OK)
-		return;
-	for (i = 0; i < n && !r->w->dead; i++) {
-		if (recs[i].seq != r->w->next)
+	w->reading = 0;
+	st->notifying++;
+	for (i = 0; err == STORE_OK && i < n && !w->dead; i++) {
+		if (recs[i].seq != w->next)
 			continue;
-		r->w->next++;
-		r->w->rfn(r->w->arg, &recs[i]);
+		w->next++;
+		w->rfn(w->arg, &recs[i]);
 	}
-	r->n = n;
+	if (err != STORE_OK || n == 0 || w->dead ||
+	    w->next > st->ops->durable_last(st->be, w->log))
+		w->replaying = 0;
+	else if (w->replay_ev != NULL)
+		event_active(w->replay_ev, EV_TIMEOUT, 0);
+	if (w->dead)
+		st->dead = 1;
+	if (--st->notifying == 0)
+		watch_sweep(st);
 }
 
-/* Hands a new watch what its log held before it, page by page, then live. */
 static void
 watch_replay(evutil_socket_t fd, short what, void *arg)
 {
 	struct store_watch *w = arg;
 	struct store *st = w->st;
-	struct replay r = { w, 0 };
 
 	(void)fd;
 	(void)what;
-	st->notifying++;
-	while (!w->dead && w->next <= st->ops->durable_last(st->be, w->log)) {
-		st->ops->read(st->be, w->log, w->next, 256, 1 << 20, watch_page, &r);
-		if (r.n == 0)
-			break;
+	if (w->dead || w->next > st->ops->durable_last(st->be, w->log)) {
+		w->replaying = 0;
+		return;
 	}
-	w->replaying = 0;
-	if (--st->notifying == 0)
-		watch_sweep(st);
+	w->reading = 1;
+	st->ops->read(st->be, w->log, w->next, 256, 1 << 20, watch_page, w);
 }
 
 struct store_watch *
@@ -374,7 +380,9 @@ store_watch_log(struct store *st, const char *log, uint64_t from, store_record_c
 			w->replay_ev = event_new(st->base, -1, 0, watch_replay, w);
 			event_active(w->replay_ev, EV_TIMEOUT, 0);
 		} else
-			watch_replay(-1, 0, w);
+			/* No loop: the reads complete before they return. */
+			while (w->replaying && !w->reading)
+				watch_replay(-1, 0, w);
 	}
 	return w;
 }
@@ -401,7 +409,8 @@ store_unwatch(struct store_watch *w)
 		return;
 	st = w->st;
 	w->dead = 1;
-	if (st->notifying == 0)
+	/* A page being read comes back to it: it goes once that page is in. */
+	if (st->notifying == 0 && !w->reading)
 		watch_remove(st, w);
 	else
 		st->dead = 1;

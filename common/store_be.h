@@ -46,6 +46,7 @@ struct store_watch {
 	enum store_kind	 kind;
 	uint64_t	 next;		/* the next seq this watch wants */
 	int		 replaying;	/* reading what was there before it caught up */
+	int		 reading;	/* a page of that is being read */
 	int		 dead;
 	struct event	*replay_ev;
 	store_record_cb	 rfn;

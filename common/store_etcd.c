@@ -35,10 +35,13 @@ static const char *const kind_names[STORE_NKINDS] = { "session", "transfer", "in
 
 struct flush_wait {
 	TAILQ_ENTRY(flush_wait) entry;
+	uint64_t	 need;		/* every write up to this ticket has ended */
 	store_done_cb	 cb;
 	void		*arg;
 };
 TAILQ_HEAD(flush_waitq, flush_wait);
+
+TAILQ_HEAD(es_opq, es_op);
 
 struct es {
 	struct store	*st;
@@ -54,14 +57,18 @@ struct es {
 	struct event	*rewatch;
 	int		 watching;	/* the watch is established: nothing is being missed */
 	int		 failing;	/* the last call could not reach etcd: probed until one can */
+	int		 lost;		/* the watch was cancelled: nothing is followed until a restart */
 	struct event	*probe;
-	size_t		 writes;	/* puts and appends in flight */
+	struct es_opq	 writes;	/* puts and appends in flight, in the order they began */
+	uint64_t	 tickets;	/* writes begun */
 	struct flush_waitq flushes;
 	struct store_stats stats;
 };
 
 /* One call in flight. */
 struct es_op {
+	TAILQ_ENTRY(es_op) entry;	/* a write: in es->writes */
+	uint64_t	 ticket;
 	struct es	*es;
 	enum store_kind	 kind;
 	char		*id;		/* a document's, or a log's name */
@@ -70,6 +77,10 @@ struct es_op {
 	size_t		 len;
 	char		*then_log, *then_json;
 	char		*seen_key;	/* a put's "KIND/ID" */
+	/* The newest watch event of its key that came while the put was in flight. */
+	char		*held;
+	size_t		 held_len;
+	uint64_t	 held_rev, held_mod;
 	int		 guarded;	/* an append that compared a document's revision too */
 	uint64_t	 then_seq;
 	size_t		 then_len;
@@ -202,6 +213,7 @@ op_free(struct es_op *op)
 	free(op->then_log);
 	free(op->then_json);
 	free(op->seen_key);
+	free(op->held);
 	free(op);
 }
 
@@ -221,7 +233,7 @@ es_available(void *be)
 {
 	struct es *es = be;
 
-	return es->watching && !es->failing;
+	return es->watching && !es->failing && !es->lost;
 }
 
 /* Tells the store when etcd is lost or found again. */
@@ -254,15 +266,26 @@ call_outcome(struct es *es, enum store_err err)
 	}
 }
 
-/* A write ended: flushes waiting for none in flight are told. */
 static void
-write_done(struct es *es)
+write_begin(struct es *es, struct es_op *op)
+{
+	op->ticket = ++es->tickets;
+	TAILQ_INSERT_TAIL(&es->writes, op, entry);
+}
+
+/*
+ * A write ended: a flush is told once every write begun before it has ended
+ * (writes begun after it do not hold it up).
+ */
+static void
+write_done(struct es *es, struct es_op *op)
 {
 	struct flush_wait *f;
+	uint64_t oldest;
 
-	if (--es->writes > 0)
-		return;
-	while ((f = TAILQ_FIRST(&es->flushes)) != NULL) {
+	TAILQ_REMOVE(&es->writes, op, entry);
+	oldest = TAILQ_EMPTY(&es->writes) ? UINT64_MAX : TAILQ_FIRST(&es->writes)->ticket;
+	while ((f = TAILQ_FIRST(&es->flushes)) != NULL && f->need < oldest) {
 		TAILQ_REMOVE(&es->flushes, f, entry);
 		if (!es->closing)
 			f->cb(f->arg, STORE_OK, NULL);
@@ -362,6 +385,23 @@ notify_rec(struct es *es, const char *log, uint64_t seq, const char *json, size_
 	store_notify_record(es->st, &r);
 }
 
+/* The event a put held: told unless it is the put itself (mine: its etcd revision). */
+static void
+held_notify(struct es *es, struct es_op *op, uint64_t mine)
+{
+	uint64_t *known;
+	struct store_doc d;
+
+	if (op->held == NULL || op->held_mod == mine)
+		return;
+	known = counter(es->seen, op->seen_key);
+	if (op->held_rev <= *known)
+		return;
+	*known = op->held_rev;
+	d = (struct store_doc){ op->kind, op->id, op->held_rev, op->held, op->held_len };
+	store_notify_doc(es->st, &d);
+}
+
 static void
 put_done(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 {
@@ -378,6 +418,7 @@ put_done(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 	call_outcome(es, err);
 	if (err != STORE_OK) {
 		op->put_cb(op->arg, err, 0, cause);
+		held_notify(es, op, 0);
 		goto out;
 	}
 	if (!txn_ok(resp)) {
@@ -385,6 +426,7 @@ put_done(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 		    "the document exists" : op->then_log != NULL ?
 		    "another revision, or another last seq of its log, than expected" :
 		    "another revision than expected");
+		held_notify(es, op, 0);
 		goto out;
 	}
 	if (op->expect == STORE_REV_ANY) {
@@ -403,8 +445,10 @@ put_done(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 	}
 	op->put_cb(op->arg, STORE_OK, rev, NULL);
 	store_notify_doc(es->st, &d);
+	/* A later write of another server's, seen while this one was in flight. */
+	held_notify(es, op, header_rev(resp));
 out:
-	write_done(es);
+	write_done(es, op);
 	op_free(op);
 }
 
@@ -449,7 +493,7 @@ es_put(void *be, enum store_kind kind, const char *id, uint64_t expect, const ch
 	free(k);
 	op->seen_key = xprintf("%s/%s", kind_names[kind], id);
 	strmap_put(es->puts, op->seen_key, op);
-	es->writes++;
+	write_begin(es, op);
 	etcd_call(es->et, "/v3/kv/txn", body, put_done, op);
 }
 
@@ -476,7 +520,7 @@ appended(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 		op->append_cb(op->arg, STORE_OK, op->expect + 1, NULL);
 	}
 out:
-	write_done(es);
+	write_done(es, op);
 	op_free(op);
 }
 
@@ -511,7 +555,7 @@ es_append_if(void *be, const char *log, uint64_t expect_last, const struct store
 	k = rec_key(es, log, expect_last + 1);
 	op_put(ops, k, json, len);
 	free(k);
-	es->writes++;
+	write_begin(es, op);
 	etcd_call(es->et, "/v3/kv/txn", body, appended, op);
 }
 
@@ -614,11 +658,12 @@ es_flush(void *be, store_done_cb cb, void *arg)
 	struct es *es = be;
 	struct flush_wait *f;
 
-	if (es->writes == 0) {
+	if (TAILQ_EMPTY(&es->writes)) {
 		cb(arg, STORE_OK, NULL);
 		return;
 	}
 	f = xcalloc(1, sizeof *f);
+	f->need = es->tickets;
 	f->cb = cb;
 	f->arg = arg;
 	TAILQ_INSERT_TAIL(&es->flushes, f, entry);
@@ -674,10 +719,22 @@ watch_event(struct es *es, const cJSON *kv)
 		known = counter(es->seen, key + pl + 3);
 		if (v <= *known)
 			goto out;	/* its own write, told already */
-		/* Its own write, seen before etcd's answer: put_done tells of it. */
-		if ((own = strmap_get(es->puts, key + pl + 3)) != NULL && own->len == vlen &&
-		    memcmp(own->json, val, vlen) == 0)
+		/*
+		 * A put of this server's on the key is in flight: whether the event
+		 * is that put (its revision) is known once etcd answers it, so the
+		 * event waits in the put (the newest one) and put_done decides.
+		 */
+		if ((own = strmap_get(es->puts, key + pl + 3)) != NULL) {
+			if (v > own->held_rev) {
+				free(own->held);
+				own->held = val;
+				own->held_len = vlen;
+				own->held_rev = v;
+				own->held_mod = etcd_num(kv, "mod_revision", 0);
+				val = NULL;
+			}
 			goto out;
+		}
 		*known = v;
 		d = (struct store_doc){ (enum store_kind)kind,
 		    key + pl + 3 + strlen(kind_names[kind]) + 1, v, val, vlen };
@@ -695,11 +752,27 @@ watch_msg(void *arg, const cJSON *result)
 	const cJSON *ev, *kv;
 	uint64_t rev = header_rev(result);
 
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "created")))
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "created")) &&
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "canceled")))
 		set_health(es, 1, es->failing);
-	if (etcd_num(result, "compact_revision", 0) > 0)
-		log_warnx("%s: etcd compacted the revisions this server had not seen yet: "
-		    "it goes on from the current one", store_where(es->st));
+	/*
+	 * etcd compacted revisions this server had not seen yet (or cancelled
+	 * the watch): what others wrote meanwhile cannot be followed. Rather
+	 * than serve stale state, the server stays unavailable until a restart
+	 * reads the store again.
+	 */
+	if (etcd_num(result, "compact_revision", 0) > 0 ||
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "canceled"))) {
+		log_warnx("%s: etcd cancelled the watch of other servers' writes (compacted at "
+		    "revision %llu, this server had seen %llu): restart this server to read the "
+		    "store again", store_where(es->st),
+		    etcd_num(result, "compact_revision", 0), (unsigned long long)es->rev);
+		etcd_watch_stop(es->watch);
+		es->watch = NULL;
+		es->lost = 1;
+		set_health(es, 0, es->failing);
+		return;
+	}
 	cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(result, "events")) {
 		if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ev, "type")))
 			continue;	/* DELETE: retention, nothing to tell */
@@ -928,11 +1001,19 @@ load_kind(struct es *es, enum store_kind kind, const struct store_loader *ld,
 			kj = cJSON_GetObjectItemCaseSensitive(kv, "key");
 			key = etcd_unb64(cJSON_IsString(kj) ? kj->valuestring : "", &klen);
 			val = kv_value(kv, &vlen);
-			if (key == NULL || val == NULL || klen <= plen ||
+			if (key == NULL) {
+				/* No key to go on from: the range cannot be paged. */
+				*err = STORE_CORRUPT;
+				*cause = xprintf("%s: etcd answered a key that is not base64",
+				    store_where(es->st));
+				free(val);
+				rc = -1;
+				break;
+			}
+			if (val == NULL || klen <= plen ||
 			    !store_id_valid(key + plen, klen - plen)) {
 				if (ld->problem != NULL)
-					ld->problem(ld->arg, key != NULL ? key : "?",
-					    "a key or a value that is not the store's", 0);
+					ld->problem(ld->arg, key, "a key or a value that is not the store's", 0);
 				rc = rc == 0 ? 1 : rc + 1;
 			} else {
 				d = (struct store_doc){ kind, key + plen, etcd_num(kv, "version", 0), val,
@@ -947,7 +1028,7 @@ load_kind(struct es *es, enum store_kind kind, const struct store_loader *ld,
 				}
 			}
 			free(from);
-			from = key != NULL ? key : xstrdup(pfx);
+			from = key;
 			free(val);
 			if (rc < 0)
 				break;
@@ -1033,7 +1114,7 @@ es_broken(void *be)
 static int
 es_pending(void *be)
 {
-	return ((struct es *)be)->writes > 0;
+	return !TAILQ_EMPTY(&((struct es *)be)->writes);
 }
 
 static int
@@ -1103,6 +1184,7 @@ store_etcd_open(struct store *st, const char *spec, const struct store_options *
 	es->lasts = strmap_new();
 	es->seen = strmap_new();
 	es->puts = strmap_new();
+	TAILQ_INIT(&es->writes);
 	TAILQ_INIT(&es->flushes);
 	if (st->base != NULL) {
 		es->rewatch = evtimer_new(st->base, rewatch, es);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include "clock.h"
 #include "core_int.h"
 #include "hash.h"
@@ -252,24 +254,64 @@ core_events_watch(struct core *c)
 struct event_append {
 	struct core	*core;
 	uint64_t	 seq;
+	cJSON		*e;		/* kept to be written again (a shared store) */
+	int		 tries;
 };
+
+#define EVENT_TRIES	10
+#define EVENT_RETRY_MS	10
+
+static void	event_write(struct event_append *);
+
+static void
+event_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_write(arg);
+}
 
 static void
 event_appended(void *arg, enum store_err err, uint64_t seq, const char *cause)
 {
 	struct event_append *ea = arg;
 	struct core *c = ea->core;
+	struct timeval tv = { 0, EVENT_RETRY_MS * 1000 };
 
 	(void)seq;
 	c->events_appending--;
 	if (err != STORE_OK) {
-		/* The change it tells of stands; only its event is lost. */
-		log_warnx("server event %llu: %s", (unsigned long long)ea->seq, cause);
 		if (c->events_appended == ea->seq)
 			c->events_appended--;
+		/* A shared store: another server's event took the seq; this one goes after it. */
+		if (err == STORE_CONFLICT && store_shared(c->store) && c->base != NULL) {
+			if (c->events_appending == 0)
+				c->events_appended = c->events_durable;
+			if (++ea->tries < EVENT_TRIES &&
+			    event_base_once(c->base, -1, EV_TIMEOUT, event_retry, ea, &tv) == 0)
+				return;
+		}
+		/* The change it tells of stands; only its event is lost. */
+		log_warnx("server event %llu: %s", (unsigned long long)ea->seq, cause);
 		core_store_err(c);
 	}
+	cJSON_Delete(ea->e);
 	free(ea);
+}
+
+/* The next seq, and the entry written with it. */
+static void
+event_write(struct event_append *ea)
+{
+	struct core *c = ea->core;
+	char *text;
+
+	ea->seq = ++c->events_appended;
+	cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(ea->e, "seq"), (double)ea->seq);
+	text = json_print(ea->e);
+	c->events_appending++;
+	store_append(c->store, STORE_EVENTS, ea->seq - 1, text, strlen(text), event_appended, ea);
+	free(text);
 }
 
 void
@@ -277,13 +319,12 @@ core_event(struct core *c, const char *event, struct core_session *s, cJSON *ext
 {
 	cJSON *e = cJSON_CreateObject(), *item;
 	struct event_append *ea;
-	char *text;
 
 	core_events_watch(c);
-	ea = xmalloc(sizeof *ea);
+	ea = xcalloc(1, sizeof *ea);
 	ea->core = c;
-	ea->seq = ++c->events_appended;
-	cJSON_AddNumberToObject(e, "seq", (double)ea->seq);
+	ea->e = e;
+	cJSON_AddNumberToObject(e, "seq", 0);
 	core_time_json(e, "ts", core_now_ms());
 	cJSON_AddStringToObject(e, "event", event);
 	if (s != NULL)
@@ -293,9 +334,5 @@ core_event(struct core *c, const char *event, struct core_session *s, cJSON *ext
 		cJSON_AddItemToObject(e, item->string, item);
 	}
 	cJSON_Delete(extra);
-	text = json_print(e);
-	cJSON_Delete(e);
-	c->events_appending++;
-	store_append(c->store, STORE_EVENTS, ea->seq - 1, text, strlen(text), event_appended, ea);
-	free(text);
+	event_write(ea);
 }

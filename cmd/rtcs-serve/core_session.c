@@ -916,6 +916,13 @@ msg_appended(void *arg, enum store_err err, uint64_t seq, const char *cause)
 		if (s->appended == mc->seq)
 			s->appended--;
 		/*
+		 * A shared store: messages that failed out of order may leave a seq
+		 * taken that nobody wrote; with none in flight, the next is after
+		 * the last one durable.
+		 */
+		if (store_shared(c->store) && s->appending == 0)
+			s->appended = s->durable;
+		/*
 		 * A shared store: another server's entry or change came first. The
 		 * message is checked again against what memory follows, and written
 		 * again a little later, a few times at most.
@@ -1098,10 +1105,14 @@ follow_close(struct core *c, struct core_channel *ch, const cJSON *o)
 {
 	struct core_session *s = ch->session;
 
-	/* The entry that tells of the close comes with the document, just after it. */
+	/*
+	 * The entry that tells of the close comes with the document, just after
+	 * it: the next after the last durable one (this server's messages in
+	 * flight lose their seq to it, and are written after).
+	 */
 	channel_close_mem(c, ch, json_str(o, "closed_reason") != NULL ?
 	    json_str(o, "closed_reason") : "closed", json_str(o, "closed_to"),
-	    time_field(o, "closed_at"), s->appended + 1);
+	    time_field(o, "closed_at"), s->durable + 1);
 }
 
 /*

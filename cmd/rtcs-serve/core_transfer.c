@@ -831,6 +831,13 @@ xfer_commit(struct xfer_call *xc)
 	sw->chg.open[0].token_box = t->claim_pub[0] != '\0' ?
 	    transfer_seal_to(t->claim_pub, sw->chg.open[0].token) :
 	    transfer_seal(claim, sw->chg.open[0].token);
+	if (sw->chg.open[0].token_box == NULL) {
+		/* A claim key that seals nothing (a damaged record): no switch the claimant could not use. */
+		session_change_free(&sw->chg);
+		free(sw);
+		commit_refused(xc, "internal");
+		return;
+	}
 	sw->chg.close = old;
 	sw->chg.close_reason = "transferred";
 	sw->chg.close_to = t->claimant;

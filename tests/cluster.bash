@@ -70,16 +70,23 @@ node_stop() {
 	return $rc
 }
 
+# Every node still running stops; fails (the log kept) unless each exited 0
+# (a sanitizer's report makes the exit status non-zero).
 nodes_stop() {
-	local d p
+	local d p rc=0
 	for d in "$CLUSTER_DIR"/node*; do
 		[ -d "$d" ] || continue
 		for p in "$d"/*.pid; do
 			[ ! -e "$p" ] || kill "$(cat "$p")" 2>/dev/null || true
 		done
-		node_stop "${d##*node}" || true
-		[ "${RTCS_KEEP:-0}" = 1 ] || rm -rf "$d"
+		if ! node_stop "${d##*node}"; then
+			echo "node ${d##*node} did not exit 0; its log:" >&2
+			tail -n 30 "$d/server.log" >&2
+			rc=1
+		fi
+		[ "${RTCS_KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ] || rm -rf "$d"
 	done
+	return $rc
 }
 
 on() {

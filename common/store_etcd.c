@@ -52,6 +52,7 @@ struct es {
 	struct strmap	*lasts;		/* log -> uint64_t *: its last durable seq */
 	struct strmap	*seen;		/* "KIND/ID" -> uint64_t *: the newest revision known */
 	struct strmap	*puts;		/* "KIND/ID" -> struct es_op *: this server's put in flight */
+	struct strmap	*logqs;		/* log -> struct logq: its appends, one txn at a time */
 	uint64_t	 rev;		/* etcd's revision this server has seen up to */
 	struct etcd_watch *watch;
 	struct event	*rewatch;
@@ -68,6 +69,7 @@ struct es {
 /* One call in flight. */
 struct es_op {
 	TAILQ_ENTRY(es_op) entry;	/* a write: in es->writes */
+	TAILQ_ENTRY(es_op) qentry;	/* an append: in its log's queue */
 	uint64_t	 ticket;
 	struct es	*es;
 	enum store_kind	 kind;
@@ -82,6 +84,9 @@ struct es_op {
 	size_t		 held_len;
 	uint64_t	 held_rev, held_mod;
 	int		 guarded;	/* an append that compared a document's revision too */
+	enum store_kind	 g_kind;
+	char		*g_id;
+	uint64_t	 g_rev;
 	uint64_t	 then_seq;
 	size_t		 then_len;
 	size_t		 max_records, max_bytes;
@@ -214,6 +219,7 @@ op_free(struct es_op *op)
 	free(op->then_json);
 	free(op->seen_key);
 	free(op->held);
+	free(op->g_id);
 	free(op);
 }
 
@@ -499,29 +505,112 @@ es_put(void *be, enum store_kind kind, const char *id, uint64_t expect, const ch
 
 /* ---- append ---- */
 
-static void
-appended(void *arg, const cJSON *resp, enum store_err err, const char *cause)
-{
-	struct es_op *op = arg;
-	struct es *es = op->es;
+/*
+ * A log's appends go to etcd one transaction at a time, and those that
+ * queued behind it go together in the next (up to ETCD_BATCH records, each
+ * the next seq of the one before): an append compares that its previous
+ * record exists, so two in flight for one log would make the second fail.
+ */
+#define ETCD_BATCH		64
+#define ETCD_BATCH_BYTES	(512u << 10)
 
-	if (es->closing)
-		goto out;
-	call_outcome(es, err);
-	if (err != STORE_OK)
-		op->append_cb(op->arg, err, 0, cause);
-	else if (!txn_ok(resp))
-		op->append_cb(op->arg, STORE_CONFLICT, 0, op->guarded ?
-		    "another last seq than expected, or its session changed meanwhile (another "
-		    "server's write): try again" : "another last seq than expected");
-	else {
-		es->stats.appends++;
-		notify_rec(es, op->id, op->expect + 1, op->json, op->len);
-		op->append_cb(op->arg, STORE_OK, op->expect + 1, NULL);
+struct logq {
+	struct es	*es;
+	char		*name;
+	struct es_opq	 queued;
+	struct es_op	*batch[ETCD_BATCH];
+	size_t		 nbatch;
+};
+
+static void	logq_send(struct logq *);
+
+static void
+logq_free(void *p)
+{
+	struct logq *q = p;
+
+	free(q->name);
+	free(q);
+}
+
+static int
+same_guard(const struct es_op *a, const struct es_op *b)
+{
+	return a->guarded == b->guarded && (!a->guarded || (a->g_kind == b->g_kind &&
+	    a->g_rev == b->g_rev && strcmp(a->g_id, b->g_id) == 0));
+}
+
+static void
+batch_done(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct logq *q = arg;
+	struct es *es = q->es;
+	struct es_op *op;
+	size_t i, n = q->nbatch;
+
+	q->nbatch = 0;
+	if (!es->closing)
+		call_outcome(es, err);
+	for (i = 0; i < n; i++) {
+		op = q->batch[i];
+		if (es->closing)
+			;
+		else if (err != STORE_OK)
+			op->append_cb(op->arg, err, 0, cause);
+		else if (!txn_ok(resp))
+			op->append_cb(op->arg, STORE_CONFLICT, 0, op->guarded ?
+			    "another last seq than expected, or its session changed meanwhile "
+			    "(another server's write): try again" : "another last seq than expected");
+		else {
+			es->stats.appends++;
+			notify_rec(es, op->id, op->expect + 1, op->json, op->len);
+			op->append_cb(op->arg, STORE_OK, op->expect + 1, NULL);
+		}
+		write_done(es, op);
+		op_free(op);
 	}
-out:
-	write_done(es, op);
-	op_free(op);
+	if (TAILQ_EMPTY(&q->queued)) {
+		strmap_del(es->logqs, q->name);
+		logq_free(q);
+		return;
+	}
+	if (!es->closing)
+		logq_send(q);
+}
+
+static void
+logq_send(struct logq *q)
+{
+	struct es *es = q->es;
+	struct es_op *op, *first = TAILQ_FIRST(&q->queued);
+	cJSON *body, *cmps, *ops;
+	size_t bytes = 0;
+	char *k;
+
+	if (q->nbatch > 0 || first == NULL)
+		return;
+	body = cJSON_CreateObject();
+	cmps = cJSON_AddArrayToObject(body, "compare");
+	ops = cJSON_AddArrayToObject(body, "success");
+	cmp_next(es, cmps, q->name, first->expect + 1);
+	if (first->guarded) {
+		k = doc_key(es, first->g_kind, first->g_id);
+		cmp_version(cmps, k, "EQUAL", first->g_rev);
+		free(k);
+	}
+	while ((op = TAILQ_FIRST(&q->queued)) != NULL && q->nbatch < ETCD_BATCH &&
+	    (q->nbatch == 0 || (op->expect == first->expect + q->nbatch &&
+	    same_guard(op, first) && bytes + op->len <= ETCD_BATCH_BYTES))) {
+		TAILQ_REMOVE(&q->queued, op, qentry);
+		k = rec_key(es, q->name, op->expect + 1);
+		if (q->nbatch > 0)
+			cmp_version(cmps, k, "EQUAL", 0);
+		op_put(ops, k, op->json, op->len);
+		free(k);
+		bytes += op->len;
+		q->batch[q->nbatch++] = op;
+	}
+	etcd_call(es->et, "/v3/kv/txn", body, batch_done, q);
 }
 
 static void
@@ -530,8 +619,7 @@ es_append_if(void *be, const char *log, uint64_t expect_last, const struct store
 {
 	struct es *es = be;
 	struct es_op *op;
-	cJSON *body, *ops, *cmps;
-	char *k;
+	struct logq *q;
 
 	if (es->readonly) {
 		cb(arg, STORE_INVALID, 0, "the store is open read-only");
@@ -542,21 +630,22 @@ es_append_if(void *be, const char *log, uint64_t expect_last, const struct store
 	op->json = xstrndup(json, len);
 	op->len = len;
 	op->append_cb = cb;
-	body = cJSON_CreateObject();
-	cmps = cJSON_AddArrayToObject(body, "compare");
-	cmp_next(es, cmps, log, expect_last + 1);
 	if (g != NULL) {
-		k = doc_key(es, g->kind, g->id);
-		cmp_version(cmps, k, "EQUAL", g->rev);
-		free(k);
 		op->guarded = 1;
+		op->g_kind = g->kind;
+		op->g_id = xstrdup(g->id);
+		op->g_rev = g->rev;
 	}
-	ops = cJSON_AddArrayToObject(body, "success");
-	k = rec_key(es, log, expect_last + 1);
-	op_put(ops, k, json, len);
-	free(k);
+	if ((q = strmap_get(es->logqs, log)) == NULL) {
+		q = xcalloc(1, sizeof *q);
+		q->es = es;
+		TAILQ_INIT(&q->queued);
+		q->name = xstrdup(log);
+		strmap_put(es->logqs, log, q);
+	}
 	write_begin(es, op);
-	etcd_call(es->et, "/v3/kv/txn", body, appended, op);
+	TAILQ_INSERT_TAIL(&q->queued, op, qentry);
+	logq_send(q);
 }
 
 static void
@@ -1131,6 +1220,21 @@ es_stats(void *be, struct store_stats *out)
 	*out = ((struct es *)be)->stats;
 }
 
+/* At close: appends never sent are dropped (their callers hear nothing, as for the others). */
+static void
+logq_drop(const char *name, void *val, void *arg)
+{
+	struct logq *q = val;
+	struct es_op *op;
+
+	(void)name;
+	(void)arg;
+	while ((op = TAILQ_FIRST(&q->queued)) != NULL) {
+		TAILQ_REMOVE(&q->queued, op, qentry);
+		op_free(op);
+	}
+}
+
 static void
 es_close(void *be)
 {
@@ -1152,6 +1256,8 @@ es_close(void *be)
 	strmap_free(es->lasts, free);
 	strmap_free(es->seen, free);
 	strmap_free(es->puts, NULL);
+	strmap_each(es->logqs, logq_drop, NULL);
+	strmap_free(es->logqs, logq_free);
 	free(es->prefix);
 	free(es);
 }
@@ -1184,6 +1290,7 @@ store_etcd_open(struct store *st, const char *spec, const struct store_options *
 	es->lasts = strmap_new();
 	es->seen = strmap_new();
 	es->puts = strmap_new();
+	es->logqs = strmap_new();
 	TAILQ_INIT(&es->writes);
 	TAILQ_INIT(&es->flushes);
 	if (st->base != NULL) {

@@ -16,6 +16,7 @@
 #include "json.h"
 #include "opt.h"
 #include "rand.h"
+#include "seal.h"
 #include "transfer.h"
 #include "xmalloc.h"
 
@@ -49,31 +50,16 @@ transfer_seal_key(const char *claim, unsigned char key[crypto_secretbox_KEYBYTES
 }
 
 /*
- * The key pair a claim secret derives (crypto_box): its public half is in
- * the record, so that the server that makes the switch needs no secret to
- * seal the new channel's token; only the claim's holder opens it.
+ * The key pair a claim secret derives (seal.h): its public half is in the
+ * record, so that the server that makes the switch needs no secret to seal
+ * the new channel's token; only the claim's holder opens it.
  */
-static void
-transfer_claim_keys(const char *claim, unsigned char pk[crypto_box_PUBLICKEYBYTES],
-    unsigned char sk[crypto_box_SECRETKEYBYTES])
-{
-	static const char ctx[] = "rtcs-token-box";
-	unsigned char seed[crypto_box_SEEDBYTES];
-
-	crypto_generichash(seed, sizeof seed, (const unsigned char *)claim, strlen(claim),
-	    (const unsigned char *)ctx, sizeof ctx - 1);
-	crypto_box_seed_keypair(pk, sk, seed);
-	sodium_memzero(seed, sizeof seed);
-}
+#define CLAIM_SEAL_CTX	"rtcs-token-box"
 
 static void
 transfer_claim_pub(const char *claim, char hex[65])
 {
-	unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
-
-	transfer_claim_keys(claim, pk, sk);
-	sodium_memzero(sk, sizeof sk);
-	hash_hex_bytes(pk, sizeof pk, hex);
+	seal_pub(claim, CLAIM_SEAL_CTX, hex);
 }
 
 /* The key of the pull check code, kept sealed in the record under the server's own key. */
@@ -760,19 +746,12 @@ transfer_finish(struct transfer *t, const char *new_channel, long long now)
 char *
 transfer_seal_to(const char *claim_pub, const char *token)
 {
-	unsigned char pk[crypto_box_PUBLICKEYBYTES], *buf;
-	size_t len = strlen(token), n = crypto_box_SEALBYTES + len;
-	char *box;
+	char *box, *hex;
 
-	if (sodium_init() < 0 || len > TRANSFER_TOKEN_MAX || strlen(claim_pub) != 2 * sizeof pk ||
-	    hash_unhex(claim_pub, pk, sizeof pk) != 0)
+	if (strlen(token) > TRANSFER_TOKEN_MAX || (hex = seal_to(claim_pub, token)) == NULL)
 		return NULL;
-	buf = xmalloc(n);
-	crypto_box_seal(buf, (const unsigned char *)token, len, pk);
-	box = xmalloc(2 * n + 2);
-	box[0] = SEALED_MARK;
-	hash_hex_bytes(buf, n, box + 1);
-	free(buf);
+	box = xprintf("%c%s", SEALED_MARK, hex);
+	free(hex);
 	return box;
 }
 
@@ -785,32 +764,6 @@ transfer_seal(const char *claim_secret, const char *token)
 	return transfer_seal_to(pub, token);
 }
 
-/* A sealed box opened with the key pair the claim derives. */
-static char *
-open_sealed(const char *claim_secret, const char *hex)
-{
-	unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES], *buf;
-	size_t n = strlen(hex) / 2, len;
-	char *text = NULL;
-
-	if (n <= crypto_box_SEALBYTES || n > crypto_box_SEALBYTES + TRANSFER_TOKEN_MAX)
-		return NULL;
-	buf = xmalloc(n);
-	if (hash_unhex(hex, buf, n) == 0) {
-		transfer_claim_keys(claim_secret, pk, sk);
-		len = n - crypto_box_SEALBYTES;
-		text = xmalloc(len + 1);
-		if (crypto_box_seal_open((unsigned char *)text, buf, n, pk, sk) != 0) {
-			free(text);
-			text = NULL;
-		} else
-			text[len] = '\0';
-		sodium_memzero(sk, sizeof sk);
-	}
-	free(buf);
-	return text;
-}
-
 char *
 transfer_unseal(const char *claim_secret, const char *box)
 {
@@ -818,7 +771,7 @@ transfer_unseal(const char *claim_secret, const char *box)
 	char *token;
 
 	if (box[0] == SEALED_MARK)
-		return open_sealed(claim_secret, box + 1);
+		return seal_open(claim_secret, CLAIM_SEAL_CTX, box + 1);
 	/* A box from before sealed boxes: the secret box the claim's key closed. */
 	transfer_seal_key(claim_secret, key);
 	token = open_with(key, box);

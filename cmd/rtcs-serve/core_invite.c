@@ -21,57 +21,22 @@
 #include "names.h"
 #include "payload.h"
 #include "rand.h"
+#include "seal.h"
 #include "xmalloc.h"
 
-/* The owner's X25519 key pair, derived from its secret (128 random bits). */
-static void
-owner_keys(const char *owner, unsigned char pk[crypto_box_PUBLICKEYBYTES],
-    unsigned char sk[crypto_box_SECRETKEYBYTES])
-{
-	static const char ctx[] = "rtcs-invite-key";
-	unsigned char seed[crypto_box_SEEDBYTES];
+/* The token sealed to the owner's key pair, derived from its secret (128 random bits). */
+#define OWNER_SEAL_CTX	"rtcs-invite-key"
 
-	crypto_generichash(seed, sizeof seed, (const unsigned char *)owner, strlen(owner),
-	    (const unsigned char *)ctx, sizeof ctx - 1);
-	crypto_box_seed_keypair(pk, sk, seed);
-	sodium_memzero(seed, sizeof seed);
-}
-
-/* The token sealed to the owner's public key (crypto_box_seal: authenticated), hex. */
 static char *
 invite_seal(const struct core_invite *inv, const char *token)
 {
-	unsigned char pk[crypto_box_PUBLICKEYBYTES], box[crypto_box_SEALBYTES + 64];
-	size_t len = strlen(token);
-	char *out;
-
-	if (len > 64 || hash_unhex(inv->owner_pub, pk, sizeof pk) != 0 ||
-	    crypto_box_seal(box, (const unsigned char *)token, len, pk) != 0)
-		return NULL;
-	out = xmalloc(2 * (crypto_box_SEALBYTES + len) + 1);
-	hash_hex_bytes(box, crypto_box_SEALBYTES + len, out);
-	return out;
+	return seal_to(inv->owner_pub, token);
 }
 
 static char *
 invite_unseal(const char *owner, const char *sealed)
 {
-	unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
-	unsigned char box[crypto_box_SEALBYTES + 64];
-	size_t n = strlen(sealed) / 2;
-	char *token = NULL;
-
-	if (n <= crypto_box_SEALBYTES || n > sizeof box || hash_unhex(sealed, box, n) != 0)
-		return NULL;
-	owner_keys(owner, pk, sk);
-	token = xmalloc(n - crypto_box_SEALBYTES + 1);
-	if (crypto_box_seal_open((unsigned char *)token, box, n, pk, sk) != 0) {
-		free(token);
-		token = NULL;
-	} else
-		token[n - crypto_box_SEALBYTES] = '\0';
-	sodium_memzero(sk, sizeof sk);
-	return token;
+	return seal_open(owner, OWNER_SEAL_CTX, sealed);
 }
 
 struct core_invite *
@@ -216,7 +181,6 @@ core_invite_create(struct core *c, const char *to, const char *name, const char 
 {
 	struct invite_call *ic = xcalloc(1, sizeof *ic);
 	struct core_invite *inv = xcalloc(1, sizeof *inv);
-	unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
 	struct payload p;
 	char *secret, *h, *id, *json;
 	cJSON *doc;
@@ -240,9 +204,7 @@ core_invite_create(struct core *c, const char *to, const char *name, const char 
 	h = hash_secret(ic->owner);
 	snprintf(inv->owner_hash, sizeof inv->owner_hash, "%s", h);
 	free(h);
-	owner_keys(ic->owner, pk, sk);
-	sodium_memzero(sk, sizeof sk);
-	hash_hex_bytes(pk, sizeof pk, inv->owner_pub);
+	seal_pub(ic->owner, OWNER_SEAL_CTX, inv->owner_pub);
 	memset(&p, 0, sizeof p);
 	p.kind = PAYLOAD_INVITE;
 	snprintf(p.id, sizeof p.id, "%s", inv->id);

@@ -198,6 +198,25 @@ store_read(struct store *st, const char *log, uint64_t from, size_t max_records,
 	st->ops->read(st->be, log, from, max_records ? max_records : 1, max_bytes, cb, arg);
 }
 
+int
+store_can_remove(const struct store *st)
+{
+	return st->ops->remove != NULL;
+}
+
+void
+store_remove(struct store *st, enum store_kind kind, const char *id, uint64_t expect_rev,
+    const char *log, store_done_cb cb, void *arg)
+{
+	if (st->ops->remove == NULL || !id_ok(id) || (unsigned)kind >= STORE_NKINDS ||
+	    (log != NULL && !id_ok(log))) {
+		cb(arg, STORE_INVALID, st->ops->remove == NULL ? "this store keeps everything" :
+		    "not a document id or log name");
+		return;
+	}
+	st->ops->remove(st->be, kind, id, expect_rev, log, cb, arg);
+}
+
 void
 store_flush(struct store *st, store_done_cb cb, void *arg)
 {

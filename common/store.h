@@ -191,6 +191,15 @@ void	 store_append_if(struct store *, const char *log, uint64_t expect_last,
 /* Durable records from seq from on: at most max_records, about max_bytes (at least one). */
 void	 store_read(struct store *, const char *log, uint64_t from, size_t max_records,
 	    size_t max_bytes, store_page_cb, void *arg);
+/*
+ * Removes a document if it is still at expect_rev, and with it the whole of
+ * log if not NULL (retention: --retain). Only a store that can (etcd, see
+ * store_can_remove); the others keep everything. Other servers' watches
+ * hear the removal as a document with json NULL.
+ */
+int	 store_can_remove(const struct store *);
+void	 store_remove(struct store *, enum store_kind, const char *id, uint64_t expect_rev,
+	    const char *log, store_done_cb, void *arg);
 /* Calls back once every write made so far is durable. */
 void	 store_flush(struct store *, store_done_cb, void *arg);
 

@@ -29,6 +29,9 @@ struct store_ops {
 	void	(*read)(void *be, const char *log, uint64_t from, size_t max_records,
 		    size_t max_bytes, store_page_cb, void *);
 	void	(*flush)(void *be, store_done_cb, void *);
+	/* May be NULL: nothing is ever removed. */
+	void	(*remove)(void *be, enum store_kind, const char *id, uint64_t expect_rev,
+		    const char *log, store_done_cb, void *);
 	uint64_t (*durable_last)(void *be, const char *log);
 	int	(*broken)(void *be);
 	/* May be NULL: always available. */

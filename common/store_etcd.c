@@ -95,6 +95,7 @@ struct es_op {
 	store_put_cb	 put_cb;
 	store_append_cb	 append_cb;
 	store_page_cb	 page_cb;
+	store_done_cb	 done_cb;
 	void		*arg;
 };
 
@@ -741,6 +742,80 @@ es_read(void *be, const char *log, uint64_t from, size_t max_records, size_t max
 	etcd_call(es->et, "/v3/kv/range", body, page_read, op);
 }
 
+/* ---- remove (retention) ---- */
+
+static void
+op_delete(cJSON *ops, const char *key, const char *end)
+{
+	cJSON *o = cJSON_CreateObject(), *p = cJSON_AddObjectToObject(o, "request_delete_range");
+
+	add_b64(p, "key", key, strlen(key));
+	if (end != NULL)
+		add_b64(p, "range_end", end, strlen(end));
+	cJSON_AddItemToArray(ops, o);
+}
+
+static void
+removed(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct es_op *op = arg;
+	struct es *es = op->es;
+	char *k;
+
+	if (es->closing)
+		goto out;
+	call_outcome(es, err);
+	if (err != STORE_OK)
+		op->done_cb(op->arg, err, cause);
+	else if (!txn_ok(resp))
+		op->done_cb(op->arg, STORE_CONFLICT, "another revision than expected");
+	else {
+		k = xprintf("%s/%s", kind_names[op->kind], op->id);
+		free(strmap_del(es->seen, k));
+		free(k);
+		if (op->then_log != NULL)
+			free(strmap_del(es->lasts, op->then_log));
+		op->done_cb(op->arg, STORE_OK, NULL);
+	}
+out:
+	write_done(es, op);
+	op_free(op);
+}
+
+static void
+es_remove(void *be, enum store_kind kind, const char *id, uint64_t expect, const char *log,
+    store_done_cb cb, void *arg)
+{
+	struct es *es = be;
+	struct es_op *op;
+	cJSON *body, *ops;
+	char *k, *pfx, *end;
+
+	if (es->readonly) {
+		cb(arg, STORE_INVALID, "the store is open read-only");
+		return;
+	}
+	op = op_new(es, id, arg);
+	op->kind = kind;
+	op->done_cb = cb;
+	body = cJSON_CreateObject();
+	k = doc_key(es, kind, id);
+	cmp_version(cJSON_AddArrayToObject(body, "compare"), k, "EQUAL", expect);
+	ops = cJSON_AddArrayToObject(body, "success");
+	op_delete(ops, k, NULL);
+	free(k);
+	if (log != NULL) {
+		op->then_log = xstrdup(log);
+		pfx = xprintf("%s/l/%s/", es->prefix, log);
+		end = range_end(pfx);
+		op_delete(ops, pfx, end);
+		free(pfx);
+		free(end);
+	}
+	write_begin(es, op);
+	etcd_call(es->et, "/v3/kv/txn", body, removed, op);
+}
+
 static void
 es_flush(void *be, store_done_cb cb, void *arg)
 {
@@ -834,6 +909,36 @@ out:
 	free(key);
 }
 
+/* A document another server removed: told as json NULL, if it was known. */
+static void
+watch_delete(struct es *es, const cJSON *kv)
+{
+	const cJSON *kj = cJSON_GetObjectItemCaseSensitive(kv, "key");
+	size_t klen, pl = strlen(es->prefix), kl;
+	char *key;
+	int kind;
+	uint64_t *known;
+	struct store_doc d;
+
+	if (!cJSON_IsString(kj) || (key = etcd_unb64(kj->valuestring, &klen)) == NULL)
+		return;
+	if (klen > pl + 3 && memcmp(key, es->prefix, pl) == 0 && memcmp(key + pl, "/d/", 3) == 0)
+		for (kind = 0; kind < STORE_NKINDS; kind++) {
+			kl = strlen(kind_names[kind]);
+			if (strncmp(key + pl + 3, kind_names[kind], kl) != 0 || key[pl + 3 + kl] != '/')
+				continue;
+			if ((known = strmap_del(es->seen, key + pl + 3)) == NULL)
+				break;	/* its own removal, told already, or never known */
+			free(known);
+			d = (struct store_doc){ (enum store_kind)kind, key + pl + 3 + kl + 1, 0, NULL, 0 };
+			if (kind == STORE_SESSION)
+				free(strmap_del(es->lasts, d.id));
+			store_notify_doc(es->st, &d);
+			break;
+		}
+	free(key);
+}
+
 static void
 watch_msg(void *arg, const cJSON *result)
 {
@@ -863,10 +968,11 @@ watch_msg(void *arg, const cJSON *result)
 		return;
 	}
 	cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(result, "events")) {
-		if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ev, "type")))
-			continue;	/* DELETE: retention, nothing to tell */
 		kv = cJSON_GetObjectItemCaseSensitive(ev, "kv");
-		watch_event(es, kv);
+		if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ev, "type")))
+			watch_delete(es, kv);	/* DELETE: another server's retention */
+		else
+			watch_event(es, kv);
 		if (etcd_num(kv, "mod_revision", 0) > es->rev)
 			es->rev = etcd_num(kv, "mod_revision", 0);
 	}
@@ -1316,6 +1422,7 @@ const struct store_ops store_etcd_ops = {
 	.append_if = es_append_if,
 	.read = es_read,
 	.flush = es_flush,
+	.remove = es_remove,
 	.durable_last = es_durable_last,
 	.broken = es_broken,
 	.available = es_available,

@@ -242,6 +242,42 @@ settled() {
 	[[ $stderr == *revoked* ]] || fail "$stderr"
 }
 
+@test "cluster: --retain 2: a session ended and its settled transfer leave etcd and every node's memory; a live one stays" {
+	nodes_stop
+	for n in 1 2 3; do node_start "$n" -v --retain 2; done
+	SID=$(on 1 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
+	LIVE=$(on 2 rtcs-session new carol@carol-phone:"$T/kc" dave@dave-pc:"$T/kd")
+	on 2 rtcs-session --keys "$T/kb" send "$SID" --as bob-pc "soon gone"
+	P=$(on 3 rtcs-transfer --keys "$T/ka" request "$SID" --as alice-phone)
+	TID=$(cut -d: -f3 <<<"$P")
+	on 3 rtcs-transfer cancel "$TID"
+	on 1 rtcs-session end "$SID"
+	for n in 1 2 3; do
+		wait_grep "$CLUSTER_DIR/node$n/server.log" "retention: session $SID removed" 20
+		wait_grep "$CLUSTER_DIR/node$n/server.log" "retention: transfer $TID removed" 20
+	done
+	for n in 1 2 3; do
+		run -66 on "$n" rtcs-session show "$SID"
+		run -66 on "$n" rtcs-transfer show "$TID"
+		run -0 on "$n" rtcs-session show "$LIVE"
+	done
+	# etcd holds none of its keys: no document, no log record, no transfer.
+	ep=${CLUSTER_ETCD%%,*} pfx=${CLUSTER_STORE##*/}
+	b64() { printf %s "$1" | base64 -w0; }
+	# The log's records: every key from /PFX/l/SID/ up to /PFX/l/SID0 ('/' + 1).
+	run -0 curl -s "http://$ep/v3/kv/range" -d "{\"key\":\"$(b64 "/$pfx/l/$SID/")\",\"range_end\":\"$(b64 "/$pfx/l/${SID}0")\",\"count_only\":true}"
+	[ "$(jq -r '.count // "0"' <<<"$output")" = 0 ] || fail "log: $output"
+	for k in "/$pfx/d/session/$SID" "/$pfx/d/transfer/$TID"; do
+		run -0 curl -s "http://$ep/v3/kv/range" -d "{\"key\":\"$(b64 "$k")\",\"count_only\":true}"
+		[ "$(jq -r '.count // "0"' <<<"$output")" = 0 ] || fail "$k: $output"
+	done
+	# The check itself sees what is there: the live session's document.
+	run -0 curl -s "http://$ep/v3/kv/range" -d "{\"key\":\"$(b64 "/$pfx/d/session/$LIVE")\",\"count_only\":true}"
+	[ "$(jq -r '.count // "0"' <<<"$output")" = 1 ]
+	run -64 rtcs-serve --retain 2 -D "$T/fs-store"
+	[[ $output == *"flat-file store keeps everything"* ]]
+}
+
 @test "cluster: rtcs-serve --fsck and rtcs-session --store read the etcd store" {
 	SID=$(on 1 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
 	on 2 rtcs-session --keys "$T/kb" send "$SID" --as bob-pc offline-read

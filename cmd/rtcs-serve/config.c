@@ -27,6 +27,7 @@ config_core(const struct config *cfg, struct core_config *cc)
 {
 	memset(cc, 0, sizeof *cc);
 	cc->code_ttl_ms = cfg->code_ttl_ms;
+	cc->retain_ms = cfg->retain_ms;
 	cc->confirm = cfg->confirm;
 	cc->proof = cfg->proof;
 	cc->media_ring_ms = cfg->media_ring_ms;

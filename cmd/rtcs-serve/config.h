@@ -14,6 +14,7 @@ struct config {
 	char	*store_path;
 	int	 ready_fd;
 	long long code_ttl_ms;
+	long long retain_ms;		/* --retain: 0 keeps everything */
 	long long rotate_ms;		/* --rotate: 0 off */
 	long long media_ring_ms;
 	enum transfer_confirm confirm;

@@ -176,6 +176,8 @@ struct core_listener {
 	void	(*media)(void *arg, struct core_session *, const struct core_frame *);
 	/* A shared store cannot be reached: what streams show may be stale. */
 	void	(*unavailable)(void *arg);
+	/* A session leaves memory (retention): what the stream layer keeps of it goes. */
+	void	(*forget)(void *arg, struct core_session *);
 };
 
 struct core_config {
@@ -185,6 +187,7 @@ struct core_config {
 	long long	 media_ring_ms;		/* how long a frame stays in its session's ring */
 	char		 name[PAYLOAD_DESC_NAME_MAX + 1];	/* --name, "" if not given */
 	long long	 rotate_ms;		/* codes' rotation period (0: off) */
+	long long	 retain_ms;		/* what ended longer ago leaves the store (0: off) */
 };
 
 struct core {
@@ -212,6 +215,7 @@ struct core {
 	struct store_watch *events_watch;
 	struct store_watch *peer_watch[3];	/* other servers' sessions, transfers, invites */
 	int		 keys_reread;		/* keys_ensure lost the race for new keys once */
+	struct event	*retain_ev;		/* the retention sweep (--retain) */
 	struct core_lane events_lane;
 	unsigned char	 match_key[32];		/* keyed hash of match codes (meta/keys) */
 	int		 have_keys;

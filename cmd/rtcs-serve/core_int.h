@@ -92,12 +92,19 @@ void	 chan_new_fill(struct chan_new *, const char *participant, const char *devi
 void	 chan_new_free(struct chan_new *);
 /* Parses a stored session document into memory (loading). */
 int	 session_from_doc(struct core *, const cJSON *doc, uint64_t rev, char **cause);
+/* A session removed from the store: out of memory too (-1: a change of it is in flight). */
+int	 session_forget(struct core *, struct core_session *);
 /* Another server's document of a session (a shared store): new, or newer than memory. */
 int	 session_follow_doc(struct core *, const cJSON *doc, uint64_t rev, char **cause);
 
 /* ---- core_transfer.c, for loading ---- */
 int	 xfer_from_doc(struct core *, const cJSON *doc, uint64_t rev, char **cause);
 void	 xfer_recover_one(struct core *, struct core_xfer *, struct core_channel *switched);
+void	 xfer_free(struct core_xfer *);
+/* A settled transfer removed from the store: out of memory too (-1: not settled, or busy). */
+int	 xfer_forget(struct core *, struct core_xfer *);
+/* Retention (--retain): the sweep starts (core_retain.c). */
+void	 core_retain_start(struct core *);
 /* Another server's record of a transfer (a shared store): new, or newer than memory. */
 int	 xfer_follow_doc(struct core *, const cJSON *doc, uint64_t rev, char **cause);
 /* The channel of x's session that x opened, if its switch is in the document. */

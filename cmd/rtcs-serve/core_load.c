@@ -396,6 +396,7 @@ core_load(struct core *c, void (*problem)(void *, const char *, const char *, in
 	/* A shared store: the event log's last seq follows the others' events too. */
 	if (store_shared(c->store) && !c->readonly)
 		core_events_watch(c);
+	core_retain_start(c);
 	if (check_files)
 		problems += store_check_files(c->store, &ld);
 	return problems + l.problems;
@@ -418,24 +419,6 @@ core_recover(struct core *c, char **cause)
 	return 0;
 }
 
-static void
-xfer_free(struct core_xfer *x)
-{
-	if (x->timer != NULL)
-		event_free(x->timer);
-	if (x->rotor != NULL)
-		event_free(x->rotor);
-	if (x->secret != NULL) {
-		explicit_bzero(x->secret, strlen(x->secret));
-		free(x->secret);
-	}
-	if (x->claim != NULL) {
-		explicit_bzero(x->claim, strlen(x->claim));
-		free(x->claim);
-	}
-	free(x);
-}
-
 void
 core_free(struct core *c)
 {
@@ -455,6 +438,8 @@ core_free(struct core *c)
 	for (i = 0; i < c->ninvites; i++)
 		free(c->ilist[i]);
 	free(c->ilist);
+	if (c->retain_ev != NULL)
+		event_free(c->retain_ev);
 	store_unwatch(c->events_watch);
 	store_unwatch(c->peer_watch[0]);
 	store_unwatch(c->peer_watch[1]);

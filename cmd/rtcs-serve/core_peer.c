@@ -21,8 +21,20 @@ peer_doc(void *arg, const struct store_doc *d)
 	char *cause = NULL;
 
 	static const char *const what[] = { "session", "transfer", "invite" };
+	struct core_session *s;
+	struct core_xfer *x;
 	int rc = -1;
 
+	/* Removed by another server's retention: out of memory here too. */
+	if (d->json == NULL) {
+		if (d->kind == STORE_SESSION && (s = core_session_find(c, d->id)) != NULL &&
+		    session_forget(c, s) == 0)
+			log_info("retention: session %s removed by another server", d->id);
+		else if (d->kind == STORE_TRANSFER && (x = core_xfer_find(c, d->id)) != NULL &&
+		    xfer_forget(c, x) == 0)
+			log_info("retention: transfer %s removed by another server", d->id);
+		return;
+	}
 	if ((doc = json_parse_object(d->json, d->len, &cause)) != NULL) {
 		switch (d->kind) {
 		case STORE_SESSION: rc = session_follow_doc(c, doc, d->rev, &cause); break;

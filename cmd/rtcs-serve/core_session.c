@@ -1202,3 +1202,39 @@ session_follow_doc(struct core *c, const cJSON *doc, uint64_t rev, char **cause)
 		core_session_watch(c, s);
 	return 0;
 }
+
+/*
+ * A session removed from the store (retention, here or by another server):
+ * gone from memory too, its channels and its log watch with it. -1 if a
+ * change of it is in flight.
+ */
+int
+session_forget(struct core *c, struct core_session *s)
+{
+	struct core_channel *ch;
+	size_t i;
+
+	if (s->lane.busy || !TAILQ_EMPTY(&s->lane.q))
+		return -1;
+	for (i = 0; i < c->nsessions; i++)
+		if (c->slist[i] == s) {
+			memmove(&c->slist[i], &c->slist[i + 1],
+			    (c->nsessions - i - 1) * sizeof *c->slist);
+			c->nsessions--;
+			break;
+		}
+	strmap_del(c->sessions, s->id);
+	for (i = 0; i < s->nchannels; i++) {
+		ch = s->channels[i];
+		if (strmap_get(c->channels, ch->id) == ch)
+			strmap_del(c->channels, ch->id);
+		if (ch->token_hash != NULL && strmap_get(c->tokens, ch->token_hash) == ch)
+			strmap_del(c->tokens, ch->token_hash);
+	}
+	store_unwatch(s->watch);
+	s->watch = NULL;
+	if (c->lsn != NULL && c->lsn->forget != NULL)
+		c->lsn->forget(c->lsn->arg, s);
+	session_free(s);
+	return 0;
+}

@@ -1281,3 +1281,46 @@ xfer_follow_doc(struct core *c, const cJSON *doc, uint64_t rev, char **cause)
 	announce_from(c, x, prev, AN_PEER);
 	return 0;
 }
+
+void
+xfer_free(struct core_xfer *x)
+{
+	if (x->timer != NULL)
+		event_free(x->timer);
+	if (x->rotor != NULL)
+		event_free(x->rotor);
+	if (x->secret != NULL) {
+		explicit_bzero(x->secret, strlen(x->secret));
+		free(x->secret);
+	}
+	if (x->claim != NULL) {
+		explicit_bzero(x->claim, strlen(x->claim));
+		free(x->claim);
+	}
+	free(x);
+}
+
+/*
+ * A settled transfer removed from the store (retention, here or by another
+ * server): gone from memory too. -1 if it is not settled or a call is on it.
+ */
+int
+xfer_forget(struct core *c, struct core_xfer *x)
+{
+	size_t i;
+
+	if (!transfer_terminal(&x->t) || x->lane.busy || !TAILQ_EMPTY(&x->lane.q))
+		return -1;
+	for (i = 0; i < c->nxfers; i++)
+		if (c->xlist[i] == x) {
+			memmove(&c->xlist[i], &c->xlist[i + 1], (c->nxfers - i - 1) * sizeof *c->xlist);
+			c->nxfers--;
+			break;
+		}
+	strmap_del(c->transfers, x->t.id);
+	if (x->t.claim_hash[0] != '\0' && strmap_get(c->claims, x->t.claim_hash) == x)
+		strmap_del(c->claims, x->t.claim_hash);
+	xfer_close(c, x);
+	xfer_free(x);
+	return 0;
+}

@@ -19,7 +19,7 @@ static const char *const proof_names[] = { "both", "scanner", NULL };
 static const char *const sync_names[] = { "always", "batch", "none", NULL };
 
 enum {
-	OPT_READY_FD = 256, OPT_CODE_TTL, OPT_CONFIRM, OPT_PROOF, OPT_SYNC, OPT_FSCK,
+	OPT_READY_FD = 256, OPT_CODE_TTL, OPT_RETAIN, OPT_CONFIRM, OPT_PROOF, OPT_SYNC, OPT_FSCK,
 	OPT_JSON, OPT_IDLE_TIMEOUT, OPT_MAX_CONNECTIONS, OPT_MAX_OPEN_LOGS, OPT_HEADER_TIMEOUT,
 	OPT_MEDIA_RING, OPT_DECODE_WORKERS, OPT_DECODE_QUEUE, OPT_DECODE_CPU, OPT_NAME,
 	OPT_PRINT_KEY, OPT_ROTATE,
@@ -30,6 +30,7 @@ static const struct option longopts[] = {
 	{ "store",		required_argument, NULL, 'D' },
 	{ "ready-fd",		required_argument, NULL, OPT_READY_FD },
 	{ "code-ttl",		required_argument, NULL, OPT_CODE_TTL },
+	{ "retain",		required_argument, NULL, OPT_RETAIN },
 	{ "rotate",		required_argument, NULL, OPT_ROTATE },
 	{ "confirm",		required_argument, NULL, OPT_CONFIRM },
 	{ "proof",		required_argument, NULL, OPT_PROOF },
@@ -58,7 +59,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: rtcs-serve [-qv] [-S SOCK] [-D DIR] [--ready-fd N] [--code-ttl S] [--rotate S]\n"
-"                  [--confirm none|origin|peers|all] [--proof both|scanner]\n"
+"                  [--confirm none|origin|peers|all] [--proof both|scanner] [--retain S]\n"
 "                  [--sync always|batch|none] [--idle-timeout S] [--max-connections N]\n"
 "                  [--max-open-logs N] [--header-timeout S] [--media-ring S]\n"
 "                  [--decode-workers N] [--decode-queue N] [--decode-cpu S] [--name NAME]\n"
@@ -73,6 +74,8 @@ usage(FILE *f)
 "                           shared by several nodes (default $RTCS_STORE, $XDG_STATE_HOME/rtcs)\n"
 "      --ready-fd N         write \"ready\" to descriptor N once listening, then close it\n"
 "      --code-ttl S         lifetime of transfer codes in seconds (default 120)\n"
+"      --retain S           an etcd store: remove sessions ended, and transfers settled,\n"
+"                           more than S seconds ago (default 0: keep everything)\n"
 "      --rotate S           replace an issued code's secret every S seconds (2 to 86400;\n"
 "                           default 0, off); the previous one is valid 2 s more\n"
 "      --confirm POLICY     default transfer confirmation: none, origin, peers, all\n"
@@ -131,6 +134,11 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 		case OPT_CODE_TTL:
 			if (opt_seconds_ms(optarg, 1000, 86400000, &cfg->code_ttl_ms, &cause) != 0)
 				die_usage("--code-ttl", cause);
+			break;
+		case OPT_RETAIN:
+			if (opt_seconds_ms(optarg, 1000, 10LL * 365 * 86400000, &cfg->retain_ms,
+			    &cause) != 0)
+				die_usage("--retain", cause);
 			break;
 		case OPT_ROTATE:
 			if (transfer_parse_rotate(optarg, &n, &cause) != 0)
@@ -228,6 +236,9 @@ main(int argc, char **argv)
 	log_set_level(level);
 	cfg.socket_path = paths_socket(cfg.socket_opt);
 	cfg.store_path = paths_store(cfg.store_opt);
+	if (cfg.retain_ms > 0 && strncmp(cfg.store_path, "etcd://", 7) != 0)
+		die_usage("--retain", xstrdup("the flat-file store keeps everything: --retain needs "
+		    "--store etcd://..."));
 	if (cfg.fsck || cfg.print_key) {
 		exitcode = cfg.fsck ? fsck_run(&cfg) : printkey_run(&cfg);
 		free(cfg.socket_path);

@@ -502,9 +502,11 @@ lsn_media(void *arg, struct core_session *s, const struct core_frame *f)
 }
 
 static void	lsn_unavailable(void *);
+static void	lsn_forget(void *, struct core_session *);
 
 static struct core_listener listener = {
-	NULL, lsn_entry, lsn_event, lsn_closed, lsn_targeted, lsn_media, lsn_unavailable
+	NULL, lsn_entry, lsn_event, lsn_closed, lsn_targeted, lsn_media, lsn_unavailable,
+	lsn_forget
 };
 
 void
@@ -655,6 +657,16 @@ static void
 lsn_unavailable(void *arg)
 {
 	end_all(arg, 1);
+}
+
+/* A session leaves memory (retention): a stream still on it ends, its list goes. */
+static void
+lsn_forget(void *arg, struct core_session *s)
+{
+	(void)arg;
+	end_list(s->lsn, 0);
+	free(s->lsn);
+	s->lsn = NULL;
 }
 
 void

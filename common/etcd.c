@@ -452,25 +452,32 @@ check_done(struct etcd *et)
 	}
 }
 
+/* 0, or -1 if curl would not take it (the caller answers). */
+static int
+req_add(struct etcd_req *r)
+{
+	if (r->easy == NULL && (r->easy = curl_easy_init()) == NULL)
+		return -1;
+	req_setup(r, r->easy);
+	return curl_multi_add_handle(r->et->multi, r->easy) == CURLM_OK ? 0 : -1;
+}
+
 static void
 req_start(struct etcd_req *r)
 {
-	if (r->easy == NULL && (r->easy = curl_easy_init()) == NULL) {
-		r->et->inflight--;
-		req_answer(r, CURLE_OUT_OF_MEMORY);
-		req_free(r);
+	struct etcd_watch *w = r->watch;
+
+	if (req_add(r) == 0)
 		return;
+	r->et->inflight--;
+	if (w != NULL)
+		w->req = NULL;
+	req_answer(r, CURLE_FAILED_INIT);
+	if (w != NULL) {
+		purge(r->et, w);
+		free(w);
 	}
-	req_setup(r, r->easy);
-	if (curl_multi_add_handle(r->et->multi, r->easy) != CURLM_OK) {
-		r->et->inflight--;
-		if (r->watch != NULL)
-			r->watch->req = NULL;
-		req_answer(r, CURLE_FAILED_INIT);
-		if (r->watch != NULL)
-			free(r->watch);
-		req_free(r);
-	}
+	req_free(r);
 }
 
 void
@@ -519,8 +526,13 @@ etcd_watch(struct etcd *et, cJSON *body, etcd_msg_cb msg, etcd_end_cb end, void 
 	w->arg = arg;
 	w->req = r;
 	r->watch = w;
+	/* Not taken: NULL, and no end callback (the caller tries again). */
+	if (req_add(r) != 0) {
+		req_free(r);
+		free(w);
+		return NULL;
+	}
 	et->inflight++;
-	req_start(r);
 	return w;
 }
 

@@ -40,6 +40,7 @@ size_t	 etcd_inflight(const struct etcd *);
  * loop. Messages are told from the loop, never inside curl, so a callback
  * may call the client (and stop the watch).
  */
+/* NULL (no callback) if curl would not take it. */
 struct etcd_watch *etcd_watch(struct etcd *, cJSON *body, etcd_msg_cb, etcd_end_cb, void *arg);
 void	 etcd_watch_stop(struct etcd_watch *);
 

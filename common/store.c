@@ -346,7 +346,12 @@ watch_page(void *arg, enum store_err err, const struct store_record *recs, size_
 		w->next++;
 		w->rfn(w->arg, &recs[i]);
 	}
-	if (err != STORE_OK || n == 0 || w->dead ||
+	if (err != STORE_OK && !w->dead && w->replay_ev != NULL) {
+		/* Not read (etcd out of reach): again a little later, or it would stall. */
+		struct timeval tv = { 0, 200 * 1000 };
+
+		event_add(w->replay_ev, &tv);
+	} else if (err != STORE_OK || n == 0 || w->dead ||
 	    w->next > st->ops->durable_last(st->be, w->log))
 		w->replaying = 0;
 	else if (w->replay_ev != NULL)

@@ -291,8 +291,10 @@ write_done(struct es *es, struct es_op *op)
 	uint64_t oldest;
 
 	TAILQ_REMOVE(&es->writes, op, entry);
-	oldest = TAILQ_EMPTY(&es->writes) ? UINT64_MAX : TAILQ_FIRST(&es->writes)->ticket;
-	while ((f = TAILQ_FIRST(&es->flushes)) != NULL && f->need < oldest) {
+	/* Again for each: a flush's callback may begin a write. */
+	while ((f = TAILQ_FIRST(&es->flushes)) != NULL &&
+	    f->need < (oldest = TAILQ_EMPTY(&es->writes) ? UINT64_MAX :
+	    TAILQ_FIRST(&es->writes)->ticket)) {
 		TAILQ_REMOVE(&es->flushes, f, entry);
 		if (!es->closing)
 			f->cb(f->arg, STORE_OK, NULL);
@@ -546,14 +548,15 @@ batch_done(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 {
 	struct logq *q = arg;
 	struct es *es = q->es;
-	struct es_op *op;
+	struct es_op *op, *batch[ETCD_BATCH];
 	size_t i, n = q->nbatch;
 
-	q->nbatch = 0;
+	/* The queue stays busy while its callbacks run: what they append only queues. */
+	memcpy(batch, q->batch, n * sizeof *batch);
 	if (!es->closing)
 		call_outcome(es, err);
 	for (i = 0; i < n; i++) {
-		op = q->batch[i];
+		op = batch[i];
 		if (es->closing)
 			;
 		else if (err != STORE_OK)
@@ -570,6 +573,7 @@ batch_done(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 		write_done(es, op);
 		op_free(op);
 	}
+	q->nbatch = 0;
 	if (TAILQ_EMPTY(&q->queued)) {
 		strmap_del(es->logqs, q->name);
 		logq_free(q);
@@ -1055,7 +1059,12 @@ watch_start(struct es *es)
 	add_num(cr, "start_revision", es->rev + 1);
 	free(pfx);
 	free(end);
-	es->watch = etcd_watch(es->et, body, watch_msg, watch_end, es);
+	if ((es->watch = etcd_watch(es->et, body, watch_msg, watch_end, es)) == NULL) {
+		struct timeval tv = { 0, ETCD_WATCH_RETRY_MS * 1000 };
+
+		set_health(es, 0, es->failing);
+		evtimer_add(es->rewatch, &tv);
+	}
 }
 
 /* ---- load ---- */

@@ -145,6 +145,9 @@ channel_json(const struct core_channel *ch, int doc)
 		cJSON_AddStringToObject(o, "token_box", ch->token_box);
 	if (doc && ch->claim_hash != NULL)
 		cJSON_AddStringToObject(o, "claim_hash", ch->claim_hash);
+	/* The entry that told of its close: another server's streams end after it. */
+	if (doc && !ch->open && ch->close_seq > 0)
+		cJSON_AddNumberToObject(o, "close_seq", (double)ch->close_seq);
 	return o;
 }
 
@@ -252,6 +255,8 @@ session_doc(const struct core_session *s, const struct session_change *chg)
 			    chg->close_reason));
 			if (!chg->end && chg->close_to != NULL)
 				set_item(c, "closed_to", cJSON_CreateString(chg->close_to));
+			if (chg->seq > 0)
+				set_item(c, "close_seq", cJSON_CreateNumber((double)chg->seq));
 			cJSON_DeleteItemFromObjectCaseSensitive(c, "token_hash");
 			cJSON_DeleteItemFromObjectCaseSensitive(c, "token_box");
 		}
@@ -1051,6 +1056,8 @@ load_channel(struct core *c, struct core_session *s, const cJSON *o, char **caus
 	ch->closed_to = opt_str(o, "closed_to");
 	ch->opened_by = opt_str(o, "opened_by");
 	ch->claim_hash = opt_str(o, "claim_hash");
+	if (seq_valid(cJSON_GetObjectItemCaseSensitive(o, "close_seq"), 1))
+		ch->close_seq = (uint64_t)cJSON_GetObjectItemCaseSensitive(o, "close_seq")->valuedouble;
 	strmap_put(c->channels, ch->id, ch);
 	if (ch->open) {
 		if (th == NULL || strlen(th) != HASH_HEX_LEN)
@@ -1105,14 +1112,16 @@ follow_close(struct core *c, struct core_channel *ch, const cJSON *o)
 {
 	struct core_session *s = ch->session;
 
+	const cJSON *cs = cJSON_GetObjectItemCaseSensitive(o, "close_seq");
+
 	/*
-	 * The entry that tells of the close comes with the document, just after
-	 * it: the next after the last durable one (this server's messages in
-	 * flight lose their seq to it, and are written after).
+	 * The entry that tells of the close, written with the document (its seq
+	 * in it); a document without one: the next after the last durable entry.
 	 */
 	channel_close_mem(c, ch, json_str(o, "closed_reason") != NULL ?
 	    json_str(o, "closed_reason") : "closed", json_str(o, "closed_to"),
-	    time_field(o, "closed_at"), s->durable + 1);
+	    time_field(o, "closed_at"), seq_valid(cs, 1) ? (uint64_t)cs->valuedouble :
+	    s->durable + 1);
 }
 
 /*

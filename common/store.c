@@ -80,6 +80,12 @@ store_available(const struct store *st)
 	return st->ops->available == NULL || st->ops->available(st->be);
 }
 
+int
+store_full_soon(const struct store *st)
+{
+	return st->ops->full_soon != NULL && st->ops->full_soon(st->be);
+}
+
 void
 store_on_available(struct store *st, void (*fn)(void *, int), void *arg)
 {

@@ -69,6 +69,7 @@ struct store_options {
 	int	 readonly;	/* no lock, no repair, no write: --fsck, offline readers */
 	int	 checkpoint_ms;	/* how often log positions are checkpointed (0: 1000) */
 	int	 max_open_logs;	/* log files kept open at most (0: 1024) */
+	int	 quota_mib;	/* etcd: its backend quota, MiB (0: etcd's default, 2048) */
 };
 
 struct store_doc {
@@ -152,6 +153,8 @@ int	 store_shared(const struct store *);
  * each change (available 0 or 1).
  */
 int	 store_available(const struct store *);
+/* Whether the store is near its quota (etcd: 90%): nothing new should be begun. */
+int	 store_full_soon(const struct store *);
 void	 store_on_available(struct store *, void (*fn)(void *arg, int available), void *arg);
 /* Where the store is (its directory or its URL), for messages. */
 const char *store_where(const struct store *);

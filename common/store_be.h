@@ -36,6 +36,8 @@ struct store_ops {
 	int	(*broken)(void *be);
 	/* May be NULL: always available. */
 	int	(*available)(void *be);
+	/* May be NULL: never near a quota. */
+	int	(*full_soon)(void *be);
 	int	(*pending)(void *be);
 	int	(*check_files)(void *be, const struct store_loader *);
 	void	(*stats)(void *be, struct store_stats *);

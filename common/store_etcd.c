@@ -59,6 +59,9 @@ struct es {
 	int		 watching;	/* the watch is established: nothing is being missed */
 	int		 failing;	/* the last call could not reach etcd: probed until one can */
 	int		 lost;		/* the watch was cancelled: nothing is followed until a restart */
+	uint64_t	 quota;		/* etcd's backend quota, bytes (--etcd-quota) */
+	uint64_t	 db_size;	/* the last size its status said */
+	struct event	*status_ev;
 	struct event	*probe;
 	struct es_opq	 writes;	/* puts and appends in flight, in the order they began */
 	uint64_t	 tickets;	/* writes begun */
@@ -846,6 +849,53 @@ es_durable_last(void *be, const char *log)
 	return v != NULL ? *v : 0;
 }
 
+/* ---- the quota: etcd's status, every ETCD_STATUS_MS ---- */
+
+#define ETCD_STATUS_MS		5000
+#define ETCD_FULL_PCT		90
+
+static int
+es_full_soon(void *be)
+{
+	struct es *es = be;
+
+	return es->quota > 0 && es->db_size >= es->quota / 100 * ETCD_FULL_PCT;
+}
+
+static void
+status_got(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct es *es = arg;
+	struct timeval tv = { ETCD_STATUS_MS / 1000, 0 };
+	int was;
+
+	(void)cause;
+	if (es->closing)
+		return;
+	if (err == STORE_OK) {
+		was = es_full_soon(es);
+		es->db_size = etcd_num(resp, "dbSize", es->db_size);
+		if (es_full_soon(es) != was)
+			log_warnx("%s: etcd's database is %llu MiB of its %llu MiB quota: %s",
+			    store_where(es->st), (unsigned long long)(es->db_size >> 20),
+			    (unsigned long long)(es->quota >> 20), was ? "new sessions, transfers "
+			    "and invites are taken again" : "new sessions, transfers and invites get "
+			    "503 store_full until etcd is compacted and defragmented");
+	}
+	if (es->status_ev != NULL)
+		evtimer_add(es->status_ev, &tv);
+}
+
+static void
+status_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct es *es = arg;
+
+	(void)fd;
+	(void)what;
+	etcd_call(es->et, "/v3/maintenance/status", cJSON_CreateObject(), status_got, es);
+}
+
 /* ---- the watch: what other servers write ---- */
 
 static void	watch_start(struct es *);
@@ -1301,8 +1351,11 @@ es_load(void *be, const struct store_loader *ld, enum store_err *err, char **cau
 	strmap_free(logs, NULL);
 	/* What the load read is everything up to es->rev: the watch goes on from there. */
 	es->watching = 1;
-	if (rc >= 0 && es->st->base != NULL && !es->readonly)
+	if (rc >= 0 && es->st->base != NULL && !es->readonly) {
 		watch_start(es);
+		es->status_ev = evtimer_new(es->st->base, status_fire, es);
+		status_fire(-1, 0, es);
+	}
 	return rc;
 }
 
@@ -1368,6 +1421,8 @@ es_close(void *be)
 		event_free(es->rewatch);
 	if (es->probe != NULL)
 		event_free(es->probe);
+	if (es->status_ev != NULL)
+		event_free(es->status_ev);
 	strmap_free(es->lasts, free);
 	strmap_free(es->seen, free);
 	strmap_free(es->puts, NULL);
@@ -1389,6 +1444,7 @@ store_etcd_open(struct store *st, const char *spec, const struct store_options *
 	es = xcalloc(1, sizeof *es);
 	es->st = st;
 	es->readonly = opt->readonly;
+	es->quota = (uint64_t)(opt->quota_mib > 0 ? opt->quota_mib : 2048) << 20;
 	es->prefix = xstrdup(slash != NULL && slash[1] != '\0' ? slash : "/rtcs");
 	for (i = strlen(es->prefix); i > 1 && es->prefix[i - 1] == '/'; i--)
 		es->prefix[i - 1] = '\0';
@@ -1435,6 +1491,7 @@ const struct store_ops store_etcd_ops = {
 	.durable_last = es_durable_last,
 	.broken = es_broken,
 	.available = es_available,
+	.full_soon = es_full_soon,
 	.pending = es_pending,
 	.check_files = es_check_files,
 	.stats = es_stats,

@@ -278,6 +278,28 @@ settled() {
 	[[ $output == *"flat-file store keeps everything"* ]]
 }
 
+@test "cluster: near etcd's quota (--etcd-quota), new sessions, transfers and invites get 503 store_full and the node says so; what is there goes on" {
+	nodes_stop
+	node_start 1 --etcd-quota 16
+	SID=$(on 1 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
+	# 6 documents of 2 MiB each, written past the node: etcd's database passes 90% of 16 MiB.
+	big=$(head -c 2000000 /dev/zero | tr '\0' x)
+	for i in 1 2 3 4 5 6; do
+		printf '{"id":"filler%s","pad":"%s"}' "$i" "$big" |
+		    "$(rtcs_tool store-put)" "$CLUSTER_STORE" meta "filler$i" >/dev/null
+	done
+	wait_grep "$CLUSTER_DIR/node1/server.log" "503 store_full until etcd is compacted" 20
+	sock=$CLUSTER_DIR/node1/run/rtcs.sock
+	run -0 curl -s --unix-socket "$sock" -d '{"participants":[{"name":"c","device":"c1"}]}' http://rtcs/v1/sessions
+	[ "$(jq -r .error.code <<<"$output")" = store_full ] || fail "$output"
+	run -69 --separate-stderr on 1 rtcs-transfer --keys "$T/ka" request "$SID" --as alice-phone
+	[[ $stderr == *"near its quota"* ]] || fail "$stderr"
+	# What exists goes on: a message is still written.
+	on 1 rtcs-session --keys "$T/kb" send "$SID" --as bob-pc "still written"
+	run -0 on 1 rtcs-session --json log "$SID"
+	[[ $output == *"still written"* ]]
+}
+
 @test "cluster: rtcs-serve --fsck and rtcs-session --store read the etcd store" {
 	SID=$(on 1 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
 	on 2 rtcs-session --keys "$T/kb" send "$SID" --as bob-pc offline-read

@@ -457,6 +457,13 @@ http_dispatch(struct evhttp_request *r, void *arg)
 		    "server: try another one", store_where(rq->srv->store));
 		return;
 	}
+	/* Near the store's quota: what only grows it is refused before the store must be. */
+	if ((rt->fn == api_session_create || rt->fn == api_transfer_create ||
+	    rt->fn == api_invite_create) && store_full_soon(rq->srv->store)) {
+		http_error(rq, 503, "store_full", "the store (%s) is near its quota: nothing new is "
+		    "begun until it is compacted", store_where(rq->srv->store));
+		return;
+	}
 	if (http_auth(rq, rt) != 0)
 		return;
 	if (rt->method == EVHTTP_REQ_POST && http_body(rq) != 0)

@@ -49,6 +49,7 @@ struct etcd_req {
 	size_t		 len, cap;
 	size_t		 tries;		/* endpoints tried */
 	size_t		 ep;
+	int		 pinned;	/* for that endpoint only (maintenance of one member) */
 	char		 errbuf[CURL_ERROR_SIZE];
 	etcd_cb		 cb;
 	/* A watch: each line of the answer is a message. */
@@ -410,7 +411,7 @@ req_retry(struct etcd_req *r, CURLcode rc)
 {
 	struct etcd *et = r->et;
 
-	if (rc != CURLE_COULDNT_CONNECT || ++r->tries >= et->neps)
+	if (rc != CURLE_COULDNT_CONNECT || r->pinned || ++r->tries >= et->neps)
 		return 0;
 	r->ep = (r->ep + 1) % et->neps;
 	et->cur = r->ep;
@@ -495,6 +496,31 @@ etcd_call_wait(struct etcd *et, const char *path, cJSON *body, etcd_cb cb, void 
 	} while (req_retry(r, rc));
 	req_answer(r, rc);
 	req_free(r);
+}
+
+size_t
+etcd_endpoints(const struct etcd *et)
+{
+	return et->neps;
+}
+
+void
+etcd_call_at(struct etcd *et, size_t ep, const char *path, cJSON *body, etcd_cb cb, void *arg)
+{
+	struct etcd_req *r;
+
+	if (et->multi == NULL || ep >= et->neps) {
+		cJSON_Delete(body);
+		cb(arg, NULL, STORE_INVALID, "no such endpoint, or no loop");
+		return;
+	}
+	r = req_new(et, path, body);
+	r->cb = cb;
+	r->arg = arg;
+	r->ep = ep;
+	r->pinned = 1;
+	et->inflight++;
+	req_start(r);
 }
 
 void

@@ -33,6 +33,9 @@ void	 etcd_free(struct etcd *);
 void	 etcd_call(struct etcd *, const char *path, cJSON *body, etcd_cb, void *arg);
 /* The same, blocking, even with a loop (for the load at start). */
 void	 etcd_call_wait(struct etcd *, const char *path, cJSON *body, etcd_cb, void *arg);
+/* The same, to endpoint ep (0..etcd_endpoints()-1) only: a member's own maintenance. */
+void	 etcd_call_at(struct etcd *, size_t ep, const char *path, cJSON *body, etcd_cb, void *arg);
+size_t	 etcd_endpoints(const struct etcd *);
 /* Calls in flight. */
 size_t	 etcd_inflight(const struct etcd *);
 /*

@@ -70,6 +70,7 @@ struct store_options {
 	int	 checkpoint_ms;	/* how often log positions are checkpointed (0: 1000) */
 	int	 max_open_logs;	/* log files kept open at most (0: 1024) */
 	int	 quota_mib;	/* etcd: its backend quota, MiB (0: etcd's default, 2048) */
+	long	 compact_s;	/* etcd: compact and defragment every so often (0: never) */
 };
 
 struct store_doc {

@@ -60,6 +60,11 @@ struct es {
 	int		 failing;	/* the last call could not reach etcd: probed until one can */
 	int		 lost;		/* the watch was cancelled: nothing is followed until a restart */
 	uint64_t	 quota;		/* etcd's backend quota, bytes (--etcd-quota) */
+	long		 compact_s;	/* --compact: the maintenance period (0: none) */
+	struct event	*maint_ev;
+	uint64_t	 maint_lease;	/* the lease of the lock this round, if held */
+	uint64_t	 maint_rev;	/* the revision seen a round ago: compacted to */
+	size_t		 maint_ep;	/* the member being defragmented */
 	uint64_t	 db_size;	/* the last size its status said */
 	struct event	*status_ev;
 	struct event	*probe;
@@ -849,6 +854,176 @@ es_durable_last(void *be, const char *log)
 	return v != NULL ? *v : 0;
 }
 
+/*
+ * ---- maintenance (--compact S): compaction, then defragmentation, one member at a time ----
+ * Every S seconds one node (the one whose create-only PREFIX/maint key, on
+ * a 60 s lease, is written first) compacts etcd's history to the revision it
+ * had seen S seconds before (every live node's watch is past it), then
+ * defragments the members one after the other, each call waiting for the
+ * one before: never two members at once. The lease going frees the key.
+ */
+#define ETCD_MAINT_LEASE_S	60
+
+static void	maint_arm(struct es *);
+static void	maint_ignored(void *, const cJSON *, enum store_err, const char *);
+
+static void
+maint_done(struct es *es, const char *why)
+{
+	cJSON *body;
+	char buf[24];
+
+	if (why != NULL)
+		log_warnx("%s: etcd maintenance: %s", store_where(es->st), why);
+	if (es->maint_lease != 0) {
+		body = cJSON_CreateObject();
+		snprintf(buf, sizeof buf, "%llu", (unsigned long long)es->maint_lease);
+		cJSON_AddStringToObject(body, "ID", buf);
+		etcd_call(es->et, "/v3/lease/revoke", body, maint_ignored, es);
+		es->maint_lease = 0;
+	}
+	es->maint_rev = es->rev;
+	maint_arm(es);
+}
+
+static void
+maint_ignored(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	(void)arg;
+	(void)resp;
+	(void)err;
+	(void)cause;
+}
+
+static void
+maint_defragged(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct es *es = arg;
+	cJSON *body;
+
+	(void)resp;
+	if (es->closing)
+		return;
+	if (err != STORE_OK) {
+		maint_done(es, cause);
+		return;
+	}
+	log_info("%s: etcd maintenance: member %zu of %zu defragmented", store_where(es->st),
+	    es->maint_ep + 1, etcd_endpoints(es->et));
+	if (++es->maint_ep >= etcd_endpoints(es->et)) {
+		maint_done(es, NULL);
+		return;
+	}
+	body = cJSON_CreateObject();
+	etcd_call_at(es->et, es->maint_ep, "/v3/maintenance/defragment", body, maint_defragged, es);
+}
+
+static void
+maint_compacted(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct es *es = arg;
+
+	(void)resp;
+	if (es->closing)
+		return;
+	/* Compacted already (another node, a round before): as good. */
+	if (err != STORE_OK && (cause == NULL || strstr(cause, "compacted") == NULL)) {
+		maint_done(es, cause);
+		return;
+	}
+	if (err == STORE_OK && es->maint_rev > 0)
+		log_info("%s: etcd maintenance: compacted to revision %llu", store_where(es->st),
+		    (unsigned long long)es->maint_rev);
+	es->maint_ep = 0;
+	etcd_call_at(es->et, 0, "/v3/maintenance/defragment", cJSON_CreateObject(),
+	    maint_defragged, es);
+}
+
+static void
+maint_locked(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct es *es = arg;
+	cJSON *body;
+
+	if (es->closing)
+		return;
+	if (err != STORE_OK || !txn_ok(resp)) {
+		/* Another node holds it this round (or etcd said no): next round. */
+		maint_done(es, err != STORE_OK ? cause : NULL);
+		return;
+	}
+	if (es->maint_rev == 0) {
+		maint_compacted(es, NULL, STORE_OK, NULL);
+		return;
+	}
+	body = cJSON_CreateObject();
+	add_num(body, "revision", es->maint_rev);
+	cJSON_AddBoolToObject(body, "physical", 1);
+	etcd_call(es->et, "/v3/kv/compaction", body, maint_compacted, es);
+}
+
+static void
+maint_leased(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct es *es = arg;
+	cJSON *body, *cmps, *ops, *o, *p;
+	char *k, *v, buf[24];
+
+	if (es->closing)
+		return;
+	if (err != STORE_OK || (es->maint_lease = etcd_num(resp, "ID", 0)) == 0) {
+		maint_done(es, err != STORE_OK ? cause : "etcd granted no lease");
+		return;
+	}
+	k = xprintf("%s/maint", es->prefix);
+	body = cJSON_CreateObject();
+	cmps = cJSON_AddArrayToObject(body, "compare");
+	o = cJSON_CreateObject();
+	add_b64(o, "key", k, strlen(k));
+	cJSON_AddStringToObject(o, "target", "CREATE");
+	cJSON_AddStringToObject(o, "result", "EQUAL");
+	cJSON_AddStringToObject(o, "create_revision", "0");
+	cJSON_AddItemToArray(cmps, o);
+	ops = cJSON_AddArrayToObject(body, "success");
+	o = cJSON_CreateObject();
+	p = cJSON_AddObjectToObject(o, "request_put");
+	add_b64(p, "key", k, strlen(k));
+	v = xprintf("{\"revision\":%llu}", (unsigned long long)es->rev);
+	add_b64(p, "value", v, strlen(v));
+	snprintf(buf, sizeof buf, "%llu", (unsigned long long)es->maint_lease);
+	cJSON_AddStringToObject(p, "lease", buf);
+	cJSON_AddItemToArray(ops, o);
+	free(k);
+	free(v);
+	etcd_call(es->et, "/v3/kv/txn", body, maint_locked, es);
+}
+
+static void
+maint_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct es *es = arg;
+	cJSON *body;
+
+	(void)fd;
+	(void)what;
+	if (!es_available(es)) {
+		maint_arm(es);
+		return;
+	}
+	body = cJSON_CreateObject();
+	add_num(body, "TTL", ETCD_MAINT_LEASE_S);
+	etcd_call(es->et, "/v3/lease/grant", body, maint_leased, es);
+}
+
+static void
+maint_arm(struct es *es)
+{
+	struct timeval tv = { es->compact_s, 0 };
+
+	if (es->maint_ev != NULL && !es->closing)
+		evtimer_add(es->maint_ev, &tv);
+}
+
 /* ---- the quota: etcd's status, every ETCD_STATUS_MS ---- */
 
 #define ETCD_STATUS_MS		5000
@@ -1355,6 +1530,11 @@ es_load(void *be, const struct store_loader *ld, enum store_err *err, char **cau
 		watch_start(es);
 		es->status_ev = evtimer_new(es->st->base, status_fire, es);
 		status_fire(-1, 0, es);
+		if (es->compact_s > 0) {
+			es->maint_ev = evtimer_new(es->st->base, maint_fire, es);
+			es->maint_rev = es->rev;
+			maint_arm(es);
+		}
 	}
 	return rc;
 }
@@ -1423,6 +1603,8 @@ es_close(void *be)
 		event_free(es->probe);
 	if (es->status_ev != NULL)
 		event_free(es->status_ev);
+	if (es->maint_ev != NULL)
+		event_free(es->maint_ev);
 	strmap_free(es->lasts, free);
 	strmap_free(es->seen, free);
 	strmap_free(es->puts, NULL);
@@ -1445,6 +1627,7 @@ store_etcd_open(struct store *st, const char *spec, const struct store_options *
 	es->st = st;
 	es->readonly = opt->readonly;
 	es->quota = (uint64_t)(opt->quota_mib > 0 ? opt->quota_mib : 2048) << 20;
+	es->compact_s = opt->compact_s;
 	es->prefix = xstrdup(slash != NULL && slash[1] != '\0' ? slash : "/rtcs");
 	for (i = strlen(es->prefix); i > 1 && es->prefix[i - 1] == '/'; i--)
 		es->prefix[i - 1] = '\0';

@@ -25,6 +25,7 @@ struct config {
 	int	 max_connections;
 	int	 max_open_logs;
 	int	 etcd_quota_mib;	/* --etcd-quota: 0 is etcd's default, 2048 */
+	long	 compact_s;		/* --compact: 0 never */
 	int	 decode_workers;	/* image decoders at once */
 	int	 decode_queue;		/* uploads waiting for one */
 	int	 decode_cpu_s;		/* CPU seconds per image */

@@ -19,7 +19,7 @@ static const char *const proof_names[] = { "both", "scanner", NULL };
 static const char *const sync_names[] = { "always", "batch", "none", NULL };
 
 enum {
-	OPT_READY_FD = 256, OPT_CODE_TTL, OPT_RETAIN, OPT_ETCD_QUOTA, OPT_CONFIRM, OPT_PROOF, OPT_SYNC, OPT_FSCK,
+	OPT_READY_FD = 256, OPT_CODE_TTL, OPT_RETAIN, OPT_ETCD_QUOTA, OPT_COMPACT, OPT_CONFIRM, OPT_PROOF, OPT_SYNC, OPT_FSCK,
 	OPT_JSON, OPT_IDLE_TIMEOUT, OPT_MAX_CONNECTIONS, OPT_MAX_OPEN_LOGS, OPT_HEADER_TIMEOUT,
 	OPT_MEDIA_RING, OPT_DECODE_WORKERS, OPT_DECODE_QUEUE, OPT_DECODE_CPU, OPT_NAME,
 	OPT_PRINT_KEY, OPT_ROTATE,
@@ -32,6 +32,7 @@ static const struct option longopts[] = {
 	{ "code-ttl",		required_argument, NULL, OPT_CODE_TTL },
 	{ "retain",		required_argument, NULL, OPT_RETAIN },
 	{ "etcd-quota",		required_argument, NULL, OPT_ETCD_QUOTA },
+	{ "compact",		required_argument, NULL, OPT_COMPACT },
 	{ "rotate",		required_argument, NULL, OPT_ROTATE },
 	{ "confirm",		required_argument, NULL, OPT_CONFIRM },
 	{ "proof",		required_argument, NULL, OPT_PROOF },
@@ -61,9 +62,9 @@ usage(FILE *f)
 	fprintf(f,
 "usage: rtcs-serve [-qv] [-S SOCK] [-D DIR] [--ready-fd N] [--code-ttl S] [--rotate S]\n"
 "                  [--confirm none|origin|peers|all] [--proof both|scanner] [--retain S]\n"
-"                  [--etcd-quota MIB] [--sync always|batch|none] [--idle-timeout S]\n"
-"                  [--max-connections N] [--max-open-logs N] [--header-timeout S]\n"
-"                  [--media-ring S]\n"
+"                  [--etcd-quota MIB] [--compact S] [--sync always|batch|none]\n"
+"                  [--idle-timeout S] [--max-connections N] [--max-open-logs N]\n"
+"                  [--header-timeout S] [--media-ring S]\n"
 "                  [--decode-workers N] [--decode-queue N] [--decode-cpu S] [--name NAME]\n"
 "       rtcs-serve --fsck [--json] [-D DIR]\n"
 "       rtcs-serve --print-key [-D DIR]\n"
@@ -80,6 +81,8 @@ usage(FILE *f)
 "                           more than S seconds ago (default 0: keep everything)\n"
 "      --etcd-quota MIB     etcd's backend quota, in MiB (default 2048, etcd's): at 90%%,\n"
 "                           new sessions, transfers and invites get 503 store_full\n"
+"      --compact S          an etcd store: every S seconds one node compacts etcd's history\n"
+"                           and defragments its members one at a time (default: never)\n"
 "      --rotate S           replace an issued code's secret every S seconds (2 to 86400;\n"
 "                           default 0, off); the previous one is valid 2 s more\n"
 "      --confirm POLICY     default transfer confirmation: none, origin, peers, all\n"
@@ -148,6 +151,11 @@ parse_options(int argc, char **argv, struct config *cfg, int *level)
 			if (opt_number(optarg, 16, 8 * 1024, &n, &cause) != 0)
 				die_usage("--etcd-quota", cause);
 			cfg->etcd_quota_mib = (int)n;
+			break;
+		case OPT_COMPACT:
+			if (opt_number(optarg, 1, 30 * 86400, &n, &cause) != 0)
+				die_usage("--compact", cause);
+			cfg->compact_s = (long)n;
 			break;
 		case OPT_ROTATE:
 			if (transfer_parse_rotate(optarg, &n, &cause) != 0)
@@ -245,6 +253,8 @@ main(int argc, char **argv)
 	log_set_level(level);
 	cfg.socket_path = paths_socket(cfg.socket_opt);
 	cfg.store_path = paths_store(cfg.store_opt);
+	if (cfg.compact_s > 0 && strncmp(cfg.store_path, "etcd://", 7) != 0)
+		die_usage("--compact", xstrdup("only an etcd store has a history to compact"));
 	if (cfg.retain_ms > 0 && strncmp(cfg.store_path, "etcd://", 7) != 0)
 		die_usage("--retain", xstrdup("the flat-file store keeps everything: --retain needs "
 		    "--store etcd://..."));

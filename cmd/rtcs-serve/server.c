@@ -294,7 +294,8 @@ static int
 server_open_store(struct server *srv, char **cause, int *exitcode)
 {
 	struct store_options opt = { .sync = srv->cfg->sync,
-	    .max_open_logs = srv->cfg->max_open_logs, .quota_mib = srv->cfg->etcd_quota_mib };
+	    .max_open_logs = srv->cfg->max_open_logs, .quota_mib = srv->cfg->etcd_quota_mib,
+	    .compact_s = srv->cfg->compact_s };
 	struct core_config cc;
 	enum store_err err;
 	int problems;

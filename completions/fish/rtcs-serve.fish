@@ -5,6 +5,7 @@ complete -c rtcs-serve -l ready-fd -x -d 'write "ready" to this descriptor when 
 complete -c rtcs-serve -l code-ttl -x -d 'lifetime of transfer codes in seconds'
 complete -c rtcs-serve -l retain -x -d 'an etcd store: remove what ended more than S seconds ago'
 complete -c rtcs-serve -l etcd-quota -x -d 'etcd backend quota in MiB'
+complete -c rtcs-serve -l compact -x -d 'an etcd store: compact and defragment every S seconds'
 complete -c rtcs-serve -l rotate -x -d 'replace an issued code secret every S seconds (0 off)'
 complete -c rtcs-serve -l confirm -x -a 'none origin peers all' -d 'default transfer confirmation'
 complete -c rtcs-serve -l proof -x -a 'both scanner' -d 'default transfer proof'

@@ -504,39 +504,39 @@ etcd_endpoints(const struct etcd *et)
 	return et->neps;
 }
 
-void
-etcd_call_at(struct etcd *et, size_t ep, const char *path, cJSON *body, etcd_cb cb, void *arg)
+/* A call on the loop, to endpoint ep only if pinned (else from there on). */
+static void
+call_begin(struct etcd *et, size_t ep, int pinned, const char *path, cJSON *body, etcd_cb cb,
+    void *arg)
 {
-	struct etcd_req *r;
+	struct etcd_req *r = req_new(et, path, body);
 
-	if (et->multi == NULL || ep >= et->neps) {
-		cJSON_Delete(body);
-		cb(arg, NULL, STORE_INVALID, "no such endpoint, or no loop");
-		return;
-	}
-	r = req_new(et, path, body);
 	r->cb = cb;
 	r->arg = arg;
 	r->ep = ep;
-	r->pinned = 1;
+	r->pinned = pinned;
 	et->inflight++;
 	req_start(r);
 }
 
 void
-etcd_call(struct etcd *et, const char *path, cJSON *body, etcd_cb cb, void *arg)
+etcd_call_at(struct etcd *et, size_t ep, const char *path, cJSON *body, etcd_cb cb, void *arg)
 {
-	struct etcd_req *r;
-
-	if (et->multi == NULL) {
-		etcd_call_wait(et, path, body, cb, arg);
+	if (et->multi == NULL || ep >= et->neps) {
+		cJSON_Delete(body);
+		cb(arg, NULL, STORE_INVALID, "no such endpoint, or no loop");
 		return;
 	}
-	r = req_new(et, path, body);
-	r->cb = cb;
-	r->arg = arg;
-	et->inflight++;
-	req_start(r);
+	call_begin(et, ep, 1, path, body, cb, arg);
+}
+
+void
+etcd_call(struct etcd *et, const char *path, cJSON *body, etcd_cb cb, void *arg)
+{
+	if (et->multi == NULL)
+		etcd_call_wait(et, path, body, cb, arg);
+	else
+		call_begin(et, et->cur, 0, path, body, cb, arg);
 }
 
 struct etcd_watch *

@@ -170,27 +170,23 @@ void
 store_append(struct store *st, const char *log, uint64_t expect_last, const char *json,
     size_t len, store_append_cb cb, void *arg)
 {
-	if (!id_ok(log) || !text_ok(json, len, STORE_RECORD_MAX - 64)) {
-		cb(arg, STORE_INVALID, 0, "not a record (one JSON object without newlines)");
-		return;
-	}
-	st->ops->append(st->be, log, expect_last, json, len, cb, arg);
+	store_append_if(st, log, expect_last, NULL, json, len, cb, arg);
 }
 
 void
 store_append_if(struct store *st, const char *log, uint64_t expect_last,
     const struct store_guard *g, const char *json, size_t len, store_append_cb cb, void *arg)
 {
-	if (st->ops->append_if == NULL || g == NULL) {
-		store_append(st, log, expect_last, json, len, cb, arg);
-		return;
-	}
-	if (!id_ok(log) || !id_ok(g->id) || (unsigned)g->kind >= STORE_NKINDS ||
-	    !text_ok(json, len, STORE_RECORD_MAX - 64)) {
+	if (!id_ok(log) || !text_ok(json, len, STORE_RECORD_MAX - 64) ||
+	    (g != NULL && (!id_ok(g->id) || (unsigned)g->kind >= STORE_NKINDS))) {
 		cb(arg, STORE_INVALID, 0, "not a record (one JSON object without newlines)");
 		return;
 	}
-	st->ops->append_if(st->be, log, expect_last, g, json, len, cb, arg);
+	/* A store only this server writes has nothing else to compare. */
+	if (g != NULL && st->ops->append_if != NULL)
+		st->ops->append_if(st->be, log, expect_last, g, json, len, cb, arg);
+	else
+		st->ops->append(st->be, log, expect_last, json, len, cb, arg);
 }
 
 void

@@ -402,21 +402,26 @@ notify_rec(struct es *es, const char *log, uint64_t seq, const char *json, size_
 	store_notify_record(es->st, &r);
 }
 
+/* A document (its "KIND/ID" key) is told if it is newer than the one known. */
+static void
+tell_newer(struct es *es, const char *seen_key, const struct store_doc *d)
+{
+	uint64_t *known = counter(es->seen, seen_key);
+
+	if (d->rev <= *known)
+		return;		/* its own write, told already */
+	*known = d->rev;
+	store_notify_doc(es->st, d);
+}
+
 /* The event a put held: told unless it is the put itself (mine: its etcd revision). */
 static void
 held_notify(struct es *es, struct es_op *op, uint64_t mine)
 {
-	uint64_t *known;
-	struct store_doc d;
+	struct store_doc d = { op->kind, op->id, op->held_rev, op->held, op->held_len };
 
-	if (op->held == NULL || op->held_mod == mine)
-		return;
-	known = counter(es->seen, op->seen_key);
-	if (op->held_rev <= *known)
-		return;
-	*known = op->held_rev;
-	d = (struct store_doc){ op->kind, op->id, op->held_rev, op->held, op->held_len };
-	store_notify_doc(es->st, &d);
+	if (op->held != NULL && op->held_mod != mine)
+		tell_newer(es, op->seen_key, &d);
 }
 
 static void
@@ -1073,6 +1078,31 @@ status_fire(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the watch: what other servers write ---- */
 
+/*
+ * A document's key (PREFIX/d/KIND/ID): its kind and where "KIND/ID" (the
+ * seen map's key) and ID start in it; -1 if it is not one.
+ */
+static int
+doc_key_parse(const struct es *es, const char *key, size_t klen, enum store_kind *kind,
+    const char **seen_key, const char **id)
+{
+	size_t pl = strlen(es->prefix), kl;
+	int k;
+
+	if (klen <= pl + 3 || memcmp(key, es->prefix, pl) != 0 || memcmp(key + pl, "/d/", 3) != 0)
+		return -1;
+	for (k = 0; k < STORE_NKINDS; k++) {
+		kl = strlen(kind_names[k]);
+		if (strncmp(key + pl + 3, kind_names[k], kl) == 0 && key[pl + 3 + kl] == '/') {
+			*kind = (enum store_kind)k;
+			*seen_key = key + pl + 3;
+			*id = key + pl + 3 + kl + 1;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static void	watch_start(struct es *);
 
 /* One event of the watch: a document newer than known, or a log's next record. */
@@ -1081,9 +1111,10 @@ watch_event(struct es *es, const cJSON *kv)
 {
 	const cJSON *kj = cJSON_GetObjectItemCaseSensitive(kv, "key");
 	char *key, *val = NULL, *slash, name[STORE_ID_MAX + 16];
+	const char *seen_key, *id;
 	size_t klen, vlen, pl = strlen(es->prefix);
-	int kind;
-	uint64_t v, *known;
+	enum store_kind kind;
+	uint64_t v;
 	struct store_doc d;
 	struct es_op *own;
 
@@ -1099,25 +1130,14 @@ watch_event(struct es *es, const cJSON *kv)
 		memcpy(name, key + pl + 3, (size_t)(slash - (key + pl + 3)));
 		name[slash - (key + pl + 3)] = '\0';
 		notify_rec(es, name, strtoull(slash + 1, NULL, 10), val, vlen);
-	} else if (memcmp(key + pl, "/d/", 3) == 0) {
-		for (kind = 0; kind < STORE_NKINDS; kind++) {
-			size_t kl = strlen(kind_names[kind]);
-
-			if (strncmp(key + pl + 3, kind_names[kind], kl) == 0 && key[pl + 3 + kl] == '/')
-				break;
-		}
-		if (kind == STORE_NKINDS)
-			goto out;
+	} else if (doc_key_parse(es, key, klen, &kind, &seen_key, &id) == 0) {
 		v = etcd_num(kv, "version", 0);
-		known = counter(es->seen, key + pl + 3);
-		if (v <= *known)
-			goto out;	/* its own write, told already */
 		/*
 		 * A put of this server's on the key is in flight: whether the event
 		 * is that put (its revision) is known once etcd answers it, so the
 		 * event waits in the put (the newest one) and put_done decides.
 		 */
-		if ((own = strmap_get(es->puts, key + pl + 3)) != NULL) {
+		if ((own = strmap_get(es->puts, seen_key)) != NULL) {
 			if (v > own->held_rev) {
 				free(own->held);
 				own->held = val;
@@ -1128,10 +1148,8 @@ watch_event(struct es *es, const cJSON *kv)
 			}
 			goto out;
 		}
-		*known = v;
-		d = (struct store_doc){ (enum store_kind)kind,
-		    key + pl + 3 + strlen(kind_names[kind]) + 1, v, val, vlen };
-		store_notify_doc(es->st, &d);
+		d = (struct store_doc){ kind, id, v, val, vlen };
+		tell_newer(es, seen_key, &d);
 	}
 out:
 	free(val);
@@ -1143,28 +1161,24 @@ static void
 watch_delete(struct es *es, const cJSON *kv)
 {
 	const cJSON *kj = cJSON_GetObjectItemCaseSensitive(kv, "key");
-	size_t klen, pl = strlen(es->prefix), kl;
-	char *key;
-	int kind;
+	const char *seen_key, *id;
+	enum store_kind kind;
 	uint64_t *known;
 	struct store_doc d;
+	size_t klen;
+	char *key;
 
 	if (!cJSON_IsString(kj) || (key = etcd_unb64(kj->valuestring, &klen)) == NULL)
 		return;
-	if (klen > pl + 3 && memcmp(key, es->prefix, pl) == 0 && memcmp(key + pl, "/d/", 3) == 0)
-		for (kind = 0; kind < STORE_NKINDS; kind++) {
-			kl = strlen(kind_names[kind]);
-			if (strncmp(key + pl + 3, kind_names[kind], kl) != 0 || key[pl + 3 + kl] != '/')
-				continue;
-			if ((known = strmap_del(es->seen, key + pl + 3)) == NULL)
-				break;	/* its own removal, told already, or never known */
-			free(known);
-			d = (struct store_doc){ (enum store_kind)kind, key + pl + 3 + kl + 1, 0, NULL, 0 };
-			if (kind == STORE_SESSION)
-				free(strmap_del(es->lasts, d.id));
-			store_notify_doc(es->st, &d);
-			break;
-		}
+	/* Not known: its own removal, told already, or never known. */
+	if (doc_key_parse(es, key, klen, &kind, &seen_key, &id) == 0 &&
+	    (known = strmap_del(es->seen, seen_key)) != NULL) {
+		free(known);
+		d = (struct store_doc){ kind, id, 0, NULL, 0 };
+		if (kind == STORE_SESSION)
+			free(strmap_del(es->lasts, id));
+		store_notify_doc(es->st, &d);
+	}
 	free(key);
 }
 

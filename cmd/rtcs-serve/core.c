@@ -251,6 +251,29 @@ core_events_watch(struct core *c)
 		    event_durable, c);
 }
 
+#define CORE_APPEND_TRIES	10	/* a shared store: writes of an entry that lost its seq */
+#define CORE_APPEND_RETRY_MS	10
+
+int
+core_append_failed(struct core *c, enum store_err err, uint64_t seq, uint64_t *appended,
+    int appending, uint64_t durable, int *tries, void (*again)(evutil_socket_t, short, void *),
+    void *arg)
+{
+	struct timeval tv = { 0, CORE_APPEND_RETRY_MS * 1000 };
+
+	/* Not written: the seq was the last one taken, or the store is broken. */
+	if (*appended == seq)
+		(*appended)--;
+	if (!store_shared(c->store))
+		return 0;
+	/* Failed out of order, they may leave a seq nobody wrote: the next is after the durable. */
+	if (appending == 0)
+		*appended = durable;
+	/* Another server's entry or change came first: again a little later, a few times. */
+	return err == STORE_CONFLICT && c->base != NULL && ++*tries < CORE_APPEND_TRIES &&
+	    event_base_once(c->base, -1, EV_TIMEOUT, again, arg, &tv) == 0;
+}
+
 struct event_append {
 	struct core	*core;
 	uint64_t	 seq;
@@ -258,8 +281,6 @@ struct event_append {
 	int		 tries;
 };
 
-#define EVENT_TRIES	10
-#define EVENT_RETRY_MS	10
 
 static void	event_write(struct event_append *);
 
@@ -276,21 +297,13 @@ event_appended(void *arg, enum store_err err, uint64_t seq, const char *cause)
 {
 	struct event_append *ea = arg;
 	struct core *c = ea->core;
-	struct timeval tv = { 0, EVENT_RETRY_MS * 1000 };
 
 	(void)seq;
 	c->events_appending--;
 	if (err != STORE_OK) {
-		if (c->events_appended == ea->seq)
-			c->events_appended--;
-		/* A shared store: another server's event took the seq; this one goes after it. */
-		if (err == STORE_CONFLICT && store_shared(c->store) && c->base != NULL) {
-			if (c->events_appending == 0)
-				c->events_appended = c->events_durable;
-			if (++ea->tries < EVENT_TRIES &&
-			    event_base_once(c->base, -1, EV_TIMEOUT, event_retry, ea, &tv) == 0)
-				return;
-		}
+		if (core_append_failed(c, err, ea->seq, &c->events_appended, c->events_appending,
+		    c->events_durable, &ea->tries, event_retry, ea))
+			return;
 		/* The change it tells of stands; only its event is lost. */
 		log_warnx("server event %llu: %s", (unsigned long long)ea->seq, cause);
 		core_store_err(c);

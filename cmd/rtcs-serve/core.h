@@ -214,7 +214,6 @@ struct core {
 	int		 events_appending;
 	struct store_watch *events_watch;
 	struct store_watch *peer_watch[3];	/* other servers' sessions, transfers, invites */
-	int		 keys_reread;		/* keys_ensure lost the race for new keys once */
 	struct event	*retain_ev;		/* the retention sweep (--retain) */
 	struct core_lane events_lane;
 	unsigned char	 match_key[32];		/* keyed hash of match codes (meta/keys) */

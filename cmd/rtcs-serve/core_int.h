@@ -1,6 +1,8 @@
 /* What the core's own files share (core.h is what the other layers see). */
 #ifndef RTCS_CORE_INT_H
 #define RTCS_CORE_INT_H
+#include <event2/util.h>
+
 #include "core.h"
 
 /* One change waiting for its object's lane. */
@@ -21,6 +23,15 @@ enum core_err core_store_err(struct core *);
 
 /* The server's event log: appended after the change it tells of (best effort). */
 void	 core_event(struct core *, const char *event, struct core_session *, cJSON *extra);
+/*
+ * An append (a message, a server event) that failed: the seq it took given
+ * back. A shared store: with none in flight the next seq is after the last
+ * durable, and a conflict (another server's entry first) is tried again,
+ * again(arg) a little later, a few times at most: 1 if it will be.
+ */
+int	 core_append_failed(struct core *, enum store_err, uint64_t seq, uint64_t *appended,
+	    int appending, uint64_t durable, int *tries,
+	    void (*again)(evutil_socket_t, short, void *), void *arg);
 /* Follows the event log's durable entries (anyone's): its last seq, its listeners. */
 void	 core_events_watch(struct core *);
 /* A shared store: other servers' documents are followed (core_peer.c). */

@@ -203,9 +203,10 @@ keys_reread(struct core *c, enum store_err *err, char **cause)
  * before signed codes its signing key, and --name renames the server (every
  * node on the store signs with one key under one name; start-up: this may
  * wait). Computed, written (create-only, or over the revision read), then used.
+ * reread: another node's keys were read after losing the race to write them.
  */
 static int
-keys_ensure(struct core *c, enum store_err *err, char **cause)
+keys_ensure(struct core *c, int reread, enum store_err *err, char **cause)
 {
 	struct keys_put kp = { 0, 0, STORE_OK, NULL };
 	unsigned char match_key[sizeof c->match_key], seed[PAYLOAD_SEED_BYTES];
@@ -246,12 +247,11 @@ keys_ensure(struct core *c, enum store_err *err, char **cause)
 		free(json);
 		sodium_memzero(hex, sizeof hex);
 		sodium_memzero(shex, sizeof shex);
-		if (kp.done && kp.err == STORE_CONFLICT && store_shared(c->store) && !c->keys_reread) {
+		if (kp.done && kp.err == STORE_CONFLICT && store_shared(c->store) && !reread) {
 			/* Another node wrote them first (they started together): its keys are ours. */
 			sodium_memzero(seed, sizeof seed);
 			free(kp.cause);
-			c->keys_reread = 1;
-			return keys_reread(c, err, cause) != 0 ? -1 : keys_ensure(c, err, cause);
+			return keys_reread(c, err, cause) != 0 ? -1 : keys_ensure(c, 1, err, cause);
 		}
 		if (!kp.done || kp.err != STORE_OK) {
 			sodium_memzero(seed, sizeof seed);
@@ -383,7 +383,7 @@ core_load(struct core *c, void (*problem)(void *, const char *, const char *, in
 	/* Before the load: what the others write from its revision on is followed. */
 	core_peer_follow(c);
 	if ((problems = store_load(c->store, &ld, err, cause)) < 0 ||
-	    keys_ensure(c, err, cause) != 0)
+	    keys_ensure(c, 0, err, cause) != 0)
 		return -1;
 	if (c->nsessions > 1)
 		qsort(c->slist, c->nsessions, sizeof *c->slist, session_cmp);

@@ -288,6 +288,21 @@ session_doc(const struct core_session *s, const struct session_change *chg)
 	return o;
 }
 
+/* name speaks through ch from now on: its participant, made if it is new. */
+static void
+participant_speaks(struct core_session *s, const char *name, struct core_channel *ch)
+{
+	struct core_participant *p;
+
+	if ((p = core_participant(s, name)) == NULL) {
+		s->participants = xreallocarray(s->participants, s->nparticipants + 1,
+		    sizeof *s->participants);
+		p = &s->participants[s->nparticipants++];
+		p->name = xstrdup(name);
+	}
+	p->channel = ch;
+}
+
 static void
 channel_close_mem(struct core *c, struct core_channel *ch, const char *reason, const char *to,
     int64_t at, uint64_t close_seq)
@@ -312,7 +327,6 @@ static void
 session_apply(struct core_session *s, struct session_change *chg, uint64_t entry_seq)
 {
 	struct core *c = s->core;
-	struct core_participant *p;
 	struct core_channel *ch, **closed;
 	size_t i, nclosed = 0;
 
@@ -341,13 +355,7 @@ session_apply(struct core_session *s, struct session_change *chg, uint64_t entry
 		ch->claim_hash = n->claim_hash ? xstrdup(n->claim_hash) : NULL;
 		strmap_put(c->channels, ch->id, ch);
 		strmap_put(c->tokens, ch->token_hash, ch);
-		if ((p = core_participant(s, n->participant)) == NULL) {
-			s->participants = xreallocarray(s->participants, s->nparticipants + 1,
-			    sizeof *s->participants);
-			p = &s->participants[s->nparticipants++];
-			p->name = xstrdup(n->participant);
-		}
-		p->channel = ch;
+		participant_speaks(s, n->participant, ch);
 		core_media_opened(ch);
 		/* A switch: the new device's media goes on where the old one's stopped. */
 		if (chg->close != NULL && !chg->end &&
@@ -866,9 +874,6 @@ core_channel_used(struct core *c, struct core_channel *ch)
 
 /* ---- messages ---- */
 
-#define MSG_TRIES	10	/* a shared store: writes of a message whose session moved on */
-#define MSG_RETRY_MS	10
-
 struct msg_call {
 	struct core_session *s;
 	struct core_channel *ch;
@@ -911,30 +916,13 @@ msg_appended(void *arg, enum store_err err, uint64_t seq, const char *cause)
 {
 	struct msg_call *mc = arg;
 	struct core_session *s = mc->s;
-	struct core *c = s->core;
 	struct core_status st;
-	struct timeval tv = { 0, MSG_RETRY_MS * 1000 };
 
 	s->appending--;
 	if (err != STORE_OK) {
-		/* Not written: the seq was the last one taken, or the store is broken. */
-		if (s->appended == mc->seq)
-			s->appended--;
-		/*
-		 * A shared store: messages that failed out of order may leave a seq
-		 * taken that nobody wrote; with none in flight, the next is after
-		 * the last one durable.
-		 */
-		if (store_shared(c->store) && s->appending == 0)
-			s->appended = s->durable;
-		/*
-		 * A shared store: another server's entry or change came first. The
-		 * message is checked again against what memory follows, and written
-		 * again a little later, a few times at most.
-		 */
-		if (err == STORE_CONFLICT && store_shared(c->store) && c->base != NULL &&
-		    ++mc->tries < MSG_TRIES &&
-		    event_base_once(c->base, -1, EV_TIMEOUT, msg_retry, mc, &tv) == 0)
+		/* Again: msg_retry checks it against what memory follows by then. */
+		if (core_append_failed(s->core, err, mc->seq, &s->appended, s->appending, s->durable,
+		    &mc->tries, msg_retry, mc))
 			return;
 		status_set(&st, err == STORE_CONFLICT ? CE_CONFLICT : core_store_err(s->core), cause);
 	} else
@@ -1077,7 +1065,6 @@ session_from_doc(struct core *c, const cJSON *doc, uint64_t rev, char **cause)
 	const cJSON *chans = cJSON_GetObjectItemCaseSensitive(doc, "channels");
 	const cJSON *parts = cJSON_GetObjectItemCaseSensitive(doc, "participants"), *o;
 	struct core_session *s;
-	struct core_participant *p;
 
 	if (kind == NULL || state == NULL || !cJSON_IsArray(chans) || !cJSON_IsArray(parts))
 		return load_fail(cause, id, "malformed session document");
@@ -1097,11 +1084,7 @@ session_from_doc(struct core *c, const cJSON *doc, uint64_t rev, char **cause)
 		if (name == NULL || ch == NULL || ch->session != s ||
 		    strcmp(ch->participant, name) != 0 || core_participant(s, name) != NULL)
 			return load_fail(cause, id, "participant does not match its channel");
-		s->participants = xreallocarray(s->participants, s->nparticipants + 1,
-		    sizeof *s->participants);
-		p = &s->participants[s->nparticipants++];
-		p->name = xstrdup(name);
-		p->channel = ch;
+		participant_speaks(s, name, ch);
 	}
 	return 0;
 }
@@ -1137,7 +1120,6 @@ session_follow(struct core *c, struct core_session *s, const cJSON *doc, uint64_
 	const cJSON *parts = cJSON_GetObjectItemCaseSensitive(doc, "participants"), *o;
 	const char *state = json_str(doc, "state");
 	struct core_channel *ch, **closed;
-	struct core_participant *p;
 	size_t nclosed = 0, i;
 
 	if (rev <= s->rev)
@@ -1175,13 +1157,7 @@ session_follow(struct core *c, struct core_session *s, const cJSON *doc, uint64_
 		if (name == NULL || cid == NULL || (ch = strmap_get(c->channels, cid)) == NULL ||
 		    ch->session != s)
 			continue;
-		if ((p = core_participant(s, name)) == NULL) {
-			s->participants = xreallocarray(s->participants, s->nparticipants + 1,
-			    sizeof *s->participants);
-			p = &s->participants[s->nparticipants++];
-			p->name = xstrdup(name);
-		}
-		p->channel = ch;
+		participant_speaks(s, name, ch);
 	}
 	if (strcmp(state, "ended") == 0 && !s->ended) {
 		s->ended = 1;

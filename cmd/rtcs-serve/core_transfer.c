@@ -482,10 +482,26 @@ call_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
  * landing beside the failure; a switch the fence finds wins. Once per
  * revision of the session.
  */
-struct call_fence {
+struct fence {
 	struct session_change chg;
-	struct xfer_call *xc;
+	struct core_xfer *x;
+	struct xfer_call *xc;		/* a call's failure waits for it; NULL: the deadline's */
 };
+
+/* The fence itself: its session's document again, with no entry. */
+static void
+fence_submit(struct core_xfer *x, struct xfer_call *xc,
+    void (*done)(struct session_change *, const struct core_status *))
+{
+	struct fence *f = xcalloc(1, sizeof *f);
+
+	f->x = x;
+	f->xc = xc;
+	session_change_init(&f->chg, x->core, xfer_session(x->core, x));
+	f->chg.entry_type = NULL;
+	f->chg.done = done;
+	session_change_submit(&f->chg);
+}
 
 static void	call_persist(struct xfer_call *);
 
@@ -501,7 +517,7 @@ call_needs_fence(const struct xfer_call *xc)
 static void
 call_fenced(struct session_change *chg, const struct core_status *st)
 {
-	struct call_fence *f = (struct call_fence *)chg;
+	struct fence *f = (struct fence *)chg;
 	struct xfer_call *xc = f->xc;
 	struct core_session *s = chg->s;
 	struct core_status cs;
@@ -522,13 +538,7 @@ call_fenced(struct session_change *chg, const struct core_status *st)
 static void
 call_fence(struct xfer_call *xc)
 {
-	struct call_fence *f = xcalloc(1, sizeof *f);
-
-	f->xc = xc;
-	session_change_init(&f->chg, xc->core, xfer_session(xc->core, xc->x));
-	f->chg.entry_type = NULL;
-	f->chg.done = call_fenced;
-	session_change_submit(&f->chg);
+	fence_submit(xc->x, xc, call_fenced);
 }
 
 /* Writes the copy if it differs from the record; else answers at once. */
@@ -856,11 +866,6 @@ xfer_commit(struct xfer_call *xc)
  * a switch still on its way fails its compare; then the switch, if the
  * document has it, completes the transfer, else the deadline fails it.
  */
-struct fence {
-	struct session_change chg;
-	struct core_xfer *x;
-};
-
 static void
 fence_done(struct session_change *chg, const struct core_status *st)
 {
@@ -888,13 +893,7 @@ fence_done(struct session_change *chg, const struct core_status *st)
 static void
 xfer_fence(struct core_xfer *x)
 {
-	struct fence *f = xcalloc(1, sizeof *f);
-
-	f->x = x;
-	session_change_init(&f->chg, x->core, xfer_session(x->core, x));
-	f->chg.entry_type = NULL;
-	f->chg.done = fence_done;
-	session_change_submit(&f->chg);
+	fence_submit(x, NULL, fence_done);
 }
 
 static void

@@ -122,7 +122,13 @@ fs_put_check(struct fs *fs, enum store_kind kind, const char *id, uint64_t expec
 	return 0;
 }
 
-/* The record the put carried, after its document: written like any append. */
+/*
+ * The record the put carried, after its document. The document vouches for
+ * it (a crash before the record is synced is mended at the next start), so
+ * with a loop its sync waits for the group commit, off the call: the caller
+ * is told at once, and reads and watches have the record once it is synced
+ * (a read of it meanwhile commits first, fs_read).
+ */
 static int
 fs_put_then(struct fs *fs, const struct store_then *then, char **cause)
 {
@@ -134,7 +140,7 @@ fs_put_then(struct fs *fs, const struct store_then *then, char **cause)
 		fs->broken = 1;
 		return -1;
 	}
-	if (fs_log_grouped(fs, tl))
+	if (fs->st->base != NULL && fs->opt.sync != STORE_SYNC_NONE)
 		fs_pend_append(fs, tl, then->json, then->len, NULL, NULL);
 	else if (fs_log_sync(fs, tl, cause) != 0)
 		return -1;

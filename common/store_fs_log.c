@@ -451,6 +451,13 @@ fs_read(void *be, const char *log, uint64_t from, size_t max_records, size_t max
 		cb(arg, STORE_NOT_FOUND, NULL, 0, "no such log");
 		return;
 	}
+	/* A put's record waiting for its sync was told done with its put: read it. */
+	if (from > lf->durable && from <= lf->last && !fs_log_grouped(fs, lf) &&
+	    fs_commit(fs, &cause) != 0) {
+		cb(arg, STORE_IO, NULL, 0, cause);
+		free(cause);
+		return;
+	}
 	if (from > lf->durable) {
 		cb(arg, STORE_OK, NULL, 0, NULL);
 		return;
@@ -546,6 +553,7 @@ fs_append(void *be, const char *log, uint64_t expect_last, const char *json, siz
 	struct fs_log *lf;
 	enum store_err err;
 	char *cause = NULL;
+	int behind;
 
 	if (fs->opt.readonly || !fs->loaded || fs->broken) {
 		cb(arg, fs->broken ? STORE_IO : STORE_INVALID, 0, fs->broken ?
@@ -561,12 +569,13 @@ fs_append(void *be, const char *log, uint64_t expect_last, const char *json, siz
 		free(cause);
 		return;
 	}
+	behind = fs_log_waiting(lf);	/* a put's record: this one is told after it */
 	if (fs_log_write(fs, lf, json, len, &err, &cause) != 0) {
 		cb(arg, err, 0, cause);
 		free(cause);
 		return;
 	}
-	if (fs_log_grouped(fs, lf)) {
+	if (behind || fs_log_grouped(fs, lf)) {
 		fs_pend_append(fs, lf, json, len, cb, arg);
 		return;
 	}

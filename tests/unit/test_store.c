@@ -390,6 +390,41 @@ test_faults(const char *spec)
  * fdatasync for all of them, made on the sync thread; a failed one fails
  * them all and breaks the store.
  */
+/* test_events_grouped: a put's record under --sync always, with a loop. */
+static void
+then_put_then_read(struct store *st, struct event_base *base, struct res *c, struct res *d)
+{
+	struct store_then then = { "G1", 1, "{\"n\":1}", 7 };
+	struct store_stats s0, s1;
+	struct res a = { 0 }, w = { 0 };
+	struct store_watch *wt;
+
+	put(st, STORE_SESSION, "G1", STORE_REV_CREATE, "{\"id\":\"G1\"}", NULL, c);
+	CHECK(c->called == 1 && c->err == STORE_OK);
+	wt = store_watch_log(st, "G1", 1, on_record, &w);
+	res_reset(c);
+	store_stats(st, &s0);
+	put(st, STORE_SESSION, "G1", 1, "{\"id\":\"G1\",\"x\":1}", &then, c);
+	store_stats(st, &s1);
+	CHECK(c->called == 1 && c->err == STORE_OK && c->rev == 2);
+	CHECK(s1.syncs - s0.syncs == 2 && store_pending(st) && w.n == 0);
+	store_read(st, "G1", 1, 10, 1 << 20, on_page, d);
+	CHECK(d->err == STORE_OK && d->n == 1 && d->seqs[0] == 1 && w.n == 1);
+	then.seq = 2;
+	then.json = "{\"n\":2}";
+	res_reset(c);
+	put(st, STORE_SESSION, "G1", 2, "{\"id\":\"G1\",\"x\":2}", &then, c);
+	store_append(st, "G1", 2, "{\"n\":3}", 7, on_append, &a);
+	CHECK(c->err == STORE_OK && a.called == 0 && w.n == 1);
+	while (store_pending(st))
+		event_base_loop(base, EVLOOP_ONCE);
+	CHECK(a.called == 1 && a.err == STORE_OK && a.seq == 3);
+	CHECK(w.n == 3 && w.seqs[1] == 2 && w.seqs[2] == 3);
+	store_unwatch(wt);
+	res_reset(&a);
+	res_reset(&w);
+}
+
 static void
 test_events_grouped(const char *spec)
 {
@@ -423,6 +458,15 @@ test_events_grouped(const char *spec)
 	while (store_pending(st))
 		event_base_loop(base, EVLOOP_ONCE);
 	CHECK(c.called == 1 && c.err == STORE_OK && c.rev == 2);
+	/*
+	 * A put's record: the put is told at once (its document is durable and
+	 * vouches for the record), the record is synced at the group commit; a
+	 * read of it meanwhile commits first, and an append after it is told
+	 * after it.
+	 */
+	res_reset(&c);
+	res_reset(&d);
+	then_put_then_read(st, base, &c, &d);
 	res_reset(&c);
 	failpoints("store-fsync-log=EIO");
 	store_append(st, STORE_EVENTS, 2, "{\"e\":3}", 7, on_append, &c);

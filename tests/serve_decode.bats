@@ -65,6 +65,16 @@ attempts_left() {
 	run api GET /v1/sessions
 	assert_success
 	[ ! -e "$RTCS_TEST_DIR/big.out" ]
+	# connections opened and closed beside the worker (forked from the loop,
+	# whose epoll changes are applied together at each turn): each is
+	# answered, and with its own reply
+	for i in 1 2 3 4; do
+		run api GET "/v1/sessions/$SID"
+		assert_success
+		[ "$(jq -r .session.id <<<"$output")" = "$SID" ]
+		run api GET /v1/sessions/S404NOSUCHSESSION
+		assert_failure
+	done
 	wait_grep "$RTCS_TEST_DIR/big.out" "^[0-9]{3}$" 30
 	run cat "$RTCS_TEST_DIR/big.out"
 	assert_line --index 1 400

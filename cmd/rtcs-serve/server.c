@@ -354,6 +354,28 @@ server_free(struct server *srv)
 		close(srv->lockfd);
 }
 
+/*
+ * The loop. Its epoll changes are applied together at each dispatch
+ * (libevent's changelist): a request's turn of the read side off and on,
+ * and a write that leaves at once, cost no epoll_ctl. The flag's caveat, a
+ * descriptor dup'ed into the loop's set, does not arise here: the sync
+ * thread's dup'ed descriptors are never in the loop, and a decode worker
+ * closes what it inherits at its start.
+ */
+static struct event_base *
+server_base(void)
+{
+	struct event_config *ec;
+	struct event_base *base;
+
+	if ((ec = event_config_new()) == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
 int
 server_run(struct server *srv, char **cause, int *exitcode)
 {
@@ -365,7 +387,7 @@ server_run(struct server *srv, char **cause, int *exitcode)
 	srv->fails = strmap_new();
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
-	if ((srv->base = event_base_new()) == NULL)
+	if ((srv->base = server_base()) == NULL)
 		fatalx("event_base_new failed");
 	srv->broken_ev = event_new(srv->base, -1, 0, server_broken_ev, srv);
 	srv->decode = decode_new(srv->base, srv->cfg->decode_workers, srv->cfg->decode_queue,

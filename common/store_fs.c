@@ -1,7 +1,7 @@
 /*
  * The flat-file store (design.md 6; the layout is rtcs-store(5)):
  *
- *   DIR/VERSION            "rtcs-store 2"
+ *   DIR/VERSION            "rtcs-store 3"
  *   DIR/lock               flock(2) held by the one server using the store
  *   DIR/tmp/               where every replacement is written before rename
  *   DIR/sessions/ID.json   a document per session \
@@ -10,11 +10,12 @@
  *   DIR/meta/ID.json       server-wide documents   /
  *   DIR/logs/ID.log        each session's log, append-only
  *   DIR/events.log         the server's event log, append-only
+ *   DIR/journal/a.log, b.log  documents put, before their files are rewritten
  *   DIR/checkpoint         how far every log was durable, about once a second
  *   DIR/quarantine/        what repairs removed
  *
  * This file opens and closes it and holds the operations table; the work is
- * in store_fs_load.c, store_fs_doc.c and store_fs_log.c.
+ * in store_fs_load.c, store_fs_doc.c, store_fs_journal.c and store_fs_log.c.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -34,7 +35,7 @@
 #include "xmalloc.h"
 
 static const char *const fs_subdirs[] = {
-	"tmp", "sessions", "transfers", "invites", "meta", "logs", "quarantine",
+	"tmp", "sessions", "transfers", "invites", "meta", "logs", "quarantine", "journal",
 };
 
 /* 1 if dir holds no data (missing, empty, or our empty skeleton), 0 if it does, -1 on error. */
@@ -103,11 +104,17 @@ fs_version(struct fs *fs, int fresh, enum store_err *err, char **cause)
 		*err = STORE_IO;
 	} else if (strcmp(data, FS_VERSION_TEXT) == 0)
 		rv = 0;
-	else {
+	else if (strcmp(data, FS_VERSION_2) == 0) {
+		/* Format 2 is format 3 with an empty journal: a writer marks it 3. */
+		rv = fs->opt.readonly ? 0 : fs_write_atomic(fs->dir, "VERSION", fs->tmp,
+		    FS_VERSION_TEXT, strlen(FS_VERSION_TEXT), fs->opt.sync != STORE_SYNC_NONE, cause);
+		if (rv != 0)
+			*err = store_errno(errno);
+	} else {
 		*err = STORE_FORMAT_ERR;
 		*cause = strcmp(data, "rtcs-store 1\n") == 0 ?
 		    xprintf("%s: store format 1 (rtcs 0.1, no checksums): this server reads "
-		    "format 2 only (see rtcs-store(5))", path) :
+		    "formats 2 and 3 only (see rtcs-store(5))", path) :
 		    xprintf("%s: unknown store format \"%.*s\" (this server reads \"%.*s\")",
 		    path, (int)strcspn(data, "\n"), data, (int)strlen(FS_VERSION_TEXT) - 1,
 		    FS_VERSION_TEXT);
@@ -151,6 +158,7 @@ store_fs_open(struct store *st, const char *dir, const struct store_options *opt
 	fs->opt = *opt;
 	fs->lockfd = -1;
 	fs->logs = strmap_new();
+	fs->jdocs = strmap_new();
 	TAILQ_INIT(&fs->lru);
 	for (k = 0; k < STORE_NKINDS; k++)
 		fs->revs[k] = strmap_new();
@@ -222,11 +230,13 @@ fs_close(void *be)
 		return;
 	if (fs->loaded && !fs->opt.readonly) {
 		fs_quiet(fs);	/* durable, but nobody is left to hear it */
-		if (fs_commit(fs, &cause) == 0)
+		/* The journal's documents into their files: a clean stop leaves it empty. */
+		if (fs_commit(fs, &cause) == 0 && fs_journal_empty(fs, &cause) == 0)
 			fs_write_checkpoint(fs, &cause);
 		free(cause);
 	}
 	fs_commit_free(fs);
+	fs_journal_free(fs);
 	fs_logs_free(fs);
 	for (k = 0; k < STORE_NKINDS; k++)
 		strmap_free(fs->revs[k], free);

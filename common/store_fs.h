@@ -2,7 +2,8 @@
  * The flat-file backend's own objects, shared by its files, which call each
  * other in one direction only: store_fs.c (open, close, the operations
  * table) -> store_fs_load.c (loading, repairs) -> store_fs_doc.c (documents)
- * -> store_fs_log.c (logs, the checkpoint) -> store_fs_commit.c (the group
+ * -> store_fs_journal.c (the documents' journal and its checkpoint) ->
+ * store_fs_log.c (logs, the checkpoint) -> store_fs_commit.c (the group
  * commit, which knows writes by their files and tells each through its own
  * done function).
  */
@@ -17,7 +18,9 @@
 struct fs;
 struct syncer;
 
-#define FS_VERSION_TEXT		"rtcs-store 2\n"
+#define FS_VERSION_TEXT		"rtcs-store 3\n"
+#define FS_VERSION_2		"rtcs-store 2\n"	/* read, and upgraded: no journal yet */
+#define FS_JOURNAL_DOC_MAX	(1u << 20)	/* a framed document the journal takes */
 #define FS_MAX_OPEN_LOGS	1024	/* log descriptors kept open, by default */
 
 struct fs_log {
@@ -40,22 +43,25 @@ TAILQ_HEAD(fs_logq, fs_log);
 
 /*
  * A write waiting for the group commit (store_fs_commit.c): an append (lf:
- * its log, written already) or a document put later (lf NULL; fd: its new
- * file, written, renamed over dst in dir at the commit). done hears, once,
- * how the commit went; then everything here is freed.
+ * its log, written already), a document put later (lf: the journal, id set)
+ * or a document's file from the journal's checkpoint (lf NULL, ckpt 1; fd:
+ * its new file, written, renamed over dst in dir at the commit). done hears,
+ * once, how the commit went; then everything here is freed.
  */
 struct fs_pending {
 	void		(*done)(struct fs *, struct fs_pending *, enum store_err,
 			    const char *cause);
 	struct fs_log	*lf;
 	uint64_t	 seq;		/* an append's */
+	uint64_t	 covers;	/* a document's: the log position its header vouches for */
 	off_t		 end;
 	int		 fd;		/* a document's (-1: none) */
+	int		 ckpt;		/* a checkpoint's file: no put waits for it */
 	char		*tmp, *dst, *dir;
 	enum store_kind	 kind;
 	char		*id;
 	uint64_t	 rev;
-	char		*json;		/* the record, or the document (unframed) */
+	char		*json;		/* the record, or the document put later (framed) */
 	size_t		 len;
 	store_append_cb	 acb;
 	store_put_cb	 pcb;
@@ -82,6 +88,12 @@ struct fs {
 	uint64_t	 group;
 	uint64_t	 ckpt_rev;
 	struct store_stats stats;
+	struct fs_log	*journal[2];	/* journal/a.log, journal/b.log */
+	int		 jcur;		/* the one appended to */
+	struct strmap	*jdocs;		/* "KIND/ID" -> documents newer there than in their files */
+	int		 jflushing;	/* files of the running checkpoint not durable yet */
+	int		 jfailed;	/* one of them failed: the old journal is not emptied */
+	struct event	*jev;
 };
 
 /* How a scan of a log's records ended (fs_log_scan). */
@@ -95,6 +107,7 @@ struct fs_scan_end {
 };
 
 /* store_fs_log.c */
+const char *fs_kind_dir(enum store_kind);
 struct fs_log *fs_log_get(struct fs *, const char *name);
 void	 fs_log_free(struct fs *, struct fs_log *);
 int	 fs_log_fd(struct fs *, struct fs_log *, char **cause);
@@ -130,8 +143,30 @@ int	 fs_doc_waiting(const struct fs *, enum store_kind, const char *id);
 void	 fs_quiet(struct fs *);
 void	 fs_commit_free(struct fs *);
 
+/* store_fs_journal.c */
+char	*fs_journal_path(const struct fs *, int i);
+/* Whether puts go to the journal (a loop, loaded, writable), and whether a framed document fits. */
+int	 fs_journal_used(const struct fs *);
+int	 fs_journal_fits(size_t len);
+/* Appends a document's framed text to the journal (not synced); 0 or -1 with *err, *cause. */
+int	 fs_journal_write(struct fs *, enum store_kind, const char *id, const char *text,
+	    size_t len, enum store_err *, char **cause);
+int	 fs_journal_sync(struct fs *, char **cause);
+/* Queues p (done, kind, id, rev set) for the group commit, after the journal's record. */
+void	 fs_journal_pend(struct fs *, struct fs_pending *p, const char *text, size_t len);
+/* A document's newest framed text, until its file holds it (the checkpoint writes it). */
+void	 fs_journal_keep(struct fs *, enum store_kind, const char *id, uint64_t rev,
+	    const char *text, size_t len);
+const char *fs_journal_doc(const struct fs *, enum store_kind, const char *id, size_t *len);
+void	 fs_journal_drop(struct fs *, enum store_kind, const char *id);
+/* A record's parts; 0, or -1 with *why. */
+int	 fs_journal_parse(const char *json, size_t len, enum store_kind *, char **id,
+	    char **text, char **why);
+/* Writes every document kept to its file (synced) and empties both journals. */
+int	 fs_journal_empty(struct fs *, char **cause);
+void	 fs_journal_free(struct fs *);
+
 /* store_fs_doc.c */
-const char *fs_kind_dir(enum store_kind);
 void	 fs_set_rev(struct fs *, enum store_kind, const char *id, uint64_t rev);
 void	 fs_get(void *be, enum store_kind, const char *id, store_get_cb, void *);
 void	 fs_put(void *be, enum store_kind, const char *id, uint64_t expect_rev,

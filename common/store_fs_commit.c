@@ -1,6 +1,7 @@
 /*
  * The flat-file store's group commit: the writes that wait for it (appends
- * under --sync batch, the event log's appends, documents put later) are
+ * under --sync batch, the event log's appends, the records puts carry,
+ * documents put later and the files of the journal's checkpoint) are
  * made durable together, one fdatasync per file, then the renames of the
  * documents, then one fsync per directory, and each is told how it went,
  * in order. On the sync thread (syncer.c) while the loop goes on; on the
@@ -68,7 +69,7 @@ doc_is(const struct fs_pending *p, size_t n, enum store_kind kind, const char *i
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (p[i].lf == NULL && p[i].kind == kind && strcmp(p[i].id, id) == 0)
+		if (p[i].id != NULL && !p[i].ckpt && p[i].kind == kind && strcmp(p[i].id, id) == 0)
 			return 1;
 	return 0;
 }

@@ -1,9 +1,12 @@
 /*
  * The flat-file store's documents: DIR/KIND/ID.json, framed with a revision,
- * the checkpoint of the session's log and a CRC (store_format.c), replaced
- * atomically (tmp/, fsync, rename, fsync the directory). A put that carries a
- * record writes the document first: it is the commit point, and a crash
- * before the record reaches its log is mended at the next start.
+ * the checkpoint of the session's log and a CRC (store_format.c). With an
+ * event loop a put is a record of the journal (store_fs_journal.c), which
+ * writes the file behind it; without one (offline tools), or for a document
+ * too large for a journal record, the file is replaced atomically (tmp/,
+ * fsync, rename, fsync the directory). A put that carries a record writes
+ * the document first: it is the commit point, and a crash before the record
+ * reaches its log is mended at the next start.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,19 +19,6 @@
 #include "store_format.h"
 #include "store_fs.h"
 #include "xmalloc.h"
-
-const char *
-fs_kind_dir(enum store_kind kind)
-{
-	switch (kind) {
-	case STORE_SESSION:	return "sessions";
-	case STORE_TRANSFER:	return "transfers";
-	case STORE_INVITE:	return "invites";
-	case STORE_META:	return "meta";
-	case STORE_NKINDS:	break;
-	}
-	return "meta";
-}
 
 static uint64_t
 fs_rev(struct fs *fs, enum store_kind kind, const char *id)
@@ -55,6 +45,7 @@ fs_get(void *be, enum store_kind kind, const char *id, store_get_cb cb, void *ar
 {
 	struct fs *fs = be;
 	char *path, *data = NULL, *cause = NULL, *why = NULL;
+	const char *text;
 	struct store_frame f;
 	struct store_doc d;
 	size_t len;
@@ -69,6 +60,14 @@ fs_get(void *be, enum store_kind kind, const char *id, store_get_cb cb, void *ar
 	if ((e = failpoint_errno("store-read-doc")) != 0) {
 		cause = xprintf("cannot read %s: %s", path, strerror(e));
 		cb(arg, store_errno(e), NULL, cause);
+	} else if ((text = fs_journal_doc(fs, kind, id, &len)) != NULL &&
+	    store_unframe_doc(text, len, &f, &why) == 0) {
+		d.kind = kind;		/* newer in the journal than in its file */
+		d.id = id;
+		d.rev = f.rev;
+		d.json = f.json;
+		d.len = f.len;
+		cb(arg, STORE_OK, &d, NULL);
 	} else if (fs_read_file(path, STORE_DOC_MAX + 4096, &data, &len, &cause) != 0)
 		cb(arg, errno == ENOENT ? STORE_NOT_FOUND : store_errno(errno), NULL, cause);
 	else if (store_unframe_doc(data, len, &f, &why) != 0) {
@@ -190,6 +189,39 @@ fs_put_made(struct fs *fs, enum store_kind kind, const char *id, uint64_t rev, u
 		lf->covered = covers;
 }
 
+/* A put as a journal record: synced on the loop (one fdatasync), the file written behind it. */
+static void
+fs_put_journal(struct fs *fs, enum store_kind kind, const char *id, uint64_t rev,
+    struct store_doc *d, const char *text, size_t tlen, const struct store_then *then,
+    store_put_cb cb, void *arg)
+{
+	struct fs_log *lf = kind == STORE_SESSION ? strmap_get(fs->logs, id) : NULL;
+	enum store_err err;
+	char *cause = NULL;
+
+	if (fs_journal_write(fs, kind, id, text, tlen, &err, &cause) != 0) {
+		cb(arg, err, 0, cause);		/* taken back: nothing changed */
+		free(cause);
+		return;
+	}
+	if (fs->opt.sync != STORE_SYNC_NONE && fs_journal_sync(fs, &cause) != 0) {
+		cb(arg, STORE_IO, 0, cause);	/* the store is broken: the caller must stop */
+		free(cause);
+		return;
+	}
+	/* Made: from here on the change is made, whatever follows. */
+	fs_put_made(fs, kind, id, rev, lf != NULL ? lf->durable : 0);
+	fs_journal_keep(fs, kind, id, rev, text, tlen);
+	if (then != NULL && fs_put_then(fs, then, &cause) != 0) {
+		cb(arg, STORE_IO, 0, cause);
+		free(cause);
+		return;
+	}
+	d->rev = rev;
+	store_notify_doc(fs->st, d);
+	cb(arg, STORE_OK, rev, NULL);
+}
+
 void
 fs_put(void *be, enum store_kind kind, const char *id, uint64_t expect_rev, const char *json,
     size_t len, const struct store_then *then, store_put_cb cb, void *arg)
@@ -205,6 +237,18 @@ fs_put(void *be, enum store_kind kind, const char *id, uint64_t expect_rev, cons
 	if ((text = fs_put_begin(fs, kind, id, expect_rev, json, len, then, cb, arg, &rev,
 	    &tlen)) == NULL)
 		return;
+	if (fs_journal_used(fs) && fs_journal_fits(tlen)) {
+		fs_put_journal(fs, kind, id, rev, &d, text, tlen, then, cb, arg);
+		free(text);
+		return;
+	}
+	/* Its file is the newest from here on: no checkpoint's older copy may follow it. */
+	if (fs->jflushing > 0 && fs_commit(fs, &cause) != 0) {
+		cb(arg, STORE_IO, 0, cause);
+		free(cause);
+		free(text);
+		return;
+	}
 	dir = xprintf("%s/%s", fs->dir, fs_kind_dir(kind));
 	name = xprintf("%s.json", id);
 	if ((e = failpoint_errno("store-put")) != 0) {
@@ -228,6 +272,7 @@ fs_put(void *be, enum store_kind kind, const char *id, uint64_t expect_rev, cons
 	}
 	/* Replaced: from here on the change is made, whatever follows. */
 	fs_put_made(fs, kind, id, rev, lf != NULL ? lf->durable : 0);
+	fs_journal_drop(fs, kind, id);
 	if (fs->opt.sync != STORE_SYNC_NONE)
 		fs->stats.syncs += 2;
 	if (rv == FS_REPLACED_UNSYNCED)
@@ -244,20 +289,27 @@ fs_put(void *be, enum store_kind kind, const char *id, uint64_t expect_rev, cons
 	cb(arg, STORE_OK, rev, NULL);
 }
 
-/* A document put later: made (renamed, synced) by the group commit, or failed. */
+/* A document put later: its journal record synced by the group commit, or failed. */
 static void
 fs_put_later_done(struct fs *fs, struct fs_pending *p, enum store_err err, const char *cause)
 {
-	struct store_doc d = { p->kind, p->id, p->rev, p->json, p->len };
+	struct store_doc d = { p->kind, p->id, p->rev, NULL, 0 };
+	struct store_frame f;
+	char *why = NULL;
 
 	if (err != STORE_OK) {
-		unlink(p->tmp);		/* if it was not renamed yet */
 		if (p->pcb != NULL)
 			p->pcb(p->arg, err, 0, cause);
 		return;
 	}
-	fs_put_made(fs, p->kind, p->id, p->rev, p->seq);
-	store_notify_doc(fs->st, &d);
+	fs_put_made(fs, p->kind, p->id, p->rev, p->covers);
+	fs_journal_keep(fs, p->kind, p->id, p->rev, p->json, p->len);
+	if (store_unframe_doc(p->json, p->len, &f, &why) == 0) {	/* our own text */
+		d.json = f.json;
+		d.len = f.len;
+		store_notify_doc(fs->st, &d);
+	}
+	free(why);
 	if (p->pcb != NULL)
 		p->pcb(p->arg, STORE_OK, p->rev, NULL);
 }
@@ -269,41 +321,37 @@ fs_put_later(void *be, enum store_kind kind, const char *id, uint64_t expect_rev
 	struct fs *fs = be;
 	struct fs_log *lf = kind == STORE_SESSION ? strmap_get(fs->logs, id) : NULL;
 	struct fs_pending p;
-	char *name, *text, *cause = NULL;
+	enum store_err err;
+	char *text, *cause = NULL;
 	uint64_t rev;
 	size_t tlen;
-	int e;
 
-	if (fs->opt.sync == STORE_SYNC_NONE || fs->st->base == NULL) {
+	if (fs->opt.sync == STORE_SYNC_NONE || !fs_journal_used(fs)) {
 		fs_put(be, kind, id, expect_rev, json, len, NULL, cb, arg);
 		return;
 	}
 	if ((text = fs_put_begin(fs, kind, id, expect_rev, json, len, NULL, cb, arg, &rev,
 	    &tlen)) == NULL)
 		return;
-	memset(&p, 0, sizeof p);
-	p.dir = xprintf("%s/%s", fs->dir, fs_kind_dir(kind));
-	name = xprintf("%s.json", id);
-	if ((e = failpoint_errno("store-put")) != 0) {
-		cause = xprintf("cannot write %s/%s: %s", p.dir, name, strerror(e));
-		p.fd = -1;
-	} else if ((p.fd = fs_write_tmp(p.dir, name, fs->tmp, text, tlen, &p.tmp, &p.dst,
-	    &cause)) < 0)
-		e = errno;
-	free(text);
-	free(name);
-	if (p.fd < 0) {
-		cb(arg, store_errno(e), 0, cause);
-		free(cause);
-		free(p.dir);
+	if (!fs_journal_fits(tlen)) {
+		free(text);
+		fs_put(be, kind, id, expect_rev, json, len, NULL, cb, arg);
 		return;
 	}
+	if (fs_journal_write(fs, kind, id, text, tlen, &err, &cause) != 0) {
+		cb(arg, err, 0, cause);
+		free(cause);
+		free(text);
+		return;
+	}
+	memset(&p, 0, sizeof p);
 	p.done = fs_put_later_done;
 	p.kind = kind;
 	p.id = xstrdup(id);
 	p.rev = rev;
-	p.seq = lf != NULL ? lf->durable : 0;	/* what its header vouches for */
+	p.covers = lf != NULL ? lf->durable : 0;	/* what its header vouches for */
 	p.pcb = cb;
 	p.arg = arg;
-	fs_pend(fs, &p, json, len);
+	fs_journal_pend(fs, &p, text, tlen);
+	free(text);
 }

@@ -32,6 +32,14 @@ struct ld_doc {
 	char		*id;
 	char		*data;
 	struct store_frame f;
+	int		 journal;	/* newer in the journal than in its file */
+};
+
+/* A journal file as read: where its good records end. */
+struct ld_journal {
+	char		*path;
+	int		 exists;
+	struct fs_scan_end end;
 };
 
 /* What a document or the checkpoint says a log must hold. */
@@ -65,6 +73,9 @@ struct ld {
 	struct strmap	*logs;		/* name -> struct ld_log */
 	struct ld_repair *rep;
 	size_t		 nrep, rcap;
+	struct ld_journal journal[2];
+	struct strmap	*index;		/* "KIND/ID" -> its place in docs, + 1 */
+	int		 from_journal;	/* how many documents the journal had newer */
 };
 
 static void ld_problem(struct ld *, const char *where, int fixed, const char *fmt, ...)
@@ -215,6 +226,125 @@ ld_read_docs(struct ld *l, enum store_kind kind)
 		free(list[i]);
 	}
 	free(list);
+}
+
+/* ---- the journal of documents ---- */
+
+static char *
+ld_key(enum store_kind kind, const char *id)
+{
+	return xprintf("%s/%s", fs_kind_dir(kind), id);
+}
+
+static int
+ld_doc_cmp(const void *a, const void *b)
+{
+	const struct ld_doc *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+struct ld_jscan {
+	struct ld	*l;
+	const char	*path;
+};
+
+/* A record of the journal: its document, if newer than the file's (or than an earlier record). */
+static int
+ld_journal_record(void *arg, uint64_t seq, uint32_t crc, const char *json, size_t len,
+    off_t off)
+{
+	struct ld_jscan *js = arg;
+	struct ld *l = js->l;
+	struct store_frame f;
+	enum store_kind kind;
+	struct ld_doc *d;
+	char *id, *text, *why = NULL, *k;
+	uintptr_t at;
+
+	(void)crc;
+	(void)off;
+	id = text = NULL;
+	if (fs_journal_parse(json, len, &kind, &id, &text, &why) != 0 ||
+	    store_unframe_doc(text, strlen(text), &f, &why) != 0) {
+		ld_problem(l, js->path, 0, "record %llu: %s (never served: see rtcs-store(5))",
+		    (unsigned long long)seq, why);
+		free(why);
+		free(id);
+		free(text);
+		return 0;
+	}
+	k = ld_key(kind, id);
+	if ((at = (uintptr_t)strmap_get(l->index, k)) != 0 && l->docs[at - 1].f.rev >= f.rev) {
+		free(k);
+		free(id);
+		free(text);
+		return 0;	/* its file, or a later record, is as new */
+	}
+	if (at == 0) {
+		if (l->ndocs == l->dcap) {
+			l->dcap = l->dcap ? l->dcap * 2 : 64;
+			l->docs = xreallocarray(l->docs, l->dcap, sizeof *l->docs);
+		}
+		at = ++l->ndocs;
+		strmap_put(l->index, k, (void *)at);
+		d = &l->docs[at - 1];
+		memset(d, 0, sizeof *d);
+		d->kind = kind;
+		d->id = id;
+	} else {
+		d = &l->docs[at - 1];
+		free(d->data);
+		free(id);
+	}
+	free(k);
+	if (!d->journal)
+		l->from_journal++;
+	d->journal = 1;
+	d->data = text;
+	d->f = f;
+	return 0;
+}
+
+/* Both journal files, after every document's file: the newer of each document wins. */
+static void
+ld_read_journal(struct ld *l)
+{
+	struct ld_jscan js = { l, NULL };
+	size_t i, n = l->ndocs;
+	char *k;
+	int j, fd, e;
+
+	l->index = strmap_new();
+	for (i = 0; i < n; i++) {
+		k = ld_key(l->docs[i].kind, l->docs[i].id);
+		strmap_put(l->index, k, (void *)(uintptr_t)(i + 1));
+		free(k);
+	}
+	for (j = 0; j < 2 && !l->io; j++) {
+		struct ld_journal *lj = &l->journal[j];
+		lj->path = fs_journal_path(l->fs, j);
+		js.path = lj->path;
+		if ((e = failpoint_errno("store-open-log")) != 0)
+			errno = e;
+		if (e != 0 || (fd = open(lj->path, O_RDONLY | O_CLOEXEC)) < 0) {
+			if (errno != ENOENT)
+				ld_io(l, lj->path, errno);
+			continue;
+		}
+		lj->exists = 1;
+		if (fs_log_scan(fd, 0, 1, ld_journal_record, &js, &lj->end) != 0)
+			ld_io(l, lj->path, EIO);
+		close(fd);
+		/* A bad last line is a write never acknowledged: a record is told once synced. */
+		if (lj->end.why != NULL && !lj->end.at_tail)
+			ld_problem(l, lj->path, 0, "after record %llu: %s (not the last line)",
+			    (unsigned long long)lj->end.last, lj->end.why);
+	}
+	if (l->ndocs > n)
+		qsort(l->docs, l->ndocs, sizeof *l->docs, ld_doc_cmp);
 }
 
 /* Checks, while a log is scanned, the record a document said it carried. */
@@ -512,6 +642,80 @@ ld_fix_then(struct ld *l, struct ld_log *lg, char **cause)
 	return rv;
 }
 
+/*
+ * After the other repairs: the documents the journal had newer are written
+ * to their files, then both journal files are emptied (a torn last record
+ * kept in quarantine). Read-only, they are kept for reads instead, and with
+ * a problem left nothing is written.
+ */
+static int
+ld_fix_journal(struct ld *l, char **cause)
+{
+	struct fs *fs = l->fs;
+	char *dir, *name, *qpath, *qdir, *what;
+	size_t i;
+	int j, rv = 0;
+
+	if (fs->opt.readonly || l->problems > 0) {
+		for (i = 0; i < l->ndocs && fs->opt.readonly; i++)
+			if (l->docs[i].journal)
+				fs_journal_keep(fs, l->docs[i].kind, l->docs[i].id,
+				    l->docs[i].f.rev, l->docs[i].data, strlen(l->docs[i].data));
+		for (j = 0; j < 2; j++)
+			if (l->journal[j].end.why != NULL && l->journal[j].end.at_tail)
+				ld_problem(l, l->journal[j].path, 0, "%s: torn tail, cut at the "
+				    "next start", l->journal[j].end.why);
+		return 0;
+	}
+	for (i = 0; i < l->ndocs && rv == 0; i++) {
+		struct ld_doc *d = &l->docs[i];
+		if (!d->journal)
+			continue;
+		dir = xprintf("%s/%s", fs->dir, fs_kind_dir(d->kind));
+		name = xprintf("%s.json", d->id);
+		rv = fs_write_atomic(dir, name, fs->tmp, d->data, strlen(d->data),
+		    fs->opt.sync != STORE_SYNC_NONE, cause) == 0 ? 0 : -1;
+		free(name);
+		free(dir);
+	}
+	for (j = 0; j < 2 && rv == 0; j++) {
+		struct ld_journal *lj = &l->journal[j];
+		if (!lj->exists || lj->end.file_end == 0)
+			continue;
+		if (lj->end.why != NULL) {
+			char *buf = NULL;
+			size_t len;
+			what = xprintf("journal-%c.log.tail", 'a' + j);
+			qpath = ld_quarantine_path(fs, what);
+			qdir = xprintf("%s/quarantine", fs->dir);
+			if (fs_read_file(lj->path, (size_t)lj->end.file_end + 1, &buf, &len, cause) != 0 ||
+			    fs_write_atomic(qdir, strrchr(qpath, '/') + 1, fs->tmp,
+			    buf + lj->end.good_end, len - (size_t)lj->end.good_end,
+			    fs->opt.sync != STORE_SYNC_NONE, cause) != 0)
+				rv = -1;
+			else
+				ld_problem(l, lj->path, 1, "after record %llu: %s: cut the torn tail "
+				    "(%lld bytes, kept as %s)", (unsigned long long)lj->end.last,
+				    lj->end.why, (long long)(lj->end.file_end - lj->end.good_end), qpath);
+			free(buf);
+			free(qdir);
+			free(qpath);
+			free(what);
+		}
+		if (rv == 0 && truncate(lj->path, 0) != 0) {
+			*cause = xprintf("cannot empty %s: %s", lj->path, strerror(errno));
+			rv = -1;
+		}
+	}
+	if (rv == 0 && l->from_journal > 0 && l->ld->note != NULL) {
+		what = xprintf("%d documents newer in the journal than in their files: written",
+		    l->from_journal);
+		l->ld->note(l->ld->arg, fs->dir, what);
+		free(what);
+	}
+	return rv;
+}
+
 static const char *
 ld_repair_name(enum repair_kind k)
 {
@@ -654,6 +858,8 @@ fs_load(void *be, const struct store_loader *ld, enum store_err *err, char **cau
 	ld_read_checkpoint(&l);
 	for (k = 0; k < STORE_NKINDS && !l.io; k++)
 		ld_read_docs(&l, (enum store_kind)k);
+	if (!l.io)
+		ld_read_journal(&l);
 	ld_vouch(&l);
 	if (!l.io)
 		ld_read_logs(&l);
@@ -666,7 +872,7 @@ fs_load(void *be, const struct store_loader *ld, enum store_err *err, char **cau
 		goto out;
 	}
 	strmap_each(l.logs, ld_judge_log, &l);
-	if (ld_repair_all(&l, cause) != 0) {
+	if (ld_repair_all(&l, cause) != 0 || ld_fix_journal(&l, cause) != 0) {
 		*err = STORE_IO;
 		goto out;
 	}
@@ -687,6 +893,12 @@ out:
 	free(l.rep);
 	free(l.io_cause);
 	strmap_free(l.logs, ld_log_free);
+	if (l.index != NULL)
+		strmap_free(l.index, NULL);
+	for (k = 0; k < 2; k++) {
+		free(l.journal[k].path);
+		free(l.journal[k].end.why);
+	}
 	return rv;
 }
 

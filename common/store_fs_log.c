@@ -30,6 +30,20 @@
 #define SCAN_CHUNK	(64 * 1024)
 #define SEEK_LINEAR	(16 * 1024)	/* below this span, scan instead of bisecting */
 
+/* Where a kind's documents are: DIR/KIND/ID.json. */
+const char *
+fs_kind_dir(enum store_kind kind)
+{
+	switch (kind) {
+	case STORE_SESSION:	return "sessions";
+	case STORE_TRANSFER:	return "transfers";
+	case STORE_INVITE:	return "invites";
+	case STORE_META:	return "meta";
+	case STORE_NKINDS:	break;
+	}
+	return "meta";
+}
+
 struct fs_log *
 fs_log_get(struct fs *fs, const char *name)
 {

@@ -96,10 +96,9 @@ fs_quiet(struct fs *fs)
 }
 
 /*
- * The group's job: each log written once (its descriptor dup'ed when the
- * job goes to the thread, since the loop may close its own), its directory
- * if the log is new; each document's new file, its rename, its directory.
- * NULL if a descriptor could not be dup'ed; a failpoint is a failed job.
+ * The group's job: each log written once (by its name on the thread), its
+ * directory if the log is new; each document's new file, its rename, its
+ * directory. A failpoint is a failed job.
  */
 static struct sync_job *
 fs_job(struct fs *fs, struct fs_pending *p, size_t n, int dup_fds)
@@ -107,7 +106,7 @@ fs_job(struct fs *fs, struct fs_pending *p, size_t n, int dup_fds)
 	struct sync_job *j = sync_job_new(n);
 	struct fs_log *lf;
 	size_t i;
-	int fd, e;
+	int e;
 
 	fs->group++;
 	for (i = 0; i < n; i++) {
@@ -119,13 +118,15 @@ fs_job(struct fs *fs, struct fs_pending *p, size_t n, int dup_fds)
 			j->what = xstrdup(lf->path);
 			break;
 		}
-		if (lf->dirty) {
-			if ((fd = dup_fds ? fcntl(lf->fd, F_DUPFD_CLOEXEC, 0) : lf->fd) < 0) {
-				sync_job_free(j);
-				return NULL;
-			}
-			sync_job_add_fd(j, fd, dup_fds, lf->path);
-		}
+		/*
+		 * On the thread a log is synced by its name (the loop may close its
+		 * descriptor meanwhile, and a group holds none of its own: a burst of
+		 * new logs costs no descriptors); on the loop by its descriptor if open.
+		 */
+		if (lf->dirty && (dup_fds || lf->fd < 0))
+			sync_job_add_path(j, lf->path);
+		else if (lf->dirty)
+			sync_job_add_fd(j, lf->fd, 0, lf->path);
 		if (lf->created)
 			sync_job_add_dir(j, lf->dir);
 	}
@@ -136,7 +137,10 @@ fs_job(struct fs *fs, struct fs_pending *p, size_t n, int dup_fds)
 			p[i].lf->dirty = p[i].lf->created = 0;
 			continue;
 		}
-		sync_job_add_fd(j, p[i].fd, 1, p[i].tmp);
+		if (p[i].fd >= 0)
+			sync_job_add_fd(j, p[i].fd, 1, p[i].tmp);
+		else
+			sync_job_add_path(j, p[i].tmp);	/* a checkpoint's: closed once written */
 		p[i].fd = -1;
 		sync_job_add_rename(j, p[i].tmp, p[i].dst);
 		sync_job_add_dir(j, p[i].dir);

@@ -295,6 +295,17 @@ jflush_one(const char *key, void *val, void *arg)
 		f->rv = -1;
 		return;
 	}
+	/* A turn-over may write thousands: none holds a descriptor (synced by name). */
+	if (close(p.fd) != 0) {
+		*f->cause = xprintf("cannot write %s: %s", p.dst, strerror(errno));
+		unlink(p.tmp);
+		free(p.tmp);
+		free(p.dst);
+		free(dir);
+		f->rv = -1;
+		return;
+	}
+	p.fd = -1;
 	p.dir = dir;
 	p.done = jdoc_written;
 	p.ckpt = 1;

@@ -96,9 +96,8 @@ fs_log_fd(struct fs *fs, struct fs_log *lf, char **cause)
 		return 0;
 	}
 	if (fs->nopen >= (fs->opt.max_open_logs > 0 ? fs->opt.max_open_logs : FS_MAX_OPEN_LOGS)) {
-		TAILQ_FOREACH_REVERSE(old, &fs->lru, fs_logq, lru)
-			if (!old->dirty && !old->created)
-				break;
+		/* Any may go: a group commit syncs a log by its name, not its descriptor. */
+		old = TAILQ_LAST(&fs->lru, fs_logq);
 		if (old != NULL)
 			fs_log_close(fs, old);
 	}
@@ -168,11 +167,14 @@ fs_log_write(struct fs *fs, struct fs_log *lf, const char *json, size_t len,
 int
 fs_log_sync(struct fs *fs, struct fs_log *lf, char **cause)
 {
+	char *why = NULL;
 	int e = 0;
 
 	if (lf->dirty && fs->opt.sync != STORE_SYNC_NONE) {
-		if ((e = failpoint_errno("store-fsync-log")) == 0 && fdatasync(lf->fd) != 0)
+		if ((e = failpoint_errno("store-fsync-log")) == 0 &&
+		    (fs_log_fd(fs, lf, &why) != 0 || fdatasync(lf->fd) != 0))
 			e = errno;
+		free(why);
 		fs->stats.syncs++;
 		if (e != 0) {
 			/* What reached the disk is unknown after a failed fsync. */

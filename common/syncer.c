@@ -58,6 +58,12 @@ sync_job_add_fd(struct sync_job *j, int fd, int owned, const char *name)
 }
 
 void
+sync_job_add_path(struct sync_job *j, const char *path)
+{
+	sync_job_add_fd(j, -1, 0, path);
+}
+
+void
 sync_job_add_rename(struct sync_job *j, const char *from, const char *to)
 {
 	j->from[j->nrenames] = xstrdup(from);
@@ -91,10 +97,12 @@ sync_job_run(struct sync_job *j)
 	int fd;
 
 	for (i = 0; i < j->nfds; i++) {
-		if (j->err == 0 && fdatasync(j->fds[i]) != 0)
+		fd = j->fds[i] >= 0 || j->err != 0 ? j->fds[i] :
+		    open(j->names[i], O_RDONLY | O_CLOEXEC);
+		if (j->err == 0 && (fd < 0 || fdatasync(fd) != 0))
 			job_failed(j, j->names[i]);
-		if (j->owned[i])
-			close(j->fds[i]);
+		if (j->owned[i] || (j->fds[i] < 0 && fd >= 0))
+			close(fd);
 	}
 	for (i = 0; i < j->nrenames && j->err == 0; i++)
 		if (rename(j->from[i], j->to[i]) != 0)

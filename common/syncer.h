@@ -29,6 +29,8 @@ struct sync_job {
 /* An empty job for at most n fds, n renames and n directories. */
 struct sync_job *sync_job_new(size_t n);
 void	 sync_job_add_fd(struct sync_job *, int fd, int owned, const char *name);
+/* A file to sync by its name (opened, synced, closed on the thread): no descriptor held. */
+void	 sync_job_add_path(struct sync_job *, const char *path);
 void	 sync_job_add_rename(struct sync_job *, const char *from, const char *to);
 /* A directory to sync, once however often it is added. */
 void	 sync_job_add_dir(struct sync_job *, const char *dir);

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "store_be.h"
+#include "store_format.h"
 #include "strmap.h"
 
 struct fs;
@@ -20,7 +21,8 @@ struct syncer;
 
 #define FS_VERSION_TEXT		"rtcs-store 3\n"
 #define FS_VERSION_2		"rtcs-store 2\n"	/* read, and upgraded: no journal yet */
-#define FS_JOURNAL_DOC_MAX	(1u << 20)	/* a framed document the journal takes */
+/* A framed document the journal takes: its record (the text escaped, at most twice as long) fits. */
+#define FS_JOURNAL_DOC_MAX	((STORE_RECORD_MAX - 4096) / 2)
 #define FS_MAX_OPEN_LOGS	1024	/* log descriptors kept open, by default */
 
 struct fs_log {

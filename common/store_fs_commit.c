@@ -137,13 +137,12 @@ fs_job(struct fs *fs, struct fs_pending *p, size_t n, int dup_fds)
 			p[i].lf->dirty = p[i].lf->created = 0;
 			continue;
 		}
-		if (p[i].fd >= 0)
-			sync_job_add_fd(j, p[i].fd, 1, p[i].tmp);
-		else
-			sync_job_add_path(j, p[i].tmp);	/* a checkpoint's: closed once written */
-		p[i].fd = -1;
+		/* A checkpoint's file: closed once written, synced by its name (--sync none: not). */
+		if (fs->opt.sync != STORE_SYNC_NONE)
+			sync_job_add_path(j, p[i].tmp);
 		sync_job_add_rename(j, p[i].tmp, p[i].dst);
-		sync_job_add_dir(j, p[i].dir);
+		if (fs->opt.sync != STORE_SYNC_NONE)
+			sync_job_add_dir(j, p[i].dir);
 	}
 	fs->stats.syncs += j->nfds + j->ndirs;
 	return j;

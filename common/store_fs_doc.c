@@ -162,8 +162,12 @@ fs_put_begin(struct fs *fs, enum store_kind kind, const char *id, uint64_t expec
 	struct fs_log *lf = kind == STORE_SESSION ? strmap_get(fs->logs, id) : NULL;
 	char *cause = NULL;
 
+	/* Too large for the journal: its file is written at once, after any checkpoint's copy. */
+	int direct = fs->jflushing > 0 &&
+	    !fs_journal_fits(len + (then != NULL ? then->len + STORE_ID_MAX : 0) + 512);
+
 	if ((fs_doc_waiting(fs, kind, id) || (lf != NULL && fs_log_waiting(lf)) ||
-	    (then != NULL && fs_log_waiting(fs_log_get(fs, then->log)))) &&
+	    (then != NULL && fs_log_waiting(fs_log_get(fs, then->log))) || direct) &&
 	    fs_commit(fs, &cause) != 0) {
 		cb(arg, STORE_IO, 0, cause);
 		free(cause);
@@ -239,13 +243,6 @@ fs_put(void *be, enum store_kind kind, const char *id, uint64_t expect_rev, cons
 		return;
 	if (fs_journal_used(fs) && fs_journal_fits(tlen)) {
 		fs_put_journal(fs, kind, id, rev, &d, text, tlen, then, cb, arg);
-		free(text);
-		return;
-	}
-	/* Its file is the newest from here on: no checkpoint's older copy may follow it. */
-	if (fs->jflushing > 0 && fs_commit(fs, &cause) != 0) {
-		cb(arg, STORE_IO, 0, cause);
-		free(cause);
 		free(text);
 		return;
 	}

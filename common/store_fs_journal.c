@@ -332,6 +332,11 @@ journal_flush(struct fs *fs, char **cause)
 		return 0;
 	if ((fs->npend > 0 || fs->nflight > 0) && fs_commit(fs, cause) != 0)
 		return -1;
+	if (fs->npend > 0 || fs->nflight > 0) {
+		/* Its callbacks wrote again (a put later, say): not this time. */
+		journal_soon(fs);
+		return 0;
+	}
 	fs->jcur = 1 - fs->jcur;
 	strmap_each(fs->jdocs, jflush_one, &f);
 	if (f.rv != 0)

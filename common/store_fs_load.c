@@ -201,6 +201,7 @@ ld_read_doc(struct ld *l, enum store_kind kind, const char *path, char *id)
 	d->kind = kind;
 	d->id = id;
 	d->data = data;
+	d->journal = 0;
 	l->ndocs++;
 }
 

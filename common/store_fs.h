@@ -110,6 +110,8 @@ struct fs_scan_end {
 
 /* store_fs_log.c */
 const char *fs_kind_dir(enum store_kind);
+/* Arms *ev (made on first use, fn's argument the store) for one checkpoint interval. */
+void	 fs_timer_soon(struct fs *, struct event **ev, void (*fn)(int, short, void *));
 struct fs_log *fs_log_get(struct fs *, const char *name);
 void	 fs_log_free(struct fs *, struct fs_log *);
 int	 fs_log_fd(struct fs *, struct fs_log *, char **cause);
@@ -164,6 +166,9 @@ void	 fs_journal_drop(struct fs *, enum store_kind, const char *id);
 /* A record's parts; 0, or -1 with *why. */
 int	 fs_journal_parse(const char *json, size_t len, enum store_kind *, char **id,
 	    char **text, char **why);
+/* Writes a document's framed text to its file now (replaced atomically, synced). */
+int	 fs_journal_write_file(struct fs *, enum store_kind, const char *id, const char *text,
+	    size_t len, char **cause);
 /* Writes every document kept to its file (synced) and empties both journals. */
 int	 fs_journal_empty(struct fs *, char **cause);
 void	 fs_journal_free(struct fs *);

@@ -234,6 +234,7 @@ fs_journal_drop(struct fs *fs, enum store_kind kind, const char *id)
 
 /* ---- the checkpoint ---- */
 
+/* A walk over the documents kept: the store, how it went, why not. */
 struct jflush {
 	struct fs	*fs;
 	int		 rv;
@@ -364,51 +365,39 @@ journal_ev(evutil_socket_t fd, short what, void *arg)
 static void
 journal_soon(struct fs *fs)
 {
-	struct timeval tv;
-	int ms = fs->opt.checkpoint_ms > 0 ? fs->opt.checkpoint_ms : 1000;
-
-	if (fs->st->base == NULL || fs->opt.readonly)
-		return;
-	if (fs->jev == NULL)
-		fs->jev = evtimer_new(fs->st->base, journal_ev, fs);
-	if (evtimer_pending(fs->jev, NULL))
-		return;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(fs->jev, &tv);
+	fs_timer_soon(fs, &fs->jev, journal_ev);
 }
 
-struct jclose {
-	struct fs	*fs;
-	int		 rv;
-	char		**cause;
-};
+int
+fs_journal_write_file(struct fs *fs, enum store_kind kind, const char *id, const char *text,
+    size_t len, char **cause)
+{
+	char *dir = xprintf("%s/%s", fs->dir, fs_kind_dir(kind)), *name = xprintf("%s.json", id);
+	int rv = fs_write_atomic(dir, name, fs->tmp, text, len, fs->opt.sync != STORE_SYNC_NONE,
+	    cause) == 0 ? 0 : -1;
+
+	if (rv == 0 && fs->opt.sync != STORE_SYNC_NONE)
+		fs->stats.syncs += 2;
+	free(name);
+	free(dir);
+	return rv;
+}
 
 static void
 jclose_one(const char *key, void *val, void *arg)
 {
-	struct jclose *c = arg;
+	struct jflush *c = arg;
 	struct fs_jdoc *jd = val;
-	char *dir, *name;
 
 	(void)key;
-	if (c->rv != 0)
-		return;
-	dir = xprintf("%s/%s", c->fs->dir, fs_kind_dir(jd->kind));
-	name = xprintf("%s.json", jd->id);
-	if (fs_write_atomic(dir, name, c->fs->tmp, jd->text, jd->len,
-	    c->fs->opt.sync != STORE_SYNC_NONE, c->cause) != 0)
-		c->rv = -1;
-	else if (c->fs->opt.sync != STORE_SYNC_NONE)
-		c->fs->stats.syncs += 2;
-	free(name);
-	free(dir);
+	if (c->rv == 0)
+		c->rv = fs_journal_write_file(c->fs, jd->kind, jd->id, jd->text, jd->len, c->cause);
 }
 
 int
 fs_journal_empty(struct fs *fs, char **cause)
 {
-	struct jclose c = { fs, 0, cause };
+	struct jflush c = { fs, 0, cause };
 	char *path;
 	int i;
 

@@ -653,7 +653,7 @@ static int
 ld_fix_journal(struct ld *l, char **cause)
 {
 	struct fs *fs = l->fs;
-	char *dir, *name, *qpath, *qdir, *what;
+	char *qpath, *qdir, *what;
 	size_t i;
 	int j, rv = 0;
 
@@ -672,12 +672,7 @@ ld_fix_journal(struct ld *l, char **cause)
 		struct ld_doc *d = &l->docs[i];
 		if (!d->journal)
 			continue;
-		dir = xprintf("%s/%s", fs->dir, fs_kind_dir(d->kind));
-		name = xprintf("%s.json", d->id);
-		rv = fs_write_atomic(dir, name, fs->tmp, d->data, strlen(d->data),
-		    fs->opt.sync != STORE_SYNC_NONE, cause) == 0 ? 0 : -1;
-		free(name);
-		free(dir);
+		rv = fs_journal_write_file(fs, d->kind, d->id, d->data, strlen(d->data), cause);
 	}
 	for (j = 0; j < 2 && rv == 0; j++) {
 		struct ld_journal *lj = &l->journal[j];

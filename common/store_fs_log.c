@@ -634,21 +634,27 @@ fs_checkpoint_ev(evutil_socket_t fd, short what, void *arg)
 	free(cause);
 }
 
-static void
-fs_checkpoint_soon(struct fs *fs)
+void
+fs_timer_soon(struct fs *fs, struct event **ev, void (*fn)(evutil_socket_t, short, void *))
 {
 	struct timeval tv;
 	int ms = fs->opt.checkpoint_ms > 0 ? fs->opt.checkpoint_ms : 1000;
 
 	if (fs->st->base == NULL || fs->opt.readonly)
 		return;
-	if (fs->ckpt_ev == NULL)
-		fs->ckpt_ev = evtimer_new(fs->st->base, fs_checkpoint_ev, fs);
-	if (evtimer_pending(fs->ckpt_ev, NULL))
+	if (*ev == NULL)
+		*ev = evtimer_new(fs->st->base, fn, fs);
+	if (evtimer_pending(*ev, NULL))
 		return;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(fs->ckpt_ev, &tv);
+	evtimer_add(*ev, &tv);
+}
+
+static void
+fs_checkpoint_soon(struct fs *fs)
+{
+	fs_timer_soon(fs, &fs->ckpt_ev, fs_checkpoint_ev);
 }
 
 struct ckpt_build {

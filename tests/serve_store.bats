@@ -240,12 +240,14 @@ send() {	# send DEVICE TEXT
 	# scan that completes: the session's document (1), its log's record, the
 	# transfer's document put later and its 5 events (1 each file at the
 	# group commit): 6 on a quiet machine (9 before the journal, 13 when each
-	# event had its own fdatasync), and the journal's turn-over may write the
-	# two documents' files meanwhile (a file and its directory each). Under
-	# load a call's events may straddle two group commits, so the bound leaves
-	# room for that; the unit tests (test_events_grouped, test_journal) check
-	# the grouping and the journal themselves.
-	[ $((s1 - s0)) -le 12 ] || { echo "$((s1 - s0)) syncs for a transfer" >&2; return 1; }
+	# event had its own fdatasync). The journal's turn-over, once a second,
+	# may write the documents' files meanwhile (a file and its directory
+	# each: up to 4 a turn, and under load two turns fall in the window), and
+	# a call's events may straddle two group commits: the bound leaves room
+	# for both (14 was seen in a loaded make check); the unit tests
+	# (test_events_grouped, test_journal) check the grouping and the journal
+	# themselves.
+	[ $((s1 - s0)) -le 16 ] || { echo "$((s1 - s0)) syncs for a transfer" >&2; return 1; }
 }
 
 @test "a burst of new documents and logs holds no descriptor each: 600 sessions in a second, 100 descriptors" {

@@ -31,7 +31,7 @@ ci_bats() {
 	ci_bats broken.bats
 	assert_failure
 	assert_output --partial 'rtcs-testing: the store is not clean'
-	assert_output --partial "sessions/S"
+	assert_output --partial "logs/S"
 	kept=$(sed -n 's/.*the store is not clean (\(\/tmp\/rtcs\.[A-Za-z0-9]*\) kept).*/\1/p' <<<"$output")
 	[ -d "$kept" ] && rm -rf "$kept"
 }

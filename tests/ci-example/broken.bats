@@ -4,6 +4,8 @@ bats_load_library rtcs-testing
 @test "a store broken behind the server's back" {
 	rtcs_server_start
 	rtcs_session alice@alice-phone bob@bob-pc
-	echo garbage >>"$RTCS_STORE/sessions/$RTCS_SID.json"
+	# the log: the server appends to it, never rewrites it (a document it may
+	# rewrite from its journal at the stop)
+	echo garbage >>"$RTCS_STORE/logs/$RTCS_SID.log"
 	rtcs_server_stop
 }

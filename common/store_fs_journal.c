@@ -69,7 +69,7 @@ journal_log(struct fs *fs, int i)
 	lf = xcalloc(1, sizeof *lf);
 	lf->name = xprintf("journal-%s", journal_names[i]);
 	lf->dir = xprintf("%s/journal", fs->dir);
-	lf->path = xprintf("%s/%s.log", lf->dir, journal_names[i]);
+	lf->path = fs_journal_path(fs, i);
 	lf->fd = -1;
 	fs->journal[i] = lf;
 	return lf;
@@ -164,21 +164,13 @@ fs_journal_write(struct fs *fs, enum store_kind kind, const char *id, const char
 int
 fs_journal_sync(struct fs *fs, char **cause)
 {
-	struct fs_log *lf = journal_log(fs, fs->jcur);
-
-	if (fs_log_sync(fs, lf, cause) != 0)
-		return -1;
-	lf->durable = lf->last;
-	lf->durable_size = lf->size;
-	return 0;
+	return fs_log_sync(fs, journal_log(fs, fs->jcur), cause);
 }
 
 void
 fs_journal_pend(struct fs *fs, struct fs_pending *p, const char *text, size_t len)
 {
 	p->lf = journal_log(fs, fs->jcur);
-	p->seq = p->lf->last;
-	p->end = p->lf->size;
 	p->fd = -1;
 	fs_pend(fs, p, text, len);
 }
@@ -199,9 +191,7 @@ fs_journal_keep(struct fs *fs, enum store_kind kind, const char *id, uint64_t re
 		strmap_put(fs->jdocs, k, jd);
 	}
 	free(jd->text);
-	jd->text = xmalloc(len + 1);
-	memcpy(jd->text, text, len);
-	jd->text[len] = '\0';
+	jd->text = xstrndup(text, len);
 	jd->len = len;
 	jd->rev = rev;
 	free(k);
@@ -266,8 +256,8 @@ jdoc_written(struct fs *fs, struct fs_pending *p, enum store_err err, const char
 	 */
 	old = journal_log(fs, 1 - fs->jcur);
 	if (!fs->jfailed && truncate(old->path, 0) == 0) {
-		old->last = old->durable = 0;
-		old->size = old->durable_size = 0;
+		old->last = 0;
+		old->size = 0;
 	}
 	fs->jfailed = 0;
 	if (strmap_count(fs->jdocs) > 0)
@@ -413,8 +403,8 @@ fs_journal_empty(struct fs *fs, char **cause)
 		}
 		free(path);
 		if (fs->journal[i] != NULL) {
-			fs->journal[i]->last = fs->journal[i]->durable = 0;
-			fs->journal[i]->size = fs->journal[i]->durable_size = 0;
+			fs->journal[i]->last = 0;
+			fs->journal[i]->size = 0;
 		}
 	}
 	strmap_free(fs->jdocs, jdoc_free);

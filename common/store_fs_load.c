@@ -554,28 +554,28 @@ ld_quarantine_path(struct fs *fs, const char *what)
 	return p;
 }
 
-/* Copies the torn tail to quarantine, then cuts it. */
+/* Copies the torn tail of path (what its scan ended at) to quarantine as what, then cuts it. */
 static int
-ld_fix_tail(struct ld *l, struct ld_log *lg, char **cause)
+ld_cut_tail(struct ld *l, const char *path, const char *what, const struct fs_scan_end *end,
+    char **cause)
 {
-	char *path = ld_log_path(l->fs, lg->name), *what = xprintf("%s.log.tail", lg->name);
 	char *qpath = ld_quarantine_path(l->fs, what), *qdir = xprintf("%s/quarantine", l->fs->dir);
-	size_t len = (size_t)(lg->end.file_end - lg->end.good_end), off = 0;
+	size_t len = (size_t)(end->file_end - end->good_end), off = 0;
 	char *buf = xmalloc(len + 1);
 	int fd = -1, rv = -1;
 	ssize_t n;
 
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		goto fail;
-	while (off < len && (n = pread(fd, buf + off, len - off, lg->end.good_end + (off_t)off)) > 0)
+	while (off < len && (n = pread(fd, buf + off, len - off, end->good_end + (off_t)off)) > 0)
 		off += (size_t)n;
 	if (fs_write_atomic(qdir, strrchr(qpath, '/') + 1, l->fs->tmp, buf, off,
 	    l->fs->opt.sync != STORE_SYNC_NONE, cause) != 0)
 		goto out;
-	if (ftruncate(fd, lg->end.good_end) != 0 || fsync(fd) != 0)
+	if (ftruncate(fd, end->good_end) != 0 || fsync(fd) != 0)
 		goto fail;
 	ld_problem(l, path, 1, "after record %llu: %s: cut the torn tail (%zu bytes, kept as %s)",
-	    (unsigned long long)lg->end.last, lg->end.why, len, qpath);
+	    (unsigned long long)end->last, end->why, len, qpath);
 	rv = 0;
 	goto out;
 fail:
@@ -586,6 +586,15 @@ out:
 	free(buf);
 	free(qdir);
 	free(qpath);
+	return rv;
+}
+
+static int
+ld_fix_tail(struct ld *l, struct ld_log *lg, char **cause)
+{
+	char *path = ld_log_path(l->fs, lg->name), *what = xprintf("%s.log.tail", lg->name);
+	int rv = ld_cut_tail(l, path, what, &lg->end, cause);
+
 	free(what);
 	free(path);
 	return rv;
@@ -653,7 +662,7 @@ static int
 ld_fix_journal(struct ld *l, char **cause)
 {
 	struct fs *fs = l->fs;
-	char *qpath, *qdir, *what;
+	char *what;
 	size_t i;
 	int j, rv = 0;
 
@@ -679,23 +688,8 @@ ld_fix_journal(struct ld *l, char **cause)
 		if (!lj->exists || lj->end.file_end == 0)
 			continue;
 		if (lj->end.why != NULL) {
-			char *buf = NULL;
-			size_t len;
 			what = xprintf("journal-%c.log.tail", 'a' + j);
-			qpath = ld_quarantine_path(fs, what);
-			qdir = xprintf("%s/quarantine", fs->dir);
-			if (fs_read_file(lj->path, (size_t)lj->end.file_end + 1, &buf, &len, cause) != 0 ||
-			    fs_write_atomic(qdir, strrchr(qpath, '/') + 1, fs->tmp,
-			    buf + lj->end.good_end, len - (size_t)lj->end.good_end,
-			    fs->opt.sync != STORE_SYNC_NONE, cause) != 0)
-				rv = -1;
-			else
-				ld_problem(l, lj->path, 1, "after record %llu: %s: cut the torn tail "
-				    "(%lld bytes, kept as %s)", (unsigned long long)lj->end.last,
-				    lj->end.why, (long long)(lj->end.file_end - lj->end.good_end), qpath);
-			free(buf);
-			free(qdir);
-			free(qpath);
+			rv = ld_cut_tail(l, lj->path, what, &lj->end, cause);
 			free(what);
 		}
 		if (rv == 0 && truncate(lj->path, 0) != 0) {

@@ -229,3 +229,31 @@ big_log() {	# N
 	assert_output --regexp '^409 .*"code":"already_claimed"'
 	wait_grep "$RTCS_TEST_DIR/a.out" '"event":"transfer.alert".*"reason":"already_claimed".*"device":"bob-pc"'
 }
+
+@test "a device's stream owns its socket: counted as a connection, Connection: close, the reply ends whole, a reader gone is dropped" {
+	start_server --max-connections 2
+	session_new alice@alice-phone bob@bob-pc
+	stream_open a "$SID" "$(token alice-phone)" "" -i
+	stream_open b "$SID" "$(token bob-pc)"
+	wait_grep "$RTCS_TEST_DIR/a.out" '"event":"session.created"'
+	wait_grep "$RTCS_TEST_DIR/b.out" '"event":"session.created"'
+	grep -qi '^Connection: close' "$RTCS_TEST_DIR/a.out"
+	grep -qi '^Transfer-Encoding: chunked' "$RTCS_TEST_DIR/a.out"
+	# the cap counts both streams: a third connection is refused
+	run api_code GET /v1/health
+	assert_output --regexp '^503 .*too many connections'
+	# bob's reader goes: the server drops its stream and serves on
+	kill "$(cat "$RTCS_TEST_DIR/b.pid")"
+	rm "$RTCS_TEST_DIR/b.pid"
+	end=$((SECONDS + 10))
+	until [ "$(api GET /v1/health | jq .streams)" = 1 ] || [ $SECONDS -ge $end ]; do _tick; done
+	assert_equal "$(api GET /v1/health | jq -r '"\(.connections) \(.streams)"')" "2 1"
+	api POST "/v1/sessions/$SID/messages" '{"body":"after"}' "$(token bob-pc)" >/dev/null
+	wait_grep "$RTCS_TEST_DIR/a.out" '"body":"after"'
+	run api DELETE "/v1/sessions/$SID"
+	assert_success
+	wait_grep "$RTCS_TEST_DIR/a.out" channel.closed
+	# the reply ended with its last chunk: curl exits 0 by itself
+	wait "$(cat "$RTCS_TEST_DIR/a.pid")"
+	rm "$RTCS_TEST_DIR/a.pid"
+}

@@ -394,16 +394,36 @@ gate_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *ar
 		gate_close(g, "closed after its reply");
 }
 
+static struct gate *
+gate_of(struct evhttp_connection *evcon)
+{
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	char key[32];
+
+	if (bev == NULL || gates == NULL)
+		return NULL;
+	return strmap_get(gates, gate_key(bev, key));
+}
+
 void
 gate_close_after(struct evhttp_connection *evcon)
 {
-	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-	struct gate *g;
-	char key[32];
+	struct gate *g = gate_of(evcon);
 
-	if (bev == NULL || gates == NULL || (g = strmap_get(gates, gate_key(bev, key))) == NULL)
+	if (g != NULL)
+		g->close_after = 1;
+}
+
+void
+gate_let_go(struct evhttp_connection *evcon)
+{
+	struct gate *g = gate_of(evcon);
+
+	if (g == NULL)
 		return;
-	g->close_after = 1;
+	g->close_after = 0;
+	g->state = G_DROP;
+	evtimer_del(g->timer);
 }
 
 struct bufferevent *

@@ -11,4 +11,6 @@ struct bufferevent *gate_bev(struct event_base *, void *arg);
 void	 gate_flush(struct evhttp_connection *);
 /* Closes the connection once its reply has left (instead of "Connection: close"). */
 void	 gate_close_after(struct evhttp_connection *);
+/* A stream took the socket (chunked.c): the gate neither reads nor closes any more. */
+void	 gate_let_go(struct evhttp_connection *);
 #endif

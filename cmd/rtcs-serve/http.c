@@ -373,7 +373,10 @@ conn_closed(struct evhttp_connection *evcon, void *arg)
 	free(c);
 }
 
-/* The first request of a connection registers it (counted, capped, watched for close). */
+/*
+ * The first request of a connection registers it (counted, capped, watched
+ * for close). The cap counts the sockets streams took from evhttp too.
+ */
 static int
 http_conn(struct req *rq)
 {
@@ -391,7 +394,7 @@ http_conn(struct req *rq)
 	memcpy(c->key, key, sizeof key);
 	strmap_put(srv->conns, key, c);
 	evhttp_connection_set_closecb(evcon, conn_closed, c);
-	if ((int)strmap_count(srv->conns) > srv->cfg->max_connections) {
+	if (strmap_count(srv->conns) + srv->ntaken > (size_t)srv->cfg->max_connections) {
 		gate_close_after(evhttp_request_get_connection(rq->r));
 		http_error(rq, 503, "unavailable", "too many connections");
 		return -1;

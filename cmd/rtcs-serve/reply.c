@@ -11,6 +11,7 @@
 #include "json.h"
 #include "log.h"
 #include "reply.h"
+#include "strmap.h"
 #include "xmalloc.h"
 
 int64_t
@@ -237,4 +238,18 @@ http_query_seq(struct req *rq, const char *key, uint64_t dflt, uint64_t *out)
 	}
 	*out = n;
 	return 0;
+}
+
+void
+conn_release(struct server *srv, struct evhttp_connection *evcon)
+{
+	struct conn *c;
+	char key[32];
+
+	snprintf(key, sizeof key, "%p", (void *)evcon);
+	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	if ((c = strmap_get(srv->conns, key)) != NULL) {
+		strmap_del(srv->conns, key);
+		free(c);
+	}
 }

@@ -28,6 +28,9 @@ struct conn {
 	struct stream	*stream;
 };
 
+/* A connection evhttp lets go of (a stream took its socket): no longer counted or watched. */
+void	 conn_release(struct server *, struct evhttp_connection *);
+
 /* A request being handled: it lives until its reply (or until a stream takes it). */
 struct req {
 	struct server	*srv;

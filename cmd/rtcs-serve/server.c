@@ -23,6 +23,7 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "chunked.h"
 #include "decode.h"
 #include "exitcode.h"
 #include "fsutil.h"
@@ -157,6 +158,7 @@ server_drain(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	strmap_each(srv->conns, drain_size, &left);
+	left += chunked_unsent();
 	if (left == 0 || (drain_ms += 10) > SERVE_DRAIN_MAX_MS) {
 		if (left != 0)
 			log_warnx("stopping with %zu bytes unsent", left);
@@ -326,8 +328,9 @@ server_open_store(struct server *srv, char **cause, int *exitcode)
 static void
 server_free(struct server *srv)
 {
+	chunked_close_all();	/* before evhttp's: a socket just taken is still its */
 	if (srv->http != NULL)
-		evhttp_free(srv->http);	/* closes every connection, so every stream */
+		evhttp_free(srv->http);	/* closes every connection, so every other stream */
 	decode_free(srv->decode);
 	strmap_free(srv->conns, free);
 	strmap_free(srv->fails, free);

@@ -24,6 +24,7 @@ struct server {
 	struct strmap	*fails;		/* rate limit: peer uid -> failures */
 	struct decode_pool *decode;	/* uploaded images (decode.c) */
 	size_t		 nstreams;
+	size_t		 ntaken;	/* sockets streams took from evhttp (chunked.c) */
 	struct event	*shutdown_ev, *accept_resume, *broken_ev;
 	struct event	*sig_term, *sig_int, *sig_hup;
 };

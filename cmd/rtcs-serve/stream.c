@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "chunked.h"
 #include "gate.h"
 #include "json.h"
 #include "log.h"
@@ -50,7 +51,8 @@ struct stream {
 	int		 media;		/* it carries media frames */
 	int		 mbehind;	/* frames are waiting in the ring for it */
 	uint64_t	 mnext;		/* the next ring frame it wants */
-	struct evbuffer	*out;
+	struct chunked	*ck;		/* a device's: its socket, taken from evhttp */
+	struct evbuffer	*out;		/* what waits to be written */
 	struct evbuffer_cb_entry *drain;
 	struct event	*keepalive, *refill;
 };
@@ -100,14 +102,19 @@ stream_sock_bev(struct stream *st)
 static void
 stream_send(struct stream *st, struct evbuffer *b)
 {
-	struct bufferevent *bev = stream_sock_bev(st);
+	struct bufferevent *bev;
 	int idle = evbuffer_get_length(st->out) == 0;
 
 	if (evbuffer_get_length(b) == 0)
 		return;
+	if (st->ck != NULL) {
+		chunked_send(st->ck, b);
+		return;
+	}
 	evhttp_send_reply_chunk(st->req, b);
 	gate_flush(st->evcon);
 	if (idle) {
+		bev = stream_sock_bev(st);
 		evbuffer_unfreeze(st->out, 1);
 		(void)evbuffer_write(st->out, bufferevent_getfd(bev));
 		evbuffer_freeze(st->out, 1);
@@ -135,6 +142,14 @@ stream_end(struct stream *st, struct evbuffer *b)
 	struct timeval idle = { st->srv->cfg->idle_timeout_s, 0 };
 	struct evhttp_connection *evcon = st->evcon;
 
+	if (st->ck != NULL) {
+		if (b != NULL)
+			chunked_send(st->ck, b);
+		stream_detach(st);
+		chunked_end(st->ck);
+		free(st);
+		return;
+	}
 	stream_detach(st);
 	if (b != NULL && evbuffer_get_length(b) > 0)
 		evhttp_send_reply_chunk(st->req, b);
@@ -144,14 +159,28 @@ stream_end(struct stream *st, struct evbuffer *b)
 	free(st);
 }
 
+/* Its reader went: for a stream on evhttp, req is to be freed unless evhttp still holds it. */
+static void
+stream_gone(struct stream *st, const char *why, struct evhttp_request *req)
+{
+	log_debug("stream of %s dropped: %s", st->ch ? st->ch->device : "the operator", why);
+	stream_detach(st);
+	if (req != NULL && evhttp_request_get_connection(req) == NULL)
+		evhttp_request_free(req);
+	free(st);
+}
+
 void
 stream_drop(struct stream *st)
 {
-	log_debug("stream of %s dropped", st->ch ? st->ch->device : "the operator");
-	stream_detach(st);
-	if (evhttp_request_get_connection(st->req) == NULL)
-		evhttp_request_free(st->req);
-	free(st);
+	stream_gone(st, "its connection closed", st->req);
+}
+
+/* A taken socket's reader went (chunked.c); the socket is freed after. */
+static void
+stream_lost(void *arg, const char *why)
+{
+	stream_gone(arg, why, NULL);
 }
 
 static void
@@ -335,6 +364,7 @@ stream_start(struct req *rq, struct core_session *s, struct core_channel *ch, ui
 	    "Accept");
 	struct timeval ka = { STREAM_KEEPALIVE_S, 0 }, wt = { srv->cfg->idle_timeout_s, 0 };
 	struct bufferevent *bev;
+	const char *type;
 	char key[32];
 
 	st->srv = srv;
@@ -347,24 +377,31 @@ stream_start(struct req *rq, struct core_session *s, struct core_channel *ch, ui
 	st->last = last;
 	st->behind = 1;
 	st->sse = accept != NULL && strstr(accept, "text/event-stream") != NULL;
-	evhttp_add_header(h, "Content-Type", st->sse ? "text/event-stream" :
-	    "application/x-ndjson");
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_send_reply_start(rq->r, 200, "OK");
-	gate_flush(st->evcon);
-	/*
-	 * The stream writes to the socket's bufferevent, below the gate's
-	 * filter: the filter would time out for want of writes, so the write
-	 * timeout moves to the socket's.
-	 */
-	bev = evhttp_connection_get_bufferevent(st->evcon);
-	bufferevent_set_timeouts(bev, NULL, NULL);
-	bufferevent_set_timeouts(stream_sock_bev(st), NULL, &wt);
-	st->out = bufferevent_get_output(stream_sock_bev(st));
+	type = st->sse ? "text/event-stream" : "application/x-ndjson";
+	/* A device's stream lasts: it takes its socket from evhttp (chunked.c). */
+	if (ch != NULL && (st->ck = chunked_take(srv, rq->r, type, stream_lost, st)) != NULL) {
+		st->req = NULL;
+		st->evcon = NULL;
+		st->out = chunked_out(st->ck);
+	} else {
+		evhttp_add_header(h, "Content-Type", type);
+		evhttp_add_header(h, "Cache-Control", "no-store");
+		evhttp_send_reply_start(rq->r, 200, "OK");
+		gate_flush(st->evcon);
+		/*
+		 * The stream writes to the socket's bufferevent, below the
+		 * gate's filter: the filter would time out for want of writes,
+		 * so the write timeout moves to the socket's.
+		 */
+		bev = evhttp_connection_get_bufferevent(st->evcon);
+		bufferevent_set_timeouts(bev, NULL, NULL);
+		bufferevent_set_timeouts(stream_sock_bev(st), NULL, &wt);
+		st->out = bufferevent_get_output(stream_sock_bev(st));
+		snprintf(key, sizeof key, "%p", (void *)st->evcon);
+		if ((st->conn = strmap_get(srv->conns, key)) != NULL)
+			st->conn->stream = st;
+	}
 	st->drain = evbuffer_add_cb(st->out, stream_drained, st);
-	snprintf(key, sizeof key, "%p", (void *)st->evcon);
-	if ((st->conn = strmap_get(srv->conns, key)) != NULL)
-		st->conn->stream = st;
 	if (follow) {
 		if (srv->cfg->idle_timeout_s / 2 < STREAM_KEEPALIVE_S)
 			ka.tv_sec = srv->cfg->idle_timeout_s > 1 ? srv->cfg->idle_timeout_s / 2 : 1;
@@ -459,7 +496,11 @@ lsn_targeted(void *arg, struct core_channel *ch, const char *json, size_t len)
 			continue;
 		if (evbuffer_get_length(st->out) > STREAM_BACKLOG) {
 			log_warnx("stream of %s: reader too slow, dropped", ch->device);
-			evhttp_connection_free(st->evcon);
+			if (st->ck != NULL) {
+				chunked_abort(st->ck);
+				stream_gone(st, "too slow", NULL);
+			} else
+				evhttp_connection_free(st->evcon);
 			continue;
 		}
 		b = evbuffer_new();

@@ -257,3 +257,40 @@ big_log() {	# N
 	wait "$(cat "$RTCS_TEST_DIR/a.pid")"
 	rm "$RTCS_TEST_DIR/a.pid"
 }
+
+@test "a burst of connects larger than a loop turn's accepts: every request and every stream of it is served, and the next one" {
+	start_server
+	session_new alice@alice-phone bob@bob-pc
+	# 120 connections at once, each with its request written before the
+	# server reads any: 80 health reads and 40 of alice's streams
+	run python3 - "$RTCS_SOCKET" "$SID" "$(token alice-phone)" <<'PY'
+import socket, sys
+path, sid, tok = sys.argv[1:]
+conns = []
+for i in range(120):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(20)
+    s.connect(path)
+    if i % 3 == 2:
+        req = "GET /v1/sessions/%s/stream HTTP/1.1\r\nHost: rtcs\r\nAuthorization: Bearer %s\r\n\r\n" % (sid, tok)
+        want = b'"event":"session.created"'
+    else:
+        req = "GET /v1/health HTTP/1.1\r\nHost: rtcs\r\nConnection: close\r\n\r\n"
+        want = b'"status":"ok"'
+    s.sendall(req.encode())
+    conns.append((s, want))
+served = 0
+for s, want in conns:
+    got = b""
+    while want not in got:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+    served += got.startswith(b"HTTP/1.1 200") and want in got
+print(served)
+PY
+	assert_success
+	assert_output 120
+	assert_equal "$(api GET /v1/health | jq -r .status)" ok
+}

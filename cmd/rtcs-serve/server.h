@@ -7,6 +7,9 @@
 #include "config.h"
 #include "core.h"
 
+/* Connections accepted in one turn of the loop at most (server.c). */
+#define SERVE_ACCEPT_BATCH	16
+
 struct decode_pool;
 
 struct server {
@@ -26,6 +29,9 @@ struct server {
 	size_t		 nstreams;
 	size_t		 ntaken;	/* sockets streams took from evhttp (chunked.c) */
 	struct event	*shutdown_ev, *accept_resume, *broken_ev;
+	struct event	*accept_turn;	/* the loop turn's accepts are counted (server.c) */
+	int		 accepted;	/* connections accepted this turn */
+	int		 accept_paced;	/* the listener waits for the next turn */
 	struct event	*sig_term, *sig_int, *sig_hup;
 };
 

@@ -294,3 +294,121 @@ PY
 	assert_output 120
 	assert_equal "$(api GET /v1/health | jq -r .status)" ok
 }
+
+# health_streams N: waits (10 s at most) until the server counts N streams.
+health_streams() {
+	local end=$((SECONDS + ${2:-10}))
+	until [ "$(api GET /v1/health | jq .streams)" = "$1" ] || [ $SECONDS -ge $end ]; do _tick; done
+	assert_equal "$(api GET /v1/health | jq .streams)" "$1"
+}
+
+@test "a stream's reader that keeps sending but takes nothing is still dropped after --idle-timeout" {
+	start_server --idle-timeout 2
+	session_new alice@alice-phone bob@bob-pc
+	# bob's device sends a byte every 0.2 s and never reads
+	python3 - "$RTCS_SOCKET" "$SID" "$(token bob-pc)" >"$RTCS_TEST_DIR/slow.out" 2>&1 3>&- <<'PY' &
+import socket, sys, time
+path, sid, tok = sys.argv[1:]
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+s.sendall(("GET /v1/sessions/%s/stream HTTP/1.1\r\nHost: rtcs\r\n"
+           "Authorization: Bearer %s\r\n\r\n" % (sid, tok)).encode())
+try:
+    for i in range(300):
+        s.send(b"x")
+        time.sleep(0.2)
+    print("never dropped")
+except OSError as e:
+    print("dropped:", e.strerror)
+PY
+	echo $! >"$RTCS_TEST_DIR/slow.pid"
+	health_streams 1
+	# more than the socket and the stream's buffer hold: its output waits
+	body=$(head -c 30000 /dev/zero | tr '\0' a)
+	for i in $(seq 40); do
+		api POST "/v1/sessions/$SID/messages" "{\"body\":\"$body\"}" "$(token alice-phone)" >/dev/null
+	done
+	health_streams 0 20
+	wait "$(cat "$RTCS_TEST_DIR/slow.pid")"
+	rm "$RTCS_TEST_DIR/slow.pid"
+	assert_equal "$(cut -d: -f1 "$RTCS_TEST_DIR/slow.out")" dropped
+	assert_equal "$(api GET /v1/health | jq -r .status)" ok
+}
+
+@test "a stream pipelined behind a long reply: the reply arrives whole, then the stream" {
+	start_server --sync none
+	session_new alice@alice-phone bob@bob-pc
+	run python3 - "$RTCS_SOCKET" "$SID" "$(token alice-phone)" <<'PY'
+import json, socket, sys, time
+path, sid, tok = sys.argv[1:]
+
+def reply(f):
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        b = f.read(1)
+        if not b:
+            sys.exit("the connection closed after %d bytes of a head" % len(head))
+        head += b
+    n = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0])
+    body = f.read(n)
+    if len(body) != n:
+        sys.exit("a reply of %d bytes ended after %d" % (n, len(body)))
+    return head, body
+
+c = socket.socket(socket.AF_UNIX)
+c.settimeout(20)
+c.connect(path)
+f = c.makefile("rb")
+body = json.dumps({"participants": [{"name": "p%d" % i, "device": "d%d" % i} for i in range(2)]})
+for i in range(1500):
+    c.sendall(("POST /v1/sessions HTTP/1.1\r\nHost: rtcs\r\nContent-Type: application/json\r\n"
+               "Content-Length: %d\r\n\r\n%s" % (len(body), body)).encode())
+    reply(f)
+# both requests at once; the list (about 400 KB) does not fit the socket
+s = socket.socket(socket.AF_UNIX)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.settimeout(5)		# under the stream's keep-alive period (15 s)
+s.connect(path)
+s.sendall(("GET /v1/sessions HTTP/1.1\r\nHost: rtcs\r\n\r\n"
+           "GET /v1/sessions/%s/stream HTTP/1.1\r\nHost: rtcs\r\nAuthorization: Bearer %s\r\n\r\n"
+           % (sid, tok)).encode())
+# read nothing until the server has taken the stream (or 10 s passed)
+t0 = time.time()
+while time.time() < t0 + 10:
+    c.sendall(b"GET /v1/health HTTP/1.1\r\nHost: rtcs\r\n\r\n")
+    if json.loads(reply(f)[1])["streams"] == 1:
+        break
+g = s.makefile("rb")
+head, data = reply(g)
+print(len(json.loads(data)["sessions"]))
+rest = b""
+while b"session.created" not in rest:
+    b = g.read1(4096)
+    if not b:
+        break
+    rest += b
+print(rest.split(b"\r\n")[0].decode())
+PY
+	assert_success
+	assert_equal "${lines[0]}" 1501
+	assert_equal "${lines[1]}" "HTTP/1.1 200 OK"
+}
+
+@test "a stream cut for a slow reader as a targeted event comes: the server serves on" {
+	start_faulty
+	session_new alice@alice-phone bob@bob-pc
+	stream_open a "$SID" "$(token alice-phone)"
+	wait_grep "$RTCS_TEST_DIR/a.out" '"event":"session.created"'
+	health_streams 1
+	# its backlog taken as past the limit: the next targeted event cuts it
+	fault "stream-backlog=EAGAIN"
+	run api_code POST /v1/transfers '{"session":"'"$SID"'"}' "$(token alice-phone)"
+	fault ""
+	assert_output --regexp '^201 '
+	health_streams 0
+	wait "$(cat "$RTCS_TEST_DIR/a.pid")" || true
+	rm "$RTCS_TEST_DIR/a.pid"
+	assert_equal "$(api GET /v1/health | jq -r .status)" ok
+	stream_open b "$SID" "$(token bob-pc)"
+	wait_grep "$RTCS_TEST_DIR/b.out" '"event":"session.created"'
+}

@@ -3,11 +3,12 @@
  * lasts as long as its device is attached. Through evhttp a stream holds
  * its connection, the gate's filter and the socket's bufferevent, their
  * four buffers and five events: about 5.5 KiB (bench/README.md); here it
- * holds one event and one buffer. A chunk is written at once when nothing
- * waits; what the socket does not take waits for EV_WRITE, and a reader
- * that takes nothing for --idle-timeout is dropped, as evhttp's write
- * timeout did. The reply says "Connection: close": the connection ends
- * with the stream (a stream is the last request of its connection).
+ * holds one event and one buffer (and a second event once its reader has
+ * been slow). A chunk is written at once when nothing waits; what the socket
+ * does not take waits for EV_WRITE, and a reader that takes nothing for
+ * --idle-timeout is dropped, as evhttp's write timeout did. The reply says
+ * "Connection: close": the connection ends with the stream (a stream is the
+ * last request of its connection).
  *
  * evhttp has no call to give a connection's socket away, and freeing its
  * connection shuts the socket down. So the socket is taken in two steps:
@@ -45,8 +46,9 @@ struct chunked {
 	struct server	*srv;
 	int		 fd;
 	struct evbuffer	*out;
-	struct event	*io;
-	short		 armed;		/* what io waits for */
+	struct event	*io;		/* the reader's side */
+	struct event	*wr;		/* room, while output waits (made when first needed) */
+	int		 writing;	/* wr is added */
 	int		 ending;	/* the last chunk is out: close once all has left */
 	void		(*lost)(void *, const char *);
 	void		*arg;
@@ -60,7 +62,7 @@ TAILQ_HEAD(chunkedq, chunked);
 static struct chunkedq all = TAILQ_HEAD_INITIALIZER(all);
 static int devnull = -1;
 
-static void	ck_io(evutil_socket_t, short, void *);
+static void	ck_write(evutil_socket_t, short, void *);
 
 /* evhttp's connection freed, its descriptor /dev/null by then (see above). */
 static void
@@ -91,25 +93,34 @@ ck_free(struct chunked *ck)
 	ck_release(ck);
 	TAILQ_REMOVE(&all, ck, entry);
 	event_free(ck->io);
+	if (ck->wr != NULL)
+		event_free(ck->wr);
 	close(ck->fd);
 	evbuffer_free(ck->out);
 	ck->srv->ntaken--;
 	free(ck);
 }
 
-/* Waits for the reader (EV_READ: it closed) and, while output waits, for room. */
+/*
+ * While output waits, room is waited for with the --idle-timeout: an event of
+ * its own, since the reader's event fires on what the reader sends, and
+ * libevent starts a persistent event's timeout again each time it fires.
+ */
 static void
 ck_arm(struct chunked *ck)
 {
 	struct timeval tv = { ck->srv->cfg->idle_timeout_s, 0 };
-	short want = EV_READ | (evbuffer_get_length(ck->out) > 0 ? EV_WRITE : 0);
+	int want = evbuffer_get_length(ck->out) > 0;
 
-	if (want == ck->armed)
+	if (want == ck->writing)
 		return;
-	event_del(ck->io);
-	event_assign(ck->io, ck->srv->base, ck->fd, want | EV_PERSIST, ck_io, ck);
-	event_add(ck->io, want & EV_WRITE ? &tv : NULL);
-	ck->armed = want;
+	if (want) {
+		if (ck->wr == NULL)
+			ck->wr = event_new(ck->srv->base, ck->fd, EV_WRITE | EV_PERSIST, ck_write, ck);
+		event_add(ck->wr, &tv);
+	} else
+		event_del(ck->wr);
+	ck->writing = want;
 }
 
 static void
@@ -120,27 +131,31 @@ ck_lost(struct chunked *ck, const char *why)
 	ck_free(ck);
 }
 
+/* The reader sent something: it closed, or what it sends is dropped. */
 static void
-ck_io(evutil_socket_t fd, short what, void *arg)
+ck_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct chunked *ck = arg;
 	char buf[512];
 	ssize_t n;
 
+	(void)what;
+	n = read(fd, buf, sizeof buf);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		ck_lost(ck, n == 0 ? "closed by its reader" : strerror(errno));
+}
+
+/* Room for what waits, or the reader took nothing for --idle-timeout. */
+static void
+ck_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct chunked *ck = arg;
+
 	if (what & EV_TIMEOUT) {
 		ck_lost(ck, "its reader took nothing for --idle-timeout");
 		return;
 	}
-	if (what & EV_READ) {
-		/* A reader sends nothing more: what it sends is dropped. */
-		n = read(fd, buf, sizeof buf);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			ck_lost(ck, n == 0 ? "closed by its reader" : strerror(errno));
-			return;
-		}
-	}
-	if ((what & EV_WRITE) && evbuffer_write(ck->out, fd) < 0 && errno != EAGAIN &&
-	    errno != EINTR) {
+	if (evbuffer_write(ck->out, fd) < 0 && errno != EAGAIN && errno != EINTR) {
 		ck_lost(ck, strerror(errno));
 		return;
 	}
@@ -187,10 +202,22 @@ chunked_take(struct server *srv, struct evhttp_request *r, const char *type,
 	ck->lost = lost;
 	ck->arg = arg;
 	ck->out = evbuffer_new();
-	/* A reply before this one that has not all left goes first. */
+	/*
+	 * A reply before this one that has not all left goes first. libevent keeps
+	 * the front of a socket bufferevent's output frozen but in its own writes:
+	 * thawed to be taken whole (the bufferevent is freed next turn).
+	 */
 	gate_let_go(evcon);
 	gate_flush(evcon);
-	evbuffer_add_buffer(ck->out, bufferevent_get_output(sock));
+	evbuffer_unfreeze(bufferevent_get_output(sock), 1);
+	if (evbuffer_add_buffer(ck->out, bufferevent_get_output(sock)) != 0) {
+		/* Nothing moved: the stream stays evhttp's. */
+		evbuffer_freeze(bufferevent_get_output(sock), 1);
+		evbuffer_free(ck->out);
+		free(ck);
+		close(nfd);
+		return NULL;
+	}
 	ck_head(ck->out, type);
 	bufferevent_setfd(sock, -1);
 	conn_release(srv, evcon);
@@ -198,9 +225,8 @@ chunked_take(struct server *srv, struct evhttp_request *r, const char *type,
 	ck->oldfd = fd;
 	ck->let_go = evtimer_new(srv->base, ck_let_go, ck);
 	evtimer_add(ck->let_go, &next_turn);
-	ck->io = event_new(srv->base, nfd, EV_READ | EV_PERSIST, ck_io, ck);
+	ck->io = event_new(srv->base, nfd, EV_READ | EV_PERSIST, ck_read, ck);
 	event_add(ck->io, NULL);
-	ck->armed = EV_READ;
 	TAILQ_INSERT_TAIL(&all, ck, entry);
 	srv->ntaken++;
 	if (evbuffer_write(ck->out, nfd) < 0 && errno != EAGAIN && errno != EINTR)

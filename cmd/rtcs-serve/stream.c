@@ -20,6 +20,7 @@
 #include <event2/http.h>
 
 #include "chunked.h"
+#include "failpoint.h"
 #include "gate.h"
 #include "json.h"
 #include "log.h"
@@ -487,6 +488,7 @@ lsn_targeted(void *arg, struct core_channel *ch, const char *json, size_t len)
 {
 	struct streamq *q = ch->session->lsn;
 	struct stream *st, *next;
+	struct chunked *ck;
 	struct evbuffer *b;
 
 	(void)arg;
@@ -494,11 +496,13 @@ lsn_targeted(void *arg, struct core_channel *ch, const char *json, size_t len)
 		next = TAILQ_NEXT(st, entry);
 		if (st->ch != ch)
 			continue;
-		if (evbuffer_get_length(st->out) > STREAM_BACKLOG) {
+		if (evbuffer_get_length(st->out) > STREAM_BACKLOG ||
+		    failpoint_errno("stream-backlog") != 0) {
 			log_warnx("stream of %s: reader too slow, dropped", ch->device);
 			if (st->ck != NULL) {
-				chunked_abort(st->ck);
+				ck = st->ck;	/* its buffer is st->out: freed after */
 				stream_gone(st, "too slow", NULL);
+				chunked_abort(ck);
 			} else
 				evhttp_connection_free(st->evcon);
 			continue;

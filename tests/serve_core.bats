@@ -412,3 +412,32 @@ PY
 	stream_open b "$SID" "$(token bob-pc)"
 	wait_grep "$RTCS_TEST_DIR/b.out" '"event":"session.created"'
 }
+
+@test "a log or events reply that ends leaves its connection serving: the next request on it is answered" {
+	start_server
+	session_new alice@alice-phone bob@bob-pc
+	# curl reuses one connection for the URLs of one command
+	run timeout 10 curl -sS -o /dev/null -o /dev/null -o /dev/null -w '%{http_code} %{num_connects}\n' \
+	    --unix-socket "$RTCS_SOCKET" "http://rtcs/v1/sessions/$SID/log" http://rtcs/v1/health \
+	    "http://rtcs/v1/events?since=0"
+	assert_success
+	assert_equal "${lines[*]}" "200 1 200 0 200 0"
+	# pipelined: both answered, in order
+	run python3 - "$RTCS_SOCKET" "$SID" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(("GET /v1/sessions/%s/log HTTP/1.1\r\nHost: rtcs\r\n\r\n"
+           "GET /v1/health HTTP/1.1\r\nHost: rtcs\r\n\r\n" % sys.argv[2]).encode())
+got = b""
+while b'"status":"ok"' not in got:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+print(got.count(b"HTTP/1.1 200 OK"), got.index(b"session.created") < got.rindex(b"HTTP/1.1 200 OK"))
+PY
+	assert_success
+	assert_output "2 True"
+}

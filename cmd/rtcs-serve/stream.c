@@ -155,6 +155,13 @@ stream_end(struct stream *st, struct evbuffer *b)
 	if (b != NULL && evbuffer_get_length(b) > 0)
 		evhttp_send_reply_chunk(st->req, b);
 	evhttp_connection_set_timeout_tv(evcon, &idle);
+	/*
+	 * The chunks left writing on: the filter would move the last chunk as
+	 * evhttp adds it, before evhttp asks to hear that it left, and the
+	 * connection would never read its next request. Written with writing
+	 * off, it leaves in gate_flush, which tells evhttp.
+	 */
+	bufferevent_disable(evhttp_connection_get_bufferevent(evcon), EV_WRITE);
 	evhttp_send_reply_end(st->req);
 	gate_flush(evcon);
 	free(st);

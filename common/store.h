@@ -32,8 +32,12 @@
  */
 #ifndef RTCS_STORE_H
 #define RTCS_STORE_H
+
 #include <stddef.h>
 #include <stdint.h>
+
+/* Log files a store keeps open at most, by default. */
+#define STORE_MAX_OPEN_LOGS	1024
 
 struct event_base;
 
@@ -68,7 +72,7 @@ struct store_options {
 	enum store_sync sync;
 	int	 readonly;	/* no lock, no repair, no write: --fsck, offline readers */
 	int	 checkpoint_ms;	/* how often log positions are checkpointed (0: 1000) */
-	int	 max_open_logs;	/* log files kept open at most (0: 1024) */
+	int	 max_open_logs;	/* log files kept open at most (0: STORE_MAX_OPEN_LOGS) */
 	int	 quota_mib;	/* etcd: its backend quota, MiB (0: etcd's default, 2048) */
 	long	 compact_s;	/* etcd: compact and defragment every so often (0: never) */
 };

@@ -23,7 +23,7 @@ struct syncer;
 #define FS_VERSION_2		"rtcs-store 2\n"	/* read, and upgraded: no journal yet */
 /* A framed document the journal takes: its record (the text escaped, at most twice as long) fits. */
 #define FS_JOURNAL_DOC_MAX	((STORE_RECORD_MAX - 4096) / 2)
-#define FS_MAX_OPEN_LOGS	1024	/* log descriptors kept open, by default */
+#define FS_MAX_OPEN_LOGS	STORE_MAX_OPEN_LOGS	/* log descriptors kept open, by default */
 
 struct fs_log {
 	TAILQ_ENTRY(fs_log) lru;	/* while its descriptor is open */

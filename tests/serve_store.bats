@@ -250,6 +250,61 @@ send() {	# send DEVICE TEXT
 	[ $((s1 - s0)) -le 16 ] || { echo "$((s1 - s0)) syncs for a transfer" >&2; return 1; }
 }
 
+@test "out of descriptors: logs and connections stay within the limit, the store never breaks, the server serves on" {
+	ulimit -n 200	# a quarter for the logs (50), 64 for the store's work, the rest for connections
+	start_server
+	run curl -sS --unix-socket "$RTCS_SOCKET" -H 'Content-Type: application/json' \
+	    --data '{"participants":[{"name":"p","device":"d"}]}' -o /dev/null -w '%{http_code}\n' \
+	    "http://rtcs/v1/sessions#[1-100]"
+	assert_equal "$(grep -c '^201$' <<<"$output")" 100
+	# 180 connections held at once, more than the limit leaves; on the first, new
+	# sessions (a log each, synced) while all the others are held
+	run python3 - "$RTCS_SOCKET" <<'PY'
+import socket, sys
+path = sys.argv[1]
+conns = []
+for i in range(180):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(path)
+    conns.append(s)
+body = b'{"participants":[{"name":"p","device":"d"}]}'
+req = (b"POST /v1/sessions HTTP/1.1\r\nHost: rtcs\r\nContent-Type: application/json\r\n"
+       b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+f = conns[0].makefile("rb")
+codes = []
+for i in range(20):
+    conns[0].sendall(req)
+    status = f.readline().split()[1].decode()
+    n = 0
+    while True:
+        l = f.readline()
+        if l.lower().startswith(b"content-length:"):
+            n = int(l.split(b":")[1])
+        if l in (b"\r\n", b""):
+            break
+    f.read(n)
+    codes.append(status)
+# the connections beyond the budget were closed by the server, the rest kept
+closed = 0
+for s in conns[1:]:
+    s.setblocking(False)
+    try:
+        closed += s.recv(1) == b""
+    except BlockingIOError:
+        pass
+    except ConnectionResetError:
+        closed += 1
+print(" ".join(sorted(set(codes))), closed > 0)
+PY
+	assert_success
+	assert_output "201 True"
+	run api GET /v1/health
+	assert_success
+	assert_equal "$(jq -r '"\(.status) \(.store.available) \(.sessions)"' <<<"$output")" "ok true 120"
+	grep -q 'descriptor' "$RTCS_TEST_DIR/server.log"
+}
+
 @test "a burst of new documents and logs holds no descriptor each: 600 sessions in a second, 100 descriptors" {
 	ulimit -n 100	# the server's hard limit too: 16 logs open, the rest for connections
 	start_server --max-open-logs 16

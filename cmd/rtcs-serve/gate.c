@@ -1,6 +1,7 @@
 /*
  * The gate in front of evhttp on every connection (a bufferevent filter):
- * another user's connection is closed as it is accepted, with 0 bytes; a
+ * another user's connection, or one beyond what the descriptor limit leaves
+ * for connections, is closed as it is accepted, with 0 bytes; a
  * request head must arrive whole within --header-timeout of its first byte
  * and fit 8 KiB, request line included; a head evhttp would answer with an
  * HTML page (an unknown method, two Content-Lengths, a chunked or too large
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -49,6 +51,9 @@ static const char *const known_methods[] = {
 
 /* Each connection's gate, by its filter: for gate_close_after. */
 static struct strmap *gates;
+/* Connections refused for the descriptor limit: told at most once a second. */
+static size_t refused;
+static time_t refused_at;
 
 static char *
 gate_key(const struct bufferevent *bev, char buf[32])
@@ -124,6 +129,18 @@ gate_accepted(evutil_socket_t fd, short what, void *arg)
 	    (cred.uid != getuid() && cred.uid != 0)) {
 		log_warnx("refused a connection from another user");
 		gate_close(g, "another user");
+		return;
+	}
+	/* The descriptors the limit leaves for connections are spent (server.c). */
+	if (strmap_count(gates) + g->srv->ntaken > g->srv->fd_conns) {
+		if (refused++ == 0 || time(NULL) != refused_at)
+			log_warnx("refused %zu connection(s): %zu open, all the descriptor limit "
+			    "leaves", refused, g->srv->fd_conns);
+		if (time(NULL) != refused_at) {
+			refused_at = time(NULL);
+			refused = 0;
+		}
+		gate_close(g, "the descriptor limit");
 		return;
 	}
 	gate_arm(g);

@@ -157,13 +157,21 @@ accept_counted(struct event_base *base, void *arg)
 	return gate_bev(base, srv);
 }
 
+/*
+ * The server whose listener accept_error serves: the listener's user data
+ * is evhttp's, which is what libevent passes to the error callback.
+ */
+static struct server *accepting;
+
 /* Out of descriptors: pause accepting for a moment instead of spinning. */
 static void
 accept_error(struct evconnlistener *lev, void *arg)
 {
 	static const struct timeval pause = { 0, 100000 };
-	struct server *srv = arg;
+	struct server *srv = accepting;
 	int err = errno;
+
+	(void)arg;	/* evhttp's, not the server */
 
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
 		log_warnx("accept: %s: pausing", strerror(err));
@@ -248,15 +256,45 @@ server_signal(evutil_socket_t sig, short what, void *arg)
 	server_stop(arg);
 }
 
+/*
+ * The descriptor limit (raised to its hard limit) is shared by the store's
+ * open logs, the connections and the store's own work: its journal, the
+ * files a commit opens, the decode workers' pipes (SERVE_FD_RESERVE). The
+ * logs kept open by default are cut to a quarter of the limit, and the
+ * connections beyond what is left are closed as they are accepted (gate.c):
+ * a commit that cannot open a file breaks the store, and the server stops.
+ */
 static void
-raise_nofile(void)
+server_fd_budget(struct server *srv)
 {
 	struct rlimit rl;
+	long lim, logs, left;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		srv->open_logs = srv->cfg->max_open_logs;
+		srv->fd_conns = (size_t)-1;
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	lim = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1000000 ? 1000000 : (long)rl.rlim_cur;
+	logs = srv->cfg->max_open_logs;
+	if (logs == 0) {
+		logs = STORE_MAX_OPEN_LOGS < lim / 4 ? STORE_MAX_OPEN_LOGS : lim / 4;
+		if (logs < 1)
+			logs = 1;
+		if (logs < STORE_MAX_OPEN_LOGS)
+			log_info("descriptor limit %ld: %ld log files kept open", lim, logs);
+	}
+	srv->open_logs = (int)logs;
+	left = lim - logs - SERVE_FD_RESERVE - 2 * SERVE_ACCEPT_BATCH;
+	srv->fd_conns = left > 8 ? (size_t)left : 8;
+	if (srv->fd_conns < (size_t)srv->cfg->max_connections)
+		log_info("descriptor limit %ld: connections beyond %zu are closed as they come",
+		    lim, srv->fd_conns);
 }
 
 static void
@@ -298,6 +336,7 @@ server_http(struct server *srv, int fd)
 	if (srv->bound == NULL)
 		fatalx("evhttp_accept_socket_with_handle failed");
 	lev = evhttp_bound_socket_get_listener(srv->bound);
+	accepting = srv;
 	evconnlistener_set_error_cb(lev, accept_error);
 }
 
@@ -335,7 +374,7 @@ static int
 server_open_store(struct server *srv, char **cause, int *exitcode)
 {
 	struct store_options opt = { .sync = srv->cfg->sync,
-	    .max_open_logs = srv->cfg->max_open_logs, .quota_mib = srv->cfg->etcd_quota_mib,
+	    .max_open_logs = srv->open_logs, .quota_mib = srv->cfg->etcd_quota_mib,
 	    .compact_s = srv->cfg->compact_s };
 	struct core_config cc;
 	enum store_err err;
@@ -429,7 +468,7 @@ server_run(struct server *srv, char **cause, int *exitcode)
 	srv->started_ms = now_ms();
 	srv->conns = strmap_new();
 	srv->fails = strmap_new();
-	raise_nofile();
+	server_fd_budget(srv);
 	signal(SIGPIPE, SIG_IGN);
 	if ((srv->base = server_base()) == NULL)
 		fatalx("event_base_new failed");

@@ -9,6 +9,8 @@
 
 /* Connections accepted in one turn of the loop at most (server.c). */
 #define SERVE_ACCEPT_BATCH	16
+/* Descriptors kept for the store's own work and the decode workers (server.c). */
+#define SERVE_FD_RESERVE	64
 
 struct decode_pool;
 
@@ -28,6 +30,8 @@ struct server {
 	struct decode_pool *decode;	/* uploaded images (decode.c) */
 	size_t		 nstreams;
 	size_t		 ntaken;	/* sockets streams took from evhttp (chunked.c) */
+	size_t		 fd_conns;	/* connections the descriptor limit leaves room for */
+	int		 open_logs;	/* the store's open logs at most (0: its default) */
 	struct event	*shutdown_ev, *accept_resume, *broken_ev;
 	struct event	*accept_turn;	/* the loop turn's accepts are counted (server.c) */
 	int		 accepted;	/* connections accepted this turn */

@@ -225,6 +225,15 @@ store_flush(struct store *st, store_done_cb cb, void *arg)
 	st->ops->flush(st->be, cb, arg);
 }
 
+void
+store_barrier(struct store *st, store_done_cb cb, void *arg)
+{
+	if (st->ops->barrier == NULL)
+		cb(arg, STORE_OK, NULL);
+	else
+		st->ops->barrier(st->be, cb, arg);
+}
+
 int
 store_broken(const struct store *st)
 {

@@ -210,6 +210,13 @@ void	 store_remove(struct store *, enum store_kind, const char *id, uint64_t exp
 	    const char *log, store_done_cb, void *arg);
 /* Calls back once every write made so far is durable. */
 void	 store_flush(struct store *, store_done_cb, void *arg);
+/*
+ * Calls back once this server has heard every write any server had
+ * acknowledged before the call (a shared store: its watch has caught up);
+ * at once for a store only this server writes. STORE_IO when the
+ * store cannot say (its watch is down, or does not catch up in 2 s).
+ */
+void	 store_barrier(struct store *, store_done_cb, void *arg);
 
 /*
  * Watches a log: fn hears every durable record from seq from on, in order

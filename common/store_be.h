@@ -29,6 +29,8 @@ struct store_ops {
 	void	(*read)(void *be, const char *log, uint64_t from, size_t max_records,
 		    size_t max_bytes, store_page_cb, void *);
 	void	(*flush)(void *be, store_done_cb, void *);
+	/* May be NULL (one writer: it has heard everything): store_barrier. */
+	void	(*barrier)(void *be, store_done_cb, void *);
 	/* May be NULL: nothing is ever removed. */
 	void	(*remove)(void *be, enum store_kind, const char *id, uint64_t expect_rev,
 		    const char *log, store_done_cb, void *);

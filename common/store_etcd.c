@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "etcd.h"
+#include "failpoint.h"
 #include "log.h"
 #include "store_be.h"
 #include "store_format.h"
@@ -30,6 +31,7 @@
 
 #define ETCD_PAGE		512		/* keys a load's range asks for at once */
 #define ETCD_WATCH_RETRY_MS	200
+#define ETCD_BARRIER_MS		2000	/* a barrier the watch does not reach by then fails */
 
 static const char *const kind_names[STORE_NKINDS] = { "session", "transfer", "invite", "meta" };
 
@@ -71,6 +73,13 @@ struct es {
 	struct es_opq	 writes;	/* puts and appends in flight, in the order they began */
 	uint64_t	 tickets;	/* writes begun */
 	struct flush_waitq flushes;
+	/* Barriers (es_barrier): the waiters of the put in flight, and the next's. */
+	struct flush_waitq barriers, barriers_next;
+	uint64_t	 barrier_rev;	/* the put's revision, once etcd answered (0: not yet) */
+	int		 barrier_putting;
+	struct event	*barrier_to;
+	cJSON		*late;		/* watch messages held back (failpoint etcd-watch-late) */
+	struct event	*late_ev;
 	struct store_stats stats;
 };
 
@@ -850,6 +859,99 @@ es_flush(void *be, store_done_cb cb, void *arg)
 	TAILQ_INSERT_TAIL(&es->flushes, f, entry);
 }
 
+/*
+ * ---- barriers: this server has heard every write acknowledged before ----
+ * A write another server had acknowledged may not have reached this one's
+ * watch yet (a token it just issued, say). A barrier puts PREFIX/b (one key
+ * for every server: its value is nothing) and waits until the watch has
+ * delivered up to that put's revision: the watch delivers in revision
+ * order, so every write acknowledged before the put has been heard by then.
+ * The waiters that come while a put is in flight wait for the next one.
+ */
+static void barrier_start(struct es *);
+
+static void
+barrier_tell(struct es *es, enum store_err err, const char *cause)
+{
+	struct flush_wait *f;
+
+	while ((f = TAILQ_FIRST(&es->barriers)) != NULL) {
+		TAILQ_REMOVE(&es->barriers, f, entry);
+		f->cb(f->arg, err, cause);
+		free(f);
+	}
+	es->barrier_rev = 0;
+	es->barrier_putting = 0;
+	evtimer_del(es->barrier_to);
+	if (!TAILQ_EMPTY(&es->barriers_next) && !es->closing)
+		barrier_start(es);
+}
+
+/* After each watch message: the watch reached the barrier's revision. */
+static void
+barrier_check(struct es *es)
+{
+	if (es->barrier_rev > 0 && es->rev >= es->barrier_rev)
+		barrier_tell(es, STORE_OK, NULL);
+}
+
+static void
+barrier_put(void *arg, const cJSON *resp, enum store_err err, const char *cause)
+{
+	struct es *es = arg;
+
+	if (es->closing)
+		return;
+	if (err != STORE_OK) {
+		barrier_tell(es, err, cause);
+		return;
+	}
+	es->barrier_rev = header_rev(resp);
+	barrier_check(es);
+}
+
+static void
+barrier_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	barrier_tell(arg, STORE_IO, "the watch of other servers' writes is behind");
+}
+
+static void
+barrier_start(struct es *es)
+{
+	struct timeval tv = { ETCD_BARRIER_MS / 1000, (ETCD_BARRIER_MS % 1000) * 1000 };
+	cJSON *body = cJSON_CreateObject();
+	char *k = xprintf("%s/b", es->prefix);
+
+	TAILQ_CONCAT(&es->barriers, &es->barriers_next, entry);
+	es->barrier_putting = 1;
+	evtimer_add(es->barrier_to, &tv);
+	add_b64(body, "key", k, strlen(k));
+	free(k);
+	etcd_call(es->et, "/v3/kv/put", body, barrier_put, es);
+}
+
+static void
+es_barrier(void *be, store_done_cb cb, void *arg)
+{
+	struct es *es = be;
+	struct flush_wait *f;
+
+	if (es->readonly || es->barrier_to == NULL || !es->watching) {
+		cb(arg, es->watching ? STORE_OK : STORE_IO,
+		    es->watching ? NULL : "the watch of other servers' writes is down");
+		return;
+	}
+	f = xcalloc(1, sizeof *f);
+	f->cb = cb;
+	f->arg = arg;
+	TAILQ_INSERT_TAIL(&es->barriers_next, f, entry);
+	if (!es->barrier_putting)
+		barrier_start(es);
+}
+
 static uint64_t
 es_durable_last(void *be, const char *log)
 {
@@ -1183,9 +1285,8 @@ watch_delete(struct es *es, const cJSON *kv)
 }
 
 static void
-watch_msg(void *arg, const cJSON *result)
+watch_apply(struct es *es, const cJSON *result)
 {
-	struct es *es = arg;
 	const cJSON *ev, *kv;
 	uint64_t rev = header_rev(result);
 
@@ -1222,6 +1323,40 @@ watch_msg(void *arg, const cJSON *result)
 	if (cJSON_GetObjectItemCaseSensitive(result, "events") == NULL && rev > es->rev &&
 	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "created")))
 		es->rev = rev;
+	barrier_check(es);
+}
+
+/* Tests (failpoint etcd-watch-late): what the watch hears is applied 200 ms late, in order. */
+static void
+watch_late(evutil_socket_t fd, short what, void *arg)
+{
+	struct es *es = arg;
+	cJSON *m;
+
+	(void)fd;
+	(void)what;
+	while ((m = cJSON_DetachItemFromArray(es->late, 0)) != NULL) {
+		watch_apply(es, m);
+		cJSON_Delete(m);
+		if (es->watch == NULL)
+			break;	/* cancelled: the rest is not followed */
+	}
+}
+
+static void
+watch_msg(void *arg, const cJSON *result)
+{
+	static const struct timeval late = { 0, 200000 };
+	struct es *es = arg;
+
+	if (es->late_ev != NULL && (cJSON_GetArraySize(es->late) > 0 ||
+	    failpoint_errno("etcd-watch-late") != 0)) {
+		if (cJSON_GetArraySize(es->late) == 0)
+			evtimer_add(es->late_ev, &late);
+		cJSON_AddItemToArray(es->late, cJSON_Duplicate(result, 1));
+		return;
+	}
+	watch_apply(es, result);
 }
 
 static void
@@ -1611,6 +1746,17 @@ es_close(void *be)
 		TAILQ_REMOVE(&es->flushes, f, entry);
 		free(f);
 	}
+	TAILQ_CONCAT(&es->barriers, &es->barriers_next, entry);
+	while ((f = TAILQ_FIRST(&es->barriers)) != NULL) {
+		TAILQ_REMOVE(&es->barriers, f, entry);
+		f->cb(f->arg, STORE_IO, "the store is closing");
+		free(f);
+	}
+	if (es->barrier_to != NULL)
+		event_free(es->barrier_to);
+	if (es->late_ev != NULL)
+		event_free(es->late_ev);
+	cJSON_Delete(es->late);
 	if (es->rewatch != NULL)
 		event_free(es->rewatch);
 	if (es->probe != NULL)
@@ -1661,7 +1807,12 @@ store_etcd_open(struct store *st, const char *spec, const struct store_options *
 	es->logqs = strmap_new();
 	TAILQ_INIT(&es->writes);
 	TAILQ_INIT(&es->flushes);
+	TAILQ_INIT(&es->barriers);
+	TAILQ_INIT(&es->barriers_next);
 	if (st->base != NULL) {
+		es->barrier_to = evtimer_new(st->base, barrier_timeout, es);
+		es->late = cJSON_CreateArray();
+		es->late_ev = evtimer_new(st->base, watch_late, es);
 		es->rewatch = evtimer_new(st->base, rewatch, es);
 		es->probe = evtimer_new(st->base, probe_fire, es);
 	}
@@ -1684,6 +1835,7 @@ const struct store_ops store_etcd_ops = {
 	.append_if = es_append_if,
 	.read = es_read,
 	.flush = es_flush,
+	.barrier = es_barrier,
 	.remove = es_remove,
 	.durable_last = es_durable_last,
 	.broken = es_broken,

@@ -15,7 +15,7 @@ PATH="${RTCS_BIN:-$here/../build/bin}:$PATH"
 export NO_COLOR=1
 command -v etcd >/dev/null || { echo "cluster-demo: etcd is not installed (apt-get install etcd-server)" >&2; exit 69; }
 
-D=$(mktemp -d /tmp/rtcs-cl.XXXXXX)
+D=$(mktemp -d "${TMPDIR:-/tmp}/rtcs-cl.XXXXXX")
 PIDS=()
 cleanup() {
 	local p

@@ -262,7 +262,12 @@ route_rule(struct req *rq, const struct route *rt)
 	return 0;
 }
 
-/* Applies the route's whole rule; 0 if the call may go on (rq->ch, claim, owner set). */
+static void	auth_again(void *, enum store_err, const char *);
+
+/*
+ * Applies the route's whole rule: 0 if the call may go on (rq->ch, claim,
+ * owner set), -1 once answered, 1 if it is asked again later (auth_again).
+ */
 static int
 http_auth(struct req *rq, const struct route *rt)
 {
@@ -305,6 +310,12 @@ http_auth(struct req *rq, const struct route *rt)
 	}
 	if (core_xfer_by_claim(rq->core, tok) != NULL || core_invite_by_owner(rq->core, tok) != NULL)
 		return deny(rq, 403, "this secret does not open this call", NULL);
+	/* Another server may have just issued it: asked again once this one has heard all. */
+	if (!rq->heard_all && store_shared(rq->srv->store)) {
+		rq->heard_all = 1;
+		store_barrier(rq->srv->store, auth_again, rq);
+		return 1;
+	}
 	return deny(rq, 401, "unknown or revoked token", NULL);
 }
 
@@ -402,6 +413,27 @@ http_conn(struct req *rq)
 	return 0;
 }
 
+/* The rest of a call once its route is found: who calls, the body, the handler. */
+static void
+dispatch_authed(struct req *rq, const struct route *rt)
+{
+	if (http_auth(rq, rt) != 0)
+		return;
+	if (rt->method == EVHTTP_REQ_POST && http_body(rq) != 0)
+		return;
+	rt->fn(rq);
+}
+
+static void
+auth_again(void *arg, enum store_err err, const char *cause)
+{
+	struct req *rq = arg;
+
+	if (err != STORE_OK)
+		log_debug("an unknown token, looked up again without the store's barrier: %s", cause);
+	dispatch_authed(rq, rq->route);
+}
+
 void
 http_dispatch(struct evhttp_request *r, void *arg)
 {
@@ -467,9 +499,6 @@ http_dispatch(struct evhttp_request *r, void *arg)
 		    "begun until it is compacted", store_where(rq->srv->store));
 		return;
 	}
-	if (http_auth(rq, rt) != 0)
-		return;
-	if (rt->method == EVHTTP_REQ_POST && http_body(rq) != 0)
-		return;
-	rt->fn(rq);
+	rq->route = rt;
+	dispatch_authed(rq, rt);
 }

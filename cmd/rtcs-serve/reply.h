@@ -32,6 +32,8 @@ struct conn {
 void	 conn_release(struct server *, struct evhttp_connection *);
 
 /* A request being handled: it lives until its reply (or until a stream takes it). */
+struct route;
+
 struct req {
 	struct server	*srv;
 	struct core	*core;
@@ -49,6 +51,8 @@ struct req {
 	unsigned int	 uid;		/* the peer's (SO_PEERCRED) */
 	int64_t		 t0;		/* when handling began (ns, monotonic) */
 	cJSON		*body;
+	const struct route *route;	/* its route (http.c) */
+	int		 heard_all;	/* its token was looked up again after store_barrier */
 };
 
 /* Each ends the request: the reply is sent, rq freed. */

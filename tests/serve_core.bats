@@ -339,21 +339,10 @@ PY
 	start_server --sync none
 	session_new alice@alice-phone bob@bob-pc
 	run python3 - "$RTCS_SOCKET" "$SID" "$(token alice-phone)" <<'PY'
-import json, socket, sys, time
+import json, os, socket, sys, time
+sys.path.insert(0, os.environ["RTCS_TOP"] + "/tests")
+from rawhttp import reply, read_until
 path, sid, tok = sys.argv[1:]
-
-def reply(f):
-    head = b""
-    while not head.endswith(b"\r\n\r\n"):
-        b = f.read(1)
-        if not b:
-            sys.exit("the connection closed after %d bytes of a head" % len(head))
-        head += b
-    n = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0])
-    body = f.read(n)
-    if len(body) != n:
-        sys.exit("a reply of %d bytes ended after %d" % (n, len(body)))
-    return head, body
 
 c = socket.socket(socket.AF_UNIX)
 c.settimeout(20)
@@ -381,12 +370,7 @@ while time.time() < t0 + 10:
 g = s.makefile("rb")
 head, data = reply(g)
 print(len(json.loads(data)["sessions"]))
-rest = b""
-while b"session.created" not in rest:
-    b = g.read1(4096)
-    if not b:
-        break
-    rest += b
+rest = read_until(lambda: g.read1(4096), b"session.created")
 print(rest.split(b"\r\n")[0].decode())
 PY
 	assert_success
@@ -424,18 +408,15 @@ PY
 	assert_equal "${lines[*]}" "200 1 200 0 200 0"
 	# pipelined: both answered, in order
 	run python3 - "$RTCS_SOCKET" "$SID" <<'PY'
-import socket, sys
+import os, socket, sys
+sys.path.insert(0, os.environ["RTCS_TOP"] + "/tests")
+from rawhttp import read_until
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(10)
 s.connect(sys.argv[1])
 s.sendall(("GET /v1/sessions/%s/log HTTP/1.1\r\nHost: rtcs\r\n\r\n"
            "GET /v1/health HTTP/1.1\r\nHost: rtcs\r\n\r\n" % sys.argv[2]).encode())
-got = b""
-while b'"status":"ok"' not in got:
-    b = s.recv(65536)
-    if not b:
-        break
-    got += b
+got = read_until(lambda: s.recv(65536), b'"status":"ok"')
 print(got.count(b"HTTP/1.1 200 OK"), got.index(b"session.created") < got.rindex(b"HTTP/1.1 200 OK"))
 PY
 	assert_success

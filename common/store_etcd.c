@@ -76,6 +76,7 @@ struct es {
 	/* Barriers (es_barrier): the waiters of the put in flight, and the next's. */
 	struct flush_waitq barriers, barriers_next;
 	uint64_t	 barrier_rev;	/* the put's revision, once etcd answered (0: not yet) */
+	uint64_t	 barrier_round;	/* puts begun */
 	int		 barrier_putting;
 	struct event	*barrier_to;
 	cJSON		*late;		/* watch messages held back (failpoint etcd-watch-late) */
@@ -895,12 +896,21 @@ barrier_check(struct es *es)
 		barrier_tell(es, STORE_OK, NULL);
 }
 
+/* A barrier's put: its round, so that a late answer to one that timed out tells no other. */
+struct barrier_call {
+	struct es	*es;
+	uint64_t	 round;
+};
+
 static void
 barrier_put(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 {
-	struct es *es = arg;
+	struct barrier_call *bc = arg;
+	struct es *es = bc->es;
+	uint64_t round = bc->round;
 
-	if (es->closing)
+	free(bc);
+	if (es->closing || round != es->barrier_round || !es->barrier_putting)
 		return;
 	if (err != STORE_OK) {
 		barrier_tell(es, err, cause);
@@ -924,13 +934,16 @@ barrier_start(struct es *es)
 	struct timeval tv = { ETCD_BARRIER_MS / 1000, (ETCD_BARRIER_MS % 1000) * 1000 };
 	cJSON *body = cJSON_CreateObject();
 	char *k = xprintf("%s/b", es->prefix);
+	struct barrier_call *bc = xcalloc(1, sizeof *bc);
 
 	TAILQ_CONCAT(&es->barriers, &es->barriers_next, entry);
 	es->barrier_putting = 1;
+	bc->es = es;
+	bc->round = ++es->barrier_round;
 	evtimer_add(es->barrier_to, &tv);
 	add_b64(body, "key", k, strlen(k));
 	free(k);
-	etcd_call(es->et, "/v3/kv/put", body, barrier_put, es);
+	etcd_call(es->et, "/v3/kv/put", body, barrier_put, bc);
 }
 
 static void

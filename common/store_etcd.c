@@ -73,11 +73,10 @@ struct es {
 	struct es_opq	 writes;	/* puts and appends in flight, in the order they began */
 	uint64_t	 tickets;	/* writes begun */
 	struct flush_waitq flushes;
-	/* Barriers (es_barrier): the waiters of the put in flight, and the next's. */
+	/* Barriers (es_barrier): the waiters of the put in flight (none: no put), and the next's. */
 	struct flush_waitq barriers, barriers_next;
 	uint64_t	 barrier_rev;	/* the put's revision, once etcd answered (0: not yet) */
 	uint64_t	 barrier_round;	/* puts begun */
-	int		 barrier_putting;
 	struct event	*barrier_to;
 	cJSON		*late;		/* watch messages held back (failpoint etcd-watch-late) */
 	struct event	*late_ev;
@@ -882,7 +881,6 @@ barrier_tell(struct es *es, enum store_err err, const char *cause)
 		free(f);
 	}
 	es->barrier_rev = 0;
-	es->barrier_putting = 0;
 	evtimer_del(es->barrier_to);
 	if (!TAILQ_EMPTY(&es->barriers_next) && !es->closing)
 		barrier_start(es);
@@ -910,7 +908,7 @@ barrier_put(void *arg, const cJSON *resp, enum store_err err, const char *cause)
 	uint64_t round = bc->round;
 
 	free(bc);
-	if (es->closing || round != es->barrier_round || !es->barrier_putting)
+	if (es->closing || round != es->barrier_round || TAILQ_EMPTY(&es->barriers))
 		return;
 	if (err != STORE_OK) {
 		barrier_tell(es, err, cause);
@@ -937,7 +935,6 @@ barrier_start(struct es *es)
 	struct barrier_call *bc = xcalloc(1, sizeof *bc);
 
 	TAILQ_CONCAT(&es->barriers, &es->barriers_next, entry);
-	es->barrier_putting = 1;
 	bc->es = es;
 	bc->round = ++es->barrier_round;
 	evtimer_add(es->barrier_to, &tv);
@@ -952,7 +949,7 @@ es_barrier(void *be, store_done_cb cb, void *arg)
 	struct es *es = be;
 	struct flush_wait *f;
 
-	if (es->readonly || es->barrier_to == NULL || !es->watching) {
+	if (es->readonly || !es->watching) {
 		cb(arg, es->watching ? STORE_OK : STORE_IO,
 		    es->watching ? NULL : "the watch of other servers' writes is down");
 		return;
@@ -961,7 +958,7 @@ es_barrier(void *be, store_done_cb cb, void *arg)
 	f->cb = cb;
 	f->arg = arg;
 	TAILQ_INSERT_TAIL(&es->barriers_next, f, entry);
-	if (!es->barrier_putting)
+	if (TAILQ_EMPTY(&es->barriers))
 		barrier_start(es);
 }
 
@@ -1759,14 +1756,11 @@ es_close(void *be)
 		TAILQ_REMOVE(&es->flushes, f, entry);
 		free(f);
 	}
-	TAILQ_CONCAT(&es->barriers, &es->barriers_next, entry);
-	while ((f = TAILQ_FIRST(&es->barriers)) != NULL) {
-		TAILQ_REMOVE(&es->barriers, f, entry);
-		f->cb(f->arg, STORE_IO, "the store is closing");
-		free(f);
-	}
-	if (es->barrier_to != NULL)
+	if (es->barrier_to != NULL) {
+		TAILQ_CONCAT(&es->barriers, &es->barriers_next, entry);
+		barrier_tell(es, STORE_IO, "the store is closing");	/* closing: none starts */
 		event_free(es->barrier_to);
+	}
 	if (es->late_ev != NULL)
 		event_free(es->late_ev);
 	cJSON_Delete(es->late);

@@ -75,7 +75,7 @@ api_health(struct req *rq)
 	cJSON_AddNumberToObject(o, "uptime_s", (double)((now_ms() - srv->started_ms) / 1000));
 	cJSON_AddNumberToObject(o, "sessions", (double)c->nsessions);
 	cJSON_AddNumberToObject(o, "live_sessions", (double)live);
-	cJSON_AddNumberToObject(o, "connections", (double)(strmap_count(srv->conns) + srv->ntaken));
+	cJSON_AddNumberToObject(o, "connections", (double)conn_count(srv));
 	cJSON_AddNumberToObject(o, "streams", (double)srv->nstreams);
 	cJSON_AddNumberToObject(o, "transfers_open", (double)c->nopen);
 	cJSON_AddNumberToObject(o, "events_seq", (double)c->events_appended);

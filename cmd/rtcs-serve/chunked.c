@@ -145,17 +145,11 @@ ck_read(evutil_socket_t fd, short what, void *arg)
 		ck_lost(ck, n == 0 ? "closed by its reader" : strerror(errno));
 }
 
-/* Room for what waits, or the reader took nothing for --idle-timeout. */
+/* Writes what the socket takes: lost on an error, freed once the last chunk has left. */
 static void
-ck_write(evutil_socket_t fd, short what, void *arg)
+ck_flush(struct chunked *ck)
 {
-	struct chunked *ck = arg;
-
-	if (what & EV_TIMEOUT) {
-		ck_lost(ck, "its reader took nothing for --idle-timeout");
-		return;
-	}
-	if (evbuffer_write(ck->out, fd) < 0 && errno != EAGAIN && errno != EINTR) {
+	if (evbuffer_write(ck->out, ck->fd) < 0 && errno != EAGAIN && errno != EINTR) {
 		ck_lost(ck, strerror(errno));
 		return;
 	}
@@ -164,6 +158,19 @@ ck_write(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	ck_arm(ck);
+}
+
+/* Room for what waits, or the reader took nothing for --idle-timeout. */
+static void
+ck_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct chunked *ck = arg;
+
+	(void)fd;
+	if (what & EV_TIMEOUT)
+		ck_lost(ck, "its reader took nothing for --idle-timeout");
+	else
+		ck_flush(ck);
 }
 
 static void
@@ -263,14 +270,7 @@ chunked_end(struct chunked *ck)
 {
 	evbuffer_add(ck->out, "0\r\n\r\n", 5);
 	ck->ending = 1;
-	if (evbuffer_write(ck->out, ck->fd) < 0 && errno != EAGAIN && errno != EINTR) {
-		ck_free(ck);
-		return;
-	}
-	if (evbuffer_get_length(ck->out) == 0)
-		ck_free(ck);
-	else
-		ck_arm(ck);
+	ck_flush(ck);	/* ending: an error frees it without a callback */
 }
 
 void

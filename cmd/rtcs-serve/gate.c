@@ -51,7 +51,7 @@ static const char *const known_methods[] = {
 
 /* Each connection's gate, by its filter: for gate_close_after. */
 static struct strmap *gates;
-/* Connections refused for the descriptor limit: told at most once a second. */
+/* Connections refused for the descriptor limit: told at most once a second, with their count. */
 static size_t refused;
 static time_t refused_at;
 
@@ -133,10 +133,10 @@ gate_accepted(evutil_socket_t fd, short what, void *arg)
 	}
 	/* The descriptors the limit leaves for connections are spent (server.c). */
 	if (strmap_count(gates) + g->srv->ntaken > g->srv->fd_conns) {
-		if (refused++ == 0 || time(NULL) != refused_at)
+		refused++;
+		if (time(NULL) != refused_at) {
 			log_warnx("refused %zu connection(s): %zu open, all the descriptor limit "
 			    "leaves", refused, g->srv->fd_conns);
-		if (time(NULL) != refused_at) {
 			refused_at = time(NULL);
 			refused = 0;
 		}

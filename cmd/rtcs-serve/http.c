@@ -396,8 +396,7 @@ http_conn(struct req *rq)
 	struct conn *c;
 	char key[32];
 
-	snprintf(key, sizeof key, "%p", (void *)evcon);
-	if (strmap_get(srv->conns, key) != NULL)
+	if (strmap_get(srv->conns, conn_key(evcon, key)) != NULL)
 		return 0;
 	c = xcalloc(1, sizeof *c);
 	c->srv = srv;
@@ -405,7 +404,7 @@ http_conn(struct req *rq)
 	memcpy(c->key, key, sizeof key);
 	strmap_put(srv->conns, key, c);
 	evhttp_connection_set_closecb(evcon, conn_closed, c);
-	if (strmap_count(srv->conns) + srv->ntaken > (size_t)srv->cfg->max_connections) {
+	if (conn_count(srv) > (size_t)srv->cfg->max_connections) {
 		gate_close_after(evhttp_request_get_connection(rq->r));
 		http_error(rq, 503, "unavailable", "too many connections");
 		return -1;

@@ -240,13 +240,26 @@ http_query_seq(struct req *rq, const char *key, uint64_t dflt, uint64_t *out)
 	return 0;
 }
 
+char *
+conn_key(const struct evhttp_connection *evcon, char buf[32])
+{
+	snprintf(buf, 32, "%p", (const void *)evcon);
+	return buf;
+}
+
+size_t
+conn_count(const struct server *srv)
+{
+	return strmap_count(srv->conns) + srv->ntaken;
+}
+
 void
 conn_release(struct server *srv, struct evhttp_connection *evcon)
 {
 	struct conn *c;
 	char key[32];
 
-	snprintf(key, sizeof key, "%p", (void *)evcon);
+	conn_key(evcon, key);
 	evhttp_connection_set_closecb(evcon, NULL, NULL);
 	if ((c = strmap_get(srv->conns, key)) != NULL) {
 		strmap_del(srv->conns, key);

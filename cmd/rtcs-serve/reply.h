@@ -28,6 +28,10 @@ struct conn {
 	struct stream	*stream;
 };
 
+/* A connection's key in srv->conns. */
+char	*conn_key(const struct evhttp_connection *, char buf[32]);
+/* The connections the server holds: evhttp's and the sockets streams took from it. */
+size_t	 conn_count(const struct server *);
 /* A connection evhttp lets go of (a stream took its socket): no longer counted or watched. */
 void	 conn_release(struct server *, struct evhttp_connection *);
 

@@ -405,8 +405,7 @@ stream_start(struct req *rq, struct core_session *s, struct core_channel *ch, ui
 		bufferevent_set_timeouts(bev, NULL, NULL);
 		bufferevent_set_timeouts(stream_sock_bev(st), NULL, &wt);
 		st->out = bufferevent_get_output(stream_sock_bev(st));
-		snprintf(key, sizeof key, "%p", (void *)st->evcon);
-		if ((st->conn = strmap_get(srv->conns, key)) != NULL)
+		if ((st->conn = strmap_get(srv->conns, conn_key(st->evcon, key))) != NULL)
 			st->conn->stream = st;
 	}
 	st->drain = evbuffer_add_cb(st->out, stream_drained, st);

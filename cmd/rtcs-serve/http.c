@@ -263,6 +263,7 @@ route_rule(struct req *rq, const struct route *rt)
 }
 
 static void	auth_again(void *, enum store_err, const char *);
+static int	hear_all(struct req *);
 
 /*
  * Applies the route's whole rule: 0 if the call may go on (rq->ch, claim,
@@ -311,12 +312,49 @@ http_auth(struct req *rq, const struct route *rt)
 	if (core_xfer_by_claim(rq->core, tok) != NULL || core_invite_by_owner(rq->core, tok) != NULL)
 		return deny(rq, 403, "this secret does not open this call", NULL);
 	/* Another server may have just issued it: asked again once this one has heard all. */
-	if (!rq->heard_all && store_shared(rq->srv->store)) {
-		rq->heard_all = 1;
-		store_barrier(rq->srv->store, auth_again, rq);
+	if (hear_all(rq))
 		return 1;
-	}
 	return deny(rq, 401, "unknown or revoked token", NULL);
+}
+
+/*
+ * What this server does not know, another may have just made (a token, a
+ * session, a transfer, an invite): the request is asked again once this one
+ * has heard every write etcd had acknowledged (store_barrier), at most once.
+ * 1 if so; 0 on a store of one server, or when it was asked again already.
+ */
+static int
+hear_all(struct req *rq)
+{
+	if (rq->heard_all || !store_shared(rq->srv->store))
+		return 0;
+	rq->heard_all = 1;
+	store_barrier(rq->srv->store, auth_again, rq);
+	return 1;
+}
+
+/* The session, transfer or invite the path names is unknown here: 1 if asked again later. */
+static int
+path_unheard(struct req *rq, const struct route *rt)
+{
+	const char *p = rt->pattern;
+	int known;
+
+	if (rq->heard_all || rq->param == NULL)
+		return 0;
+	/* A guesser out of budget costs no barrier: its 429 comes at once. */
+	if (evhttp_find_header(evhttp_request_get_input_headers(rq->r), "Authorization") == NULL &&
+	    ratelimit_spent(rq))
+		return 0;
+	if (strncmp(p, "/v1/sessions/", 13) == 0)
+		known = core_session_find(rq->core, rq->param) != NULL;
+	else if (strncmp(p, "/v1/transfers/", 14) == 0)
+		known = core_xfer_find(rq->core, rq->param) != NULL;
+	else if (strncmp(p, "/v1/invites/", 12) == 0)
+		known = core_invite_find(rq->core, rq->param) != NULL;
+	else
+		return 0;
+	return !known && hear_all(rq);
 }
 
 /* Bodies are JSON objects; curl's default form type is taken as JSON too. */
@@ -416,7 +454,7 @@ http_conn(struct req *rq)
 static void
 dispatch_authed(struct req *rq, const struct route *rt)
 {
-	if (http_auth(rq, rt) != 0)
+	if (path_unheard(rq, rt) || http_auth(rq, rt) != 0)
 		return;
 	if (rt->method == EVHTTP_REQ_POST && http_body(rq) != 0)
 		return;
@@ -429,7 +467,8 @@ auth_again(void *arg, enum store_err err, const char *cause)
 	struct req *rq = arg;
 
 	if (err != STORE_OK)
-		log_debug("an unknown token, looked up again without the store's barrier: %s", cause);
+		log_debug("an unknown token or id, looked up again without the store's barrier: %s",
+		    cause);
 	dispatch_authed(rq, rq->route);
 }
 

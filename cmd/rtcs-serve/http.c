@@ -340,7 +340,7 @@ path_unheard(struct req *rq, const struct route *rt)
 	const char *p = rt->pattern;
 	int known;
 
-	if (rq->heard_all || rq->param == NULL)
+	if (rq->heard_all || rq->param == NULL || !store_shared(rq->srv->store))
 		return 0;
 	/* A guesser out of budget costs no barrier: its 429 comes at once. */
 	if (evhttp_find_header(evhttp_request_get_input_headers(rq->r), "Authorization") == NULL &&

@@ -949,6 +949,10 @@ es_barrier(void *be, store_done_cb cb, void *arg)
 	struct es *es = be;
 	struct flush_wait *f;
 
+	if (es->closing) {
+		cb(arg, STORE_IO, "the store is closing");
+		return;
+	}
 	if (es->readonly || !es->watching) {
 		cb(arg, es->watching ? STORE_OK : STORE_IO,
 		    es->watching ? NULL : "the watch of other servers' writes is down");
@@ -1749,17 +1753,19 @@ es_close(void *be)
 	struct flush_wait *f;
 
 	es->closing = 1;
+	/* Told while etcd is there: what they do next ends in etcd_free's calls in flight. */
+	if (es->barrier_to != NULL) {
+		TAILQ_CONCAT(&es->barriers, &es->barriers_next, entry);
+		barrier_tell(es, STORE_IO, "the store is closing");	/* closing: none starts */
+		event_free(es->barrier_to);
+		es->barrier_to = NULL;
+	}
 	etcd_watch_stop(es->watch);
 	es->watch = NULL;
 	etcd_free(es->et);
 	while ((f = TAILQ_FIRST(&es->flushes)) != NULL) {
 		TAILQ_REMOVE(&es->flushes, f, entry);
 		free(f);
-	}
-	if (es->barrier_to != NULL) {
-		TAILQ_CONCAT(&es->barriers, &es->barriers_next, entry);
-		barrier_tell(es, STORE_IO, "the store is closing");	/* closing: none starts */
-		event_free(es->barrier_to);
 	}
 	if (es->late_ev != NULL)
 		event_free(es->late_ev);

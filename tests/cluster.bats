@@ -301,6 +301,37 @@ PY
 	done
 }
 
+@test "cluster: a change another node has just made is what a node decides on: a revoked invite, an unlinked device, a cancelled transfer are refused as such" {
+	# node 1 knows each of them first, then hears another node's change of it
+	# 200 ms late: each call below comes within a few ms of that change
+	node_stop 1
+	RTCS_FAILPOINT=etcd-watch-late=EAGAIN node_start 1
+	run -0 on 1 rtcs-transfer --keys "$T/kc" invite --to carol-desk --name carol -o "$T/invite.png"
+	IID=$(cut -d: -f4 <<<"$output")
+	on 3 rtcs-transfer invite revoke "$IID"
+	run -1 --separate-stderr on 1 rtcs-scan --keys "$T/ke" --submit --as erin-phone --name erin "$T/invite.png"
+	[[ $stderr == *revoked* ]] || fail "invite: $stderr"
+
+	SID=$(on 2 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
+	on 1 rtcs-session --keys "$T/kb" send "$SID" --as bob-pc hello
+	on 2 rtcs-session unlink "$SID" bob-pc
+	run -77 --separate-stderr on 1 rtcs-session --keys "$T/kb" send "$SID" --as bob-pc again
+	[[ $stderr == *"revoked token"* ]] || fail "unlinked: $stderr"
+
+	P=$(on 2 rtcs-transfer --keys "$T/ka" request "$SID" --as alice-phone --proof scanner --confirm none)
+	TID=$(cut -d: -f3 <<<"$P")
+	rtcs-code -t png -o "$T/code.png" "$P"
+	run -0 on 1 rtcs-transfer --json show "$TID"
+	on 2 rtcs-transfer --keys "$T/ka" cancel "$TID" --as alice-phone
+	run -1 --separate-stderr on 1 rtcs-scan --keys "$T/kt" --submit --as alice-tablet "$T/code.png"
+	[[ $stderr == *cancelled* ]] || fail "cancelled: $stderr"
+	# nothing of it was written: alice is still on her phone, bob's message is the last
+	run -0 on 3 rtcs-session --json show "$SID"
+	[ "$(jq -r '.session.participants[] | select(.name == "alice") | .device' <<<"$output")" = alice-phone ]
+	run -0 on 3 rtcs-session --json log "$SID"
+	[ "$(jq -r 'select(.type == "message") | .body' <<<"$output")" = hello ]
+}
+
 @test "cluster: an invite made on node 1 is scanned on node 2; revoked on node 3, node 1 refuses its next scan" {
 	run -0 on 1 rtcs-transfer --keys "$T/kc" invite --to carol-desk --name carol -o "$T/invite.png"
 	IID=$(cut -d: -f4 <<<"$output")

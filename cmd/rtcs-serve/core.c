@@ -252,15 +252,11 @@ core_events_watch(struct core *c)
 }
 
 #define CORE_APPEND_TRIES	10	/* a shared store: writes of an entry that lost its seq */
-#define CORE_APPEND_RETRY_MS	10
 
 int
 core_append_failed(struct core *c, enum store_err err, uint64_t seq, uint64_t *appended,
-    int appending, uint64_t durable, int *tries, void (*again)(evutil_socket_t, short, void *),
-    void *arg)
+    int appending, uint64_t durable, int *tries, store_done_cb again, void *arg)
 {
-	struct timeval tv = { 0, CORE_APPEND_RETRY_MS * 1000 };
-
 	/* Not written: the seq was the last one taken, or the store is broken. */
 	if (*appended == seq)
 		(*appended)--;
@@ -269,9 +265,11 @@ core_append_failed(struct core *c, enum store_err err, uint64_t seq, uint64_t *a
 	/* Failed out of order, they may leave a seq nobody wrote: the next is after the durable. */
 	if (appending == 0)
 		*appended = durable;
-	/* Another server's entry or change came first: again a little later, a few times. */
-	return err == STORE_CONFLICT && c->base != NULL && ++*tries < CORE_APPEND_TRIES &&
-	    event_base_once(c->base, -1, EV_TIMEOUT, again, arg, &tv) == 0;
+	/* Another server's entry or change came first: again once it is heard, a few times. */
+	if (err != STORE_CONFLICT || c->base == NULL || ++*tries >= CORE_APPEND_TRIES)
+		return 0;
+	store_barrier(c->store, again, arg);
+	return 1;
 }
 
 struct event_append {
@@ -284,12 +282,19 @@ struct event_append {
 
 static void	event_write(struct event_append *);
 
+/* After store_barrier: written again once all is heard; else lost as any failed event. */
 static void
-event_retry(evutil_socket_t fd, short what, void *arg)
+event_retry(void *arg, enum store_err err, const char *cause)
 {
-	(void)fd;
-	(void)what;
-	event_write(arg);
+	struct event_append *ea = arg;
+
+	if (err == STORE_OK) {
+		event_write(ea);
+		return;
+	}
+	log_warnx("server event %llu: not written again: %s", (unsigned long long)ea->seq, cause);
+	cJSON_Delete(ea->e);
+	free(ea);
 }
 
 static void

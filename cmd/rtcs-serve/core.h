@@ -50,6 +50,7 @@ enum core_err {
 	CE_CONFLICT,		/* 409 conflict */
 	CE_SESSION_ENDED,	/* 409 session_ended */
 	CE_FORBIDDEN,		/* 403 forbidden */
+	CE_REVOKED,		/* 401 unauthorized: the caller's channel closed meanwhile */
 	CE_BAD_FIELD,		/* 400 bad_field */
 	CE_GONE,		/* 410 gone */
 	CE_TRANSFER,		/* the transfer refused: see te */

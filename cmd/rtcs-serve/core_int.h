@@ -26,12 +26,12 @@ void	 core_event(struct core *, const char *event, struct core_session *, cJSON 
 /*
  * An append (a message, a server event) that failed: the seq it took given
  * back. A shared store: with none in flight the next seq is after the last
- * durable, and a conflict (another server's entry first) is tried again,
- * again(arg) a little later, a few times at most: 1 if it will be.
+ * durable, and a conflict (another server's entry first) is tried again
+ * once this server has heard every write etcd acknowledged (store_barrier:
+ * again(arg, ...)), a few times at most: 1 if it will be.
  */
 int	 core_append_failed(struct core *, enum store_err, uint64_t seq, uint64_t *appended,
-	    int appending, uint64_t durable, int *tries,
-	    void (*again)(evutil_socket_t, short, void *), void *arg);
+	    int appending, uint64_t durable, int *tries, store_done_cb again, void *arg);
 /* Follows the event log's durable entries (anyone's): its last seq, its listeners. */
 void	 core_events_watch(struct core *);
 /* A shared store: other servers' documents are followed (core_peer.c). */

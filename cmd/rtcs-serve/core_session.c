@@ -894,17 +894,24 @@ msg_finish(struct msg_call *mc, const struct core_status *st, uint64_t seq)
 	free(mc);
 }
 
+/* After store_barrier: what another server changed meanwhile is known (else a 409, to retry). */
 static void
-msg_retry(evutil_socket_t fd, short what, void *arg)
+msg_retry(void *arg, enum store_err err, const char *cause)
 {
 	struct msg_call *mc = arg;
 	struct core_status st;
 
-	(void)fd;
-	(void)what;
+	if (err != STORE_OK) {
+		status_set(&st, CE_CONFLICT, "another server's write came first, and this one "
+		    "has not heard it yet: try again");
+		log_debug("a message not written again: %s", cause);
+		msg_finish(mc, &st, 0);
+		return;
+	}
 	if (mc->s->ended || !mc->ch->open) {
-		status_set(&st, mc->s->ended ? CE_SESSION_ENDED : CE_CONFLICT, mc->s->ended ?
-		    "the session has ended" : "the device's channel was closed meanwhile");
+		status_set(&st, mc->s->ended ? CE_SESSION_ENDED : CE_REVOKED, mc->s->ended ?
+		    "the session has ended" : "unknown or revoked token: the device's channel "
+		    "was closed meanwhile, by another server");
 		msg_finish(mc, &st, 0);
 		return;
 	}

@@ -42,6 +42,7 @@ struct xfer_call {
 	struct core_xfer_reply reply;
 	enum core_err	 final_err;		/* the answer, whatever the record says (the switch failed) */
 	const char	*final_msg;
+	int		 heard;			/* run again once all was heard (call_hear) */
 	core_xfer_cb	 cb;
 	void		*arg;
 };
@@ -420,6 +421,46 @@ actor_fill(struct transfer_actor *ta, const struct core_actor *a, const struct c
 }
 
 static void xfer_commit(struct xfer_call *);
+static void call_run(struct core_op *);
+
+/* After store_barrier: a device's call runs again on what memory now holds. */
+static void
+call_again(void *arg, enum store_err err, const char *cause)
+{
+	struct xfer_call *xc = arg;
+	struct core_status st;
+
+	if (err != STORE_OK) {
+		status_set(&st, CE_CONFLICT, "another server's change of the transfer came first, "
+		    "and this one has not heard it yet: try again");
+		log_debug("transfer %s: a call not run again: %s", xc->x->t.id, cause);
+		call_finish(xc, &st);
+		return;
+	}
+	free(xc->r.claim);
+	xc->r.claim = xc->reply.claim = NULL;
+	xc->reply.role[0] = xc->reply.match[0] = '\0';
+	call_run(&xc->op);
+}
+
+/*
+ * A shared store refused a device's call: another server changed the
+ * transfer first (cancelled it, took its scan). Once this server has heard
+ * that change, the call is decided again on it, once: the caller hears
+ * what a call made after that change would (cancelled, already claimed),
+ * not a conflict. 1 if so.
+ */
+static int
+call_hear(struct xfer_call *xc, enum store_err err)
+{
+	if (err != STORE_CONFLICT || xc->heard || !store_shared(xc->core->store) ||
+	    (xc->kind != XC_IMAGE && xc->kind != XC_CONFIRM && xc->kind != XC_REJECT &&
+	    xc->kind != XC_CANCEL))
+		return 0;
+	xc->heard = 1;
+	store_barrier(xc->core->store, call_again, xc);
+	return 1;
+}
 
 /* The copy is durable: it is the record now; announce, alert, switch or answer. */
 static void
@@ -431,6 +472,8 @@ call_written(void *arg, enum store_err err, uint64_t rev, const char *cause)
 	struct core_status st;
 	int prev = (int)x->t.state;
 
+	if (call_hear(xc, err))
+		return;
 	if (err != STORE_OK) {
 		status_set(&st, err == STORE_CONFLICT ? CE_CONFLICT : core_store_err(c), cause);
 		if (xc->kind == XC_ROTATE) {
@@ -759,6 +802,8 @@ commit_refused(struct xfer_call *xc, const char *reason)
 	 */
 	if (store_shared(xc->core->store) &&
 	    (core_xfer_switched(xc->core, xc->x) != NULL || strcmp(reason, "conflict") == 0)) {
+		if (call_hear(xc, STORE_CONFLICT))
+			return;
 		status_set(&st, CE_CONFLICT, "another device's scan, or another server's change of "
 		    "the session, came first");
 		call_finish(xc, &st);

@@ -39,6 +39,7 @@ enum rule {
 	R_XFER_INVOLVED,	/* a channel of its session, its origin, a confirmer, its new channel */
 	R_XFER_ORIGIN,		/* a channel: only its origin */
 	R_XFER_DISPLAYER,	/* a push's origin channel, a pull's claim; else as unknown */
+	R_HEAR_FIRST,		/* several nodes: every write etcd acknowledged is heard first */
 };
 
 struct route {
@@ -85,7 +86,7 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_POST,   "/v1/invites",		W_OPERATOR, R_NONE, api_invite_create },
 	{ EVHTTP_REQ_GET,    "/v1/invites",		W_OPERATOR, R_NONE, api_invite_list },
 	{ EVHTTP_REQ_DELETE, "/v1/invites/*",		W_OPERATOR, R_NONE, api_invite_revoke },
-	{ EVHTTP_REQ_POST,   "/v1/invites/*/scan",	W_ANON, R_NONE, api_invite_scan },
+	{ EVHTTP_REQ_POST,   "/v1/invites/*/scan",	W_ANON, R_HEAR_FIRST, api_invite_scan },
 	{ EVHTTP_REQ_GET,    "/v1/invites/*/sessions",	W_OWNER, R_NONE, api_invite_sessions },
 	/* What the gate (gate.c) refused, as JSON. */
 	{ EVHTTP_REQ_GET,    "/v1/_gate/*",		W_ANY, R_NONE, api_gate },
@@ -246,7 +247,7 @@ route_rule(struct req *rq, const struct route *rt)
 
 	if (rt->rule == R_XFER_DISPLAYER)
 		return route_displayer(rq);
-	if (rt->rule == R_NONE || rq->ch == NULL)
+	if (rt->rule == R_NONE || rt->rule == R_HEAR_FIRST || rq->ch == NULL)
 		return 0;
 	if ((x = core_xfer_find(rq->core, rq->param)) == NULL) {
 		http_error(rq, 404, "not_found", "no transfer %s", rq->param);
@@ -333,7 +334,12 @@ hear_all(struct req *rq)
 	return 1;
 }
 
-/* The session, transfer or invite the path names is unknown here: 1 if asked again later. */
+/*
+ * Before the call: the session, transfer or invite the path names is unknown
+ * here, or the route decides on what another node may have just changed
+ * without its write checking it (R_HEAR_FIRST: an invite's scan, which a
+ * revocation must stop). 1 if asked again later.
+ */
 static int
 path_unheard(struct req *rq, const struct route *rt)
 {
@@ -346,7 +352,9 @@ path_unheard(struct req *rq, const struct route *rt)
 	if (evhttp_find_header(evhttp_request_get_input_headers(rq->r), "Authorization") == NULL &&
 	    ratelimit_spent(rq))
 		return 0;
-	if (strncmp(p, "/v1/sessions/", 13) == 0)
+	if (rt->rule == R_HEAR_FIRST)
+		known = 0;
+	else if (strncmp(p, "/v1/sessions/", 13) == 0)
 		known = core_session_find(rq->core, rq->param) != NULL;
 	else if (strncmp(p, "/v1/transfers/", 14) == 0)
 		known = core_xfer_find(rq->core, rq->param) != NULL;

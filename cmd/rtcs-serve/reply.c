@@ -154,6 +154,7 @@ http_status(struct req *rq, const struct core_status *st, const char *what)
 		{ CE_CONFLICT, 409, "conflict" },
 		{ CE_SESSION_ENDED, 409, "session_ended" },
 		{ CE_FORBIDDEN, 403, "forbidden" },
+		{ CE_REVOKED, 401, "unauthorized" },
 		{ CE_BAD_FIELD, 400, "bad_field" },
 		{ CE_GONE, 410, "gone" },
 		{ CE_STORE, 500, "internal" },

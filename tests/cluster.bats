@@ -116,6 +116,8 @@ follow() {
 	# The claimant collects its token through node 2, where it scanned.
 	run -0 on 2 rtcs-transfer --keys "$T/kt" wait "$TID" --as alice-tablet
 	for n in 1 2 3; do
+		# a read answers from the node's memory: first its watch brings the end
+		run -0 on "$n" rtcs-transfer --timeout 10 wait "$TID"
 		run -0 on "$n" rtcs-transfer --json show "$TID"
 		[ "$(jq -r .transfer.state <<<"$output")" = completed ] || fail "node $n: $output"
 		run -0 on "$n" rtcs-session --json show "$SID"

@@ -50,6 +50,8 @@ static const struct figdef {
 	  "16 senders: --sync batch vs --sync none (the server's CPU ceiling)" },
 	{ "mutation.batch16_redis_rps", "msg/s", T_RATIO_GE, 1.0,
 	  "16 senders: --sync batch vs Redis XADD, 16 clients (appendfsync always)" },
+	{ "mutation.batch16_per_sync", "msgs", T_REPORT, 0,
+	  "16 senders on --sync batch: messages made durable per fdatasync vs a full group (16)" },
 	{ "mutation.batch16_disk_rps", "msg/s", T_REPORT, 0,
 	  "16 senders: --sync batch vs the disk's bound (16 messages per store.fdatasync_us)" },
 	{ "store.checkpoint_us", "us", T_REPORT, 0,

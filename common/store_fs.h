@@ -88,6 +88,10 @@ struct fs {
 	size_t		 nflight;
 	struct syncer	*syncer;	/* made at the first group commit */
 	uint64_t	 group;
+	/* The next group waits for as many writes as the last held, until then at most. */
+	size_t		 want;
+	int64_t		 want_until;	/* CLOCK_MONOTONIC us */
+	int64_t		 flight_t0;	/* when the group on the thread began */
 	uint64_t	 ckpt_rev;
 	struct store_stats stats;
 	struct fs_log	*journal[2];	/* journal/a.log, journal/b.log */

@@ -7,13 +7,16 @@
  * in order. On the sync thread (syncer.c) while the loop goes on; on the
  * loop when something must be durable now (fs_commit). A failed sync fails
  * the group and breaks the store. It knows the writes only by their files:
- * what a write does once durable is its own done function.
+ * what a write does once durable is its own done function. A group that
+ * follows one of several writes waits for as many (they are the writers the
+ * last group told, writing again), for the last sync's time at most.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -26,6 +29,18 @@
 
 static void fs_commit_async(struct fs *);
 
+/* A group waits for its writers one sync's time at most, and never longer than this. */
+#define FS_GROUP_WAIT_MAX_US	10000
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void
 fs_commit_ev(evutil_socket_t fd, short what, void *arg)
 {
@@ -34,7 +49,7 @@ fs_commit_ev(evutil_socket_t fd, short what, void *arg)
 	fs_commit_async(arg);
 }
 
-/* At the end of this loop turn. */
+/* At the end of this loop turn (or at want_until, while the group waits for its writes). */
 static void
 fs_commit_soon(struct fs *fs)
 {
@@ -42,7 +57,8 @@ fs_commit_soon(struct fs *fs)
 
 	if (fs->commit_ev == NULL && fs->st->base != NULL)
 		fs->commit_ev = evtimer_new(fs->st->base, fs_commit_ev, fs);
-	if (fs->commit_ev != NULL && !evtimer_pending(fs->commit_ev, NULL))
+	if (fs->commit_ev != NULL && (!evtimer_pending(fs->commit_ev, NULL) ||
+	    (fs->want > 0 && fs->npend >= fs->want)))
 		evtimer_add(fs->commit_ev, &zero);
 }
 
@@ -184,9 +200,20 @@ fs_synced(void *arg, struct sync_job *j)
 	struct fs *fs = arg;
 	struct fs_pending *p = fs->flight;
 	size_t n = fs->nflight;
+	int64_t now;
 
 	fs->flight = NULL;
 	fs->nflight = 0;
+	/*
+	 * Writers that waited for this group write again as they are told: the
+	 * next group waits for as many writes as this one held, one sync's time
+	 * at most, rather than start with those that came meanwhile and leave
+	 * the rest to a group of their own.
+	 */
+	now = mono_us();
+	fs->want = n > 1 ? n : 0;
+	fs->want_until = now + (now - fs->flight_t0 < FS_GROUP_WAIT_MAX_US ?
+	    now - fs->flight_t0 : FS_GROUP_WAIT_MAX_US);
 	free(fs_group_finish(fs, p, n, j));
 	if (fs->npend > 0)
 		fs_commit_soon(fs);
@@ -230,8 +257,18 @@ fs_commit_async(struct fs *fs)
 	struct sync_job *j = NULL;
 	char *cause = NULL;
 
+	int64_t now;
+
 	if (fs->npend == 0 || (fs->syncer != NULL && syncer_busy(fs->syncer)))
 		return;		/* nothing, or the running group's end starts this one */
+	if (fs->want > fs->npend && (now = mono_us()) < fs->want_until && fs->commit_ev != NULL) {
+		struct timeval tv = { (time_t)((fs->want_until - now) / 1000000),
+		    (suseconds_t)((fs->want_until - now) % 1000000) };
+
+		evtimer_add(fs->commit_ev, &tv);
+		return;
+	}
+	fs->want = 0;
 	if (fs->syncer == NULL && !fs->broken && fs->st->base != NULL &&
 	    (fs->syncer = syncer_new(fs->st->base, fs_synced, fs, &cause)) == NULL) {
 		log_warnx("%s: syncing on the loop: %s", fs->dir, cause);
@@ -245,6 +282,7 @@ fs_commit_async(struct fs *fs)
 	}
 	fs->flight = fs->pend;
 	fs->nflight = fs->npend;
+	fs->flight_t0 = mono_us();
 	fs->pend = NULL;
 	fs->npend = fs->pendcap = 0;
 	if (j->err != 0) {

@@ -29,7 +29,7 @@ media.peer_silence_ms:rtcs-session media.mover_silence_ms:rtcs-session
 media.client_cpu_pct:rtcs-session media.server_cpu_pct_per_stream:rtcs-serve
 media.rss_kib_per_stream:rtcs-serve media.post_p50_us:rtcs-serve
 mutation.redis.p50_us:rtcs-serve mutation.fdatasync.p50_us:rtcs-serve store.fdatasync_us:rtcs-serve
-mutation.batch16_none_rps:rtcs-serve mutation.batch16_redis_rps:rtcs-serve mutation.batch16_disk_rps:rtcs-serve
+mutation.batch16_none_rps:rtcs-serve mutation.batch16_redis_rps:rtcs-serve mutation.batch16_disk_rps:rtcs-serve mutation.batch16_per_sync:rtcs-serve
 relay.redis.p50_us:rtcs-serve relay.always.redis.p50_us:rtcs-serve
 transfer.scanner_none_fsyncs:transfer transfer.both_origin_fsyncs:transfer
 scale.fds_per_session:rtcs-serve scale.read.vs_idle.p50_us:rtcs-serve"

@@ -246,7 +246,7 @@ void	 store_stats(const struct store *, struct store_stats *);
  * write can be trusted: the server must stop.
  */
 int	 store_broken(const struct store *);
-/* Whether writes are waiting for the group commit. */
+/* Whether writes wait for the group commit or etcd, or callers for a barrier. */
 int	 store_pending(const struct store *);
 /* Commits what is pending, writes the checkpoint, releases the lock. */
 void	 store_close(struct store *);

@@ -32,6 +32,7 @@
 #define ETCD_PAGE		512		/* keys a load's range asks for at once */
 #define ETCD_WATCH_RETRY_MS	200
 #define ETCD_BARRIER_MS		2000	/* a barrier the watch does not reach by then fails */
+#define ETCD_BARRIER_GAP_MS	10	/* barriers begin this far apart at least: <= 100 puts/s */
 
 static const char *const kind_names[STORE_NKINDS] = { "session", "transfer", "invite", "meta" };
 
@@ -77,7 +78,8 @@ struct es {
 	struct flush_waitq barriers, barriers_next;
 	uint64_t	 barrier_rev;	/* the put's revision, once etcd answered (0: not yet) */
 	uint64_t	 barrier_round;	/* puts begun */
-	struct event	*barrier_to;
+	struct event	*barrier_to, *barrier_gap;
+	struct timeval	 barrier_began;	/* the loop's time of the last put */
 	cJSON		*late;		/* watch messages held back (failpoint etcd-watch-late) */
 	struct event	*late_ev;
 	struct store_stats stats;
@@ -870,6 +872,43 @@ es_flush(void *be, store_done_cb cb, void *arg)
  */
 static void barrier_start(struct es *);
 
+/*
+ * The next round, for what waits in barriers_next: at once, or once
+ * ETCD_BARRIER_GAP_MS have passed since the last began (callers that come
+ * faster, a flood of unknown tokens, share rounds instead of costing etcd a
+ * put each).
+ */
+static void
+barrier_soon(struct es *es)
+{
+	struct timeval now, since, gap = { 0, ETCD_BARRIER_GAP_MS * 1000 }, wait;
+
+	if (es->closing || !TAILQ_EMPTY(&es->barriers) || TAILQ_EMPTY(&es->barriers_next))
+		return;
+	if (es->barrier_gap == NULL) {
+		barrier_start(es);
+		return;
+	}
+	if (evtimer_pending(es->barrier_gap, NULL))
+		return;
+	event_base_gettimeofday_cached(es->st->base, &now);
+	timersub(&now, &es->barrier_began, &since);
+	if (since.tv_sec < 0 || !timercmp(&since, &gap, <)) {
+		barrier_start(es);
+		return;
+	}
+	timersub(&gap, &since, &wait);
+	evtimer_add(es->barrier_gap, &wait);
+}
+
+static void
+barrier_gap_ev(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	barrier_soon(arg);
+}
+
 static void
 barrier_tell(struct es *es, enum store_err err, const char *cause)
 {
@@ -881,9 +920,9 @@ barrier_tell(struct es *es, enum store_err err, const char *cause)
 		free(f);
 	}
 	es->barrier_rev = 0;
-	evtimer_del(es->barrier_to);
-	if (!TAILQ_EMPTY(&es->barriers_next) && !es->closing)
-		barrier_start(es);
+	if (es->barrier_to != NULL)
+		evtimer_del(es->barrier_to);
+	barrier_soon(es);
 }
 
 /* After each watch message: the watch reached the barrier's revision. */
@@ -935,6 +974,7 @@ barrier_start(struct es *es)
 	struct barrier_call *bc = xcalloc(1, sizeof *bc);
 
 	TAILQ_CONCAT(&es->barriers, &es->barriers_next, entry);
+	event_base_gettimeofday_cached(es->st->base, &es->barrier_began);
 	bc->es = es;
 	bc->round = ++es->barrier_round;
 	evtimer_add(es->barrier_to, &tv);
@@ -962,8 +1002,7 @@ es_barrier(void *be, store_done_cb cb, void *arg)
 	f->cb = cb;
 	f->arg = arg;
 	TAILQ_INSERT_TAIL(&es->barriers_next, f, entry);
-	if (TAILQ_EMPTY(&es->barriers))
-		barrier_start(es);
+	barrier_soon(es);
 }
 
 static uint64_t
@@ -1714,7 +1753,10 @@ es_broken(void *be)
 static int
 es_pending(void *be)
 {
-	return !TAILQ_EMPTY(&((struct es *)be)->writes);
+	struct es *es = be;
+
+	return !TAILQ_EMPTY(&es->writes) || !TAILQ_EMPTY(&es->barriers) ||
+	    !TAILQ_EMPTY(&es->barriers_next);
 }
 
 static int
@@ -1753,13 +1795,21 @@ es_close(void *be)
 	struct flush_wait *f;
 
 	es->closing = 1;
-	/* Told while etcd is there: what they do next ends in etcd_free's calls in flight. */
-	if (es->barrier_to != NULL) {
-		TAILQ_CONCAT(&es->barriers, &es->barriers_next, entry);
-		barrier_tell(es, STORE_IO, "the store is closing");	/* closing: none starts */
-		event_free(es->barrier_to);
-		es->barrier_to = NULL;
+	/*
+	 * As every call's callback once closing: its waiters hear nothing (what
+	 * they wait for, a request, a session, is gone already).
+	 */
+	TAILQ_CONCAT(&es->barriers, &es->barriers_next, entry);
+	while ((f = TAILQ_FIRST(&es->barriers)) != NULL) {
+		TAILQ_REMOVE(&es->barriers, f, entry);
+		free(f);
 	}
+	if (es->barrier_to != NULL)
+		event_free(es->barrier_to);
+	if (es->barrier_gap != NULL)
+		event_free(es->barrier_gap);
+	es->barrier_to = es->barrier_gap = NULL;
+	es->barrier_rev = 0;
 	etcd_watch_stop(es->watch);
 	es->watch = NULL;
 	etcd_free(es->et);
@@ -1824,6 +1874,7 @@ store_etcd_open(struct store *st, const char *spec, const struct store_options *
 	TAILQ_INIT(&es->barriers_next);
 	if (st->base != NULL) {
 		es->barrier_to = evtimer_new(st->base, barrier_timeout, es);
+		es->barrier_gap = evtimer_new(st->base, barrier_gap_ev, es);
 		es->late = cJSON_CreateArray();
 		es->late_ev = evtimer_new(st->base, watch_late, es);
 		es->rewatch = evtimer_new(st->base, rewatch, es);

@@ -334,6 +334,58 @@ PY
 	[ "$(jq -r 'select(.type == "message") | .body' <<<"$output")" = hello ]
 }
 
+@test "cluster: a log stream whose client hangs up before its first page is read leaves the node serving" {
+	SID=$(on 2 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
+	run -0 python3 - "$CLUSTER_DIR/node2/run/rtcs.sock" "$SID" <<'PY'
+import socket, sys
+for i in range(10):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(("GET /v1/sessions/%s/log HTTP/1.1\r\nHost: rtcs\r\n\r\n" % sys.argv[2]).encode())
+    s.close()
+PY
+	# the pages those asked for are read (etcd answers them) before this one's
+	run -0 on 2 rtcs-session --json log "$SID"
+	[[ $output == *session.created* ]] || fail "$output"
+	run -0 curl -sS -o /dev/null -w '%{http_code}' --unix-socket "$CLUSTER_DIR/node2/run/rtcs.sock" http://rtcs/v1/health
+	assert_output 200
+}
+
+@test "cluster: a node stopped while calls wait to hear the other nodes exits 0" {
+	node_stop 1
+	RTCS_FAILPOINT=etcd-watch-late=EAGAIN node_start 1
+	SID=$(on 2 rtcs-session new alice@alice-phone:"$T/ka" bob@bob-pc:"$T/kb")
+	# Calls on node 1 that name what it has not heard; "waiting" once etcd
+	# holds their barrier's put (node 1's watch brings it 200 ms later).
+	python3 - "$CLUSTER_DIR/node1/run/rtcs.sock" "$SID" "${CLUSTER_ETCD%%,*}" \
+	    "${CLUSTER_STORE##*/}" >"$T/calls.out" 2>&1 <<'PY' &
+import base64, json, socket, sys, time, urllib.request
+node, sid, ep, prefix = sys.argv[1:]
+def version():
+    key = base64.b64encode(("/%s/b" % prefix).encode()).decode()
+    req = urllib.request.Request("http://%s/v3/kv/range" % ep, json.dumps({"key": key}).encode())
+    kvs = json.load(urllib.request.urlopen(req, timeout=5)).get("kvs", [])
+    return int(kvs[0].get("version", 0)) if kvs else 0
+before = version()
+socks = []
+for path in ("/v1/sessions/%s" % sid, "/v1/sessions/SAAAAAAAAAAAAAAAB", "/v1/sessions/%s/log" % sid):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(node)
+    s.sendall(("GET %s HTTP/1.1\r\nHost: rtcs\r\n\r\n" % path).encode())
+    socks.append(s)
+for _ in range(500):
+    if version() > before:
+        print("waiting", flush=True)
+        break
+    time.sleep(0.002)
+time.sleep(5)
+PY
+	calls=$!
+	wait_grep "$T/calls.out" '^waiting' 10
+	node_stop 1 || fail "node 1 did not exit 0: $(tail -n 30 "$CLUSTER_DIR/node1/server.log")"
+	kill "$calls" 2>/dev/null || true
+}
+
 @test "cluster: an invite made on node 1 is scanned on node 2; revoked on node 3, node 1 refuses its next scan" {
 	run -0 on 1 rtcs-transfer --keys "$T/kc" invite --to carol-desk --name carol -o "$T/invite.png"
 	IID=$(cut -d: -f4 <<<"$output")

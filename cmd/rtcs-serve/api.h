@@ -41,11 +41,8 @@ void	 api_invite_revoke(struct req *);
  * ratelimit.c: the budget of failed guesses, per channel, per claim, and one
  * for every call with no secret (design.md 8.1). http_rate_limited: 0 if the
  * call may go on (always for a live transfer x with attempts left), else 1
- * after answering 429 with Retry-After. ratelimit_spent: 1 if the budget of
- * the caller as known so far (anonymous before its secret is looked up) is
- * spent, nothing answered. ratelimit_fail counts a failed guess.
+ * after answering 429 with Retry-After. ratelimit_fail counts a failed guess.
  */
 int	 http_rate_limited(struct req *, const struct core_xfer *x);
-int	 ratelimit_spent(const struct req *);
 void	 ratelimit_fail(struct req *);
 #endif

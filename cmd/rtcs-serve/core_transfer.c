@@ -43,6 +43,7 @@ struct xfer_call {
 	enum core_err	 final_err;		/* the answer, whatever the record says (the switch failed) */
 	const char	*final_msg;
 	int		 heard;			/* run again once all was heard (call_hear) */
+	int		 committing;		/* "committing" told */
 	core_xfer_cb	 cb;
 	void		*arg;
 };
@@ -440,6 +441,8 @@ call_again(void *arg, enum store_err err, const char *cause)
 	free(xc->r.claim);
 	xc->r.claim = xc->reply.claim = NULL;
 	xc->reply.role[0] = xc->reply.match[0] = '\0';
+	xc->final_err = CE_OK;
+	xc->final_msg = NULL;
 	call_run(&xc->op);
 }
 
@@ -573,6 +576,8 @@ call_fenced(struct session_change *chg, const struct core_status *st)
 		call_persist(xc);
 		return;
 	}
+	if ((st->err == CE_OK || st->err == CE_CONFLICT) && call_hear(xc, STORE_CONFLICT))
+		return;
 	status_set(&cs, st->err == CE_OK || st->err == CE_CONFLICT ? CE_CONFLICT : st->err,
 	    "another server's switch, or change of the session, came first");
 	call_finish(xc, &cs);
@@ -872,8 +877,11 @@ xfer_commit(struct xfer_call *xc)
 		commit_refused(xc, "internal");
 		return;
 	}
-	announce_state(c, x, TS_COMMITTING, AN_MINE);
-	failpoint("transfer-committing");
+	if (!xc->committing) {		/* once, though the call may run again (call_hear) */
+		xc->committing = 1;
+		announce_state(c, x, TS_COMMITTING, AN_MINE);
+		failpoint("transfer-committing");
+	}
 	sw = xcalloc(1, sizeof *sw);
 	sw->xc = xc;
 	sw->old = old;

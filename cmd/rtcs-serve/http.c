@@ -348,10 +348,6 @@ path_unheard(struct req *rq, const struct route *rt)
 
 	if (rq->heard_all || rq->param == NULL || !store_shared(rq->srv->store))
 		return 0;
-	/* A guesser out of budget costs no barrier: its 429 comes at once. */
-	if (evhttp_find_header(evhttp_request_get_input_headers(rq->r), "Authorization") == NULL &&
-	    ratelimit_spent(rq))
-		return 0;
 	if (rt->rule == R_HEAR_FIRST)
 		known = 0;
 	else if (strncmp(p, "/v1/sessions/", 13) == 0)
@@ -474,6 +470,17 @@ auth_again(void *arg, enum store_err err, const char *cause)
 {
 	struct req *rq = arg;
 
+	if (rq->srv->stopping) {
+		gate_close_after(evhttp_request_get_connection(rq->r));
+		http_error(rq, 503, "unavailable", "the server is stopping");
+		return;
+	}
+	if (err != STORE_OK && rq->route->rule == R_HEAR_FIRST) {
+		/* What it decides on must be all that was acknowledged: not on less. */
+		http_error(rq, 503, "unavailable", "this server cannot hear the other servers' "
+		    "writes now (%s): try again, or another one", cause);
+		return;
+	}
 	if (err != STORE_OK)
 		log_debug("an unknown token or id, looked up again without the store's barrier: %s",
 		    cause);

@@ -53,15 +53,6 @@ ratelimit_check(struct server *srv, const char *key, int *retry_after)
 }
 
 int
-ratelimit_spent(const struct req *rq)
-{
-	char key[64];
-	int retry;
-
-	return ratelimit_check(rq->srv, ratelimit_key(rq, key, sizeof key), &retry) != 0;
-}
-
-int
 http_rate_limited(struct req *rq, const struct core_xfer *x)
 {
 	char buf[16], key[64];

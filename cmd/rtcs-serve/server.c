@@ -194,7 +194,11 @@ drain_size(const char *key, void *val, void *arg)
 		*total += evbuffer_get_length(bufferevent_get_output(bufferevent_get_underlying(bev)));
 }
 
-/* Stopping: wait until every reply has left (or give up after a while). */
+/*
+ * Stopping: wait until every reply has left and the store has nothing in
+ * hand (a write on its way, a call waiting to hear the other servers), or
+ * give up after a while.
+ */
 static void
 server_drain(evutil_socket_t fd, short what, void *arg)
 {
@@ -206,9 +210,11 @@ server_drain(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	strmap_each(srv->conns, drain_size, &left);
 	left += chunked_unsent();
-	if (left == 0 || (drain_ms += 10) > SERVE_DRAIN_MAX_MS) {
+	if ((left == 0 && !store_pending(srv->store)) || (drain_ms += 10) > SERVE_DRAIN_MAX_MS) {
 		if (left != 0)
 			log_warnx("stopping with %zu bytes unsent", left);
+		else if (store_pending(srv->store))
+			log_warnx("stopping with writes or calls still waiting for the store");
 		event_base_loopbreak(srv->base);
 		return;
 	}

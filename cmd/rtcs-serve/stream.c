@@ -136,6 +136,14 @@ stream_detach(struct stream *st)
 	st->dead = 1;
 }
 
+/* A detached stream goes now, or, with a page of the log being read for it, when it comes. */
+static void
+stream_free(struct stream *st)
+{
+	if (!st->reading)
+		free(st);
+}
+
 /* Ends the reply after the last line in b (may be NULL); the connection stays usable. */
 static void
 stream_end(struct stream *st, struct evbuffer *b)
@@ -148,7 +156,7 @@ stream_end(struct stream *st, struct evbuffer *b)
 			chunked_send(st->ck, b);
 		stream_detach(st);
 		chunked_end(st->ck);
-		free(st);
+		stream_free(st);
 		return;
 	}
 	stream_detach(st);
@@ -164,7 +172,7 @@ stream_end(struct stream *st, struct evbuffer *b)
 	bufferevent_disable(evhttp_connection_get_bufferevent(evcon), EV_WRITE);
 	evhttp_send_reply_end(st->req);
 	gate_flush(evcon);
-	free(st);
+	stream_free(st);
 }
 
 /* Its reader went: for a stream on evhttp, req is to be freed unless evhttp still holds it. */
@@ -175,7 +183,7 @@ stream_gone(struct stream *st, const char *why, struct evhttp_request *req)
 	stream_detach(st);
 	if (req != NULL && evhttp_request_get_connection(req) == NULL)
 		evhttp_request_free(req);
-	free(st);
+	stream_free(st);
 }
 
 void
@@ -289,6 +297,10 @@ stream_page(void *arg, enum store_err err, const struct store_record *recs, size
 	size_t i;
 
 	st->reading = 0;
+	if (st->dead) {		/* its reader went while the page was read */
+		free(st);
+		return;
+	}
 	if (err != STORE_OK) {
 		log_warnx("stream: cannot read the log: %s", cause);
 		b = evbuffer_new();

@@ -301,6 +301,9 @@ PY
 		    "http://rtcs/v1/transfers/TAAAAAAAAAAAAAAA$g/image"
 		[ "$output" = "$([ "$g" = C ] && echo 429 || echo 404)" ] || fail "guess $g: $output"
 	done
+	# a budget spent by guessers stops no one else's catching up
+	SID=$(on 2 rtcs-session new carol@carol-phone:"$T/kc" dave@dave-pc:"$T/kd")
+	run -0 on 1 rtcs-session --json show "$SID"
 }
 
 @test "cluster: a change another node has just made is what a node decides on: a revoked invite, an unlinked device, a cancelled transfer are refused as such" {
@@ -327,6 +330,15 @@ PY
 	on 2 rtcs-transfer --keys "$T/ka" cancel "$TID" --as alice-phone
 	run -1 --separate-stderr on 1 rtcs-scan --keys "$T/kt" --submit --as alice-tablet "$T/code.png"
 	[[ $stderr == *cancelled* ]] || fail "cancelled: $stderr"
+	# two cancels, the second on a node that had not heard the first: cancelled, not a conflict
+	P=$(on 2 rtcs-transfer --keys "$T/ka" request "$SID" --as alice-phone --proof scanner --confirm none)
+	TID=$(cut -d: -f3 <<<"$P")
+	run -0 on 1 rtcs-transfer --json show "$TID"
+	on 2 rtcs-transfer --keys "$T/ka" cancel "$TID" --as alice-phone
+	run --separate-stderr on 1 rtcs-transfer --keys "$T/ka" cancel "$TID" --as alice-phone
+	[[ $stderr != *conflict* && $stderr != *"came first"* ]] || fail "second cancel: $status $stderr"
+	run -0 on 1 rtcs-transfer --json show "$TID"
+	[ "$(jq -r '.transfer.state + " " + .transfer.reason' <<<"$output")" = "failed cancelled" ] || fail "$output"
 	# nothing of it was written: alice is still on her phone, bob's message is the last
 	run -0 on 3 rtcs-session --json show "$SID"
 	[ "$(jq -r '.session.participants[] | select(.name == "alice") | .device' <<<"$output")" = alice-phone ]

@@ -22,6 +22,13 @@ teardown() {
 	nodes_stop
 }
 
+# The version of the nodes' barrier key in etcd: how many times it was put.
+barrier_version() {
+	curl -sS "http://${CLUSTER_ETCD%%,*}/v3/kv/range" \
+	    -d "{\"key\":\"$(printf '/%s/b' "${CLUSTER_STORE##*/}" | base64 -w0)\"}" |
+	    jq -r '.kvs[0].version // 0'
+}
+
 # follow NAME NODE SID DEVICE KEYS: the device's stream through NODE, in the background.
 follow() {
 	on "$2" rtcs-session --keys "$5" --json log "$3" --follow --as "$4" >"$T/$1.out" 2>"$T/$1.err" &
@@ -304,6 +311,15 @@ PY
 	# a budget spent by guessers stops no one else's catching up
 	SID=$(on 2 rtcs-session new carol@carol-phone:"$T/kc" dave@dave-pc:"$T/kd")
 	run -0 on 1 rtcs-session --json show "$SID"
+	# a call that needs a token and has none costs no catching up (no put of PREFIX/b)
+	b=$(barrier_version)
+	for g in 2 3 4 5 6; do
+		run curl -sS -o /dev/null -w '%{http_code}' --unix-socket "$CLUSTER_DIR/node1/run/rtcs.sock" \
+		    -H 'Content-Type: application/json' --data '{"body":"hi"}' \
+		    "http://rtcs/v1/sessions/SAAAAAAAAAAAAAAA$g/messages"
+		assert_output 401
+	done
+	[ "$(barrier_version)" = "$b" ] || fail "PREFIX/b was put: $b -> $(barrier_version)"
 }
 
 @test "cluster: a change another node has just made is what a node decides on: a revoked invite, an unlinked device, a cancelled transfer are refused as such" {

@@ -348,6 +348,10 @@ path_unheard(struct req *rq, const struct route *rt)
 
 	if (rq->heard_all || rq->param == NULL || !store_shared(rq->srv->store))
 		return 0;
+	/* A call that needs a token and has none is refused (401) with nothing to hear. */
+	if (!(rt->who & (W_OPERATOR | W_ANON)) &&
+	    evhttp_find_header(evhttp_request_get_input_headers(rq->r), "Authorization") == NULL)
+		return 0;
 	if (rt->rule == R_HEAR_FIRST)
 		known = 0;
 	else if (strncmp(p, "/v1/sessions/", 13) == 0)

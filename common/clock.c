@@ -30,6 +30,15 @@ clock_now_ms(void)
 	return wall0 + (mono - mono0);
 }
 
+long long
+clock_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 char *
 clock_format_ms(long long ms)
 {

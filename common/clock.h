@@ -7,6 +7,8 @@
  * nothing it measures.
  */
 long long clock_now_ms(void);
+/* CLOCK_MONOTONIC in microseconds: for durations. */
+long long clock_mono_us(void);
 /* "2026-11-24T05:30:00.123Z", newly allocated; 0 gives NULL. */
 char	*clock_format_ms(long long ms);
 /* Parses what clock_format_ms writes; -1 on error. */

@@ -885,10 +885,6 @@ barrier_soon(struct es *es)
 
 	if (es->closing || !TAILQ_EMPTY(&es->barriers) || TAILQ_EMPTY(&es->barriers_next))
 		return;
-	if (es->barrier_gap == NULL) {
-		barrier_start(es);
-		return;
-	}
 	if (evtimer_pending(es->barrier_gap, NULL))
 		return;
 	event_base_gettimeofday_cached(es->st->base, &now);
@@ -993,9 +989,12 @@ es_barrier(void *be, store_done_cb cb, void *arg)
 		cb(arg, STORE_IO, "the store is closing");
 		return;
 	}
-	if (es->readonly || !es->watching) {
-		cb(arg, es->watching ? STORE_OK : STORE_IO,
-		    es->watching ? NULL : "the watch of other servers' writes is down");
+	if (es->readonly && es->watching) {
+		cb(arg, STORE_OK, NULL);
+		return;
+	}
+	if (!es->watching || es->barrier_to == NULL) {	/* down, or no loop to follow it on */
+		cb(arg, STORE_IO, "the watch of other servers' writes is down");
 		return;
 	}
 	f = xcalloc(1, sizeof *f);
@@ -1788,22 +1787,30 @@ logq_drop(const char *name, void *val, void *arg)
 	}
 }
 
+/* Closing: the waiters of q go, untold. */
+static void
+waitq_drop(struct flush_waitq *q)
+{
+	struct flush_wait *f;
+
+	while ((f = TAILQ_FIRST(q)) != NULL) {
+		TAILQ_REMOVE(q, f, entry);
+		free(f);
+	}
+}
+
 static void
 es_close(void *be)
 {
 	struct es *es = be;
-	struct flush_wait *f;
 
 	es->closing = 1;
 	/*
-	 * As every call's callback once closing: its waiters hear nothing (what
-	 * they wait for, a request, a session, is gone already).
+	 * As every call's callback once closing: the barriers' waiters hear
+	 * nothing (what they wait for, a request, a session, is gone already).
 	 */
-	TAILQ_CONCAT(&es->barriers, &es->barriers_next, entry);
-	while ((f = TAILQ_FIRST(&es->barriers)) != NULL) {
-		TAILQ_REMOVE(&es->barriers, f, entry);
-		free(f);
-	}
+	waitq_drop(&es->barriers);
+	waitq_drop(&es->barriers_next);
 	if (es->barrier_to != NULL)
 		event_free(es->barrier_to);
 	if (es->barrier_gap != NULL)
@@ -1813,10 +1820,7 @@ es_close(void *be)
 	etcd_watch_stop(es->watch);
 	es->watch = NULL;
 	etcd_free(es->et);
-	while ((f = TAILQ_FIRST(&es->flushes)) != NULL) {
-		TAILQ_REMOVE(&es->flushes, f, entry);
-		free(f);
-	}
+	waitq_drop(&es->flushes);
 	if (es->late_ev != NULL)
 		event_free(es->late_ev);
 	cJSON_Delete(es->late);

@@ -16,11 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "failpoint.h"
 #include "log.h"
 #include "store_fs.h"
@@ -31,15 +31,6 @@ static void fs_commit_async(struct fs *);
 
 /* A group waits for its writers one sync's time at most, and never longer than this. */
 #define FS_GROUP_WAIT_MAX_US	10000
-
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 fs_commit_ev(evutil_socket_t fd, short what, void *arg)
@@ -210,7 +201,7 @@ fs_synced(void *arg, struct sync_job *j)
 	 * at most, rather than start with those that came meanwhile and leave
 	 * the rest to a group of their own.
 	 */
-	now = mono_us();
+	now = clock_mono_us();
 	fs->want = n > 1 ? n : 0;
 	fs->want_until = now + (now - fs->flight_t0 < FS_GROUP_WAIT_MAX_US ?
 	    now - fs->flight_t0 : FS_GROUP_WAIT_MAX_US);
@@ -256,12 +247,11 @@ fs_commit_async(struct fs *fs)
 {
 	struct sync_job *j = NULL;
 	char *cause = NULL;
-
 	int64_t now;
 
 	if (fs->npend == 0 || (fs->syncer != NULL && syncer_busy(fs->syncer)))
 		return;		/* nothing, or the running group's end starts this one */
-	if (fs->want > fs->npend && (now = mono_us()) < fs->want_until && fs->commit_ev != NULL) {
+	if (fs->want > fs->npend && (now = clock_mono_us()) < fs->want_until && fs->commit_ev != NULL) {
 		struct timeval tv = { (time_t)((fs->want_until - now) / 1000000),
 		    (suseconds_t)((fs->want_until - now) % 1000000) };
 
@@ -282,7 +272,7 @@ fs_commit_async(struct fs *fs)
 	}
 	fs->flight = fs->pend;
 	fs->nflight = fs->npend;
-	fs->flight_t0 = mono_us();
+	fs->flight_t0 = clock_mono_us();
 	fs->pend = NULL;
 	fs->npend = fs->pendcap = 0;
 	if (j->err != 0) {

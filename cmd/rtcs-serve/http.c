@@ -458,10 +458,23 @@ http_conn(struct req *rq)
 	return 0;
 }
 
-/* The rest of a call once its route is found: who calls, the body, the handler. */
-static void
-dispatch_authed(struct req *rq, const struct route *rt)
+/* A call that comes, or would go on, while the server stops: 503, and its connection closes. */
+static int
+refused_stopping(struct req *rq)
 {
+	if (!rq->srv->stopping)
+		return 0;
+	gate_close_after(evhttp_request_get_connection(rq->r));
+	http_error(rq, 503, "unavailable", "the server is stopping");
+	return 1;
+}
+
+/* The rest of a call once its route (rq->route) is found: who calls, the body, the handler. */
+static void
+dispatch_authed(struct req *rq)
+{
+	const struct route *rt = rq->route;
+
 	if (path_unheard(rq, rt) || http_auth(rq, rt) != 0)
 		return;
 	if (rt->method == EVHTTP_REQ_POST && http_body(rq) != 0)
@@ -474,11 +487,8 @@ auth_again(void *arg, enum store_err err, const char *cause)
 {
 	struct req *rq = arg;
 
-	if (rq->srv->stopping) {
-		gate_close_after(evhttp_request_get_connection(rq->r));
-		http_error(rq, 503, "unavailable", "the server is stopping");
+	if (refused_stopping(rq))
 		return;
-	}
 	if (err != STORE_OK && rq->route->rule == R_HEAR_FIRST) {
 		/* What it decides on must be all that was acknowledged: not on less. */
 		http_error(rq, 503, "unavailable", "this server cannot hear the other servers' "
@@ -488,7 +498,7 @@ auth_again(void *arg, enum store_err err, const char *cause)
 	if (err != STORE_OK)
 		log_debug("an unknown token or id, looked up again without the store's barrier: %s",
 		    cause);
-	dispatch_authed(rq, rq->route);
+	dispatch_authed(rq);
 }
 
 void
@@ -516,11 +526,8 @@ http_dispatch(struct evhttp_request *r, void *arg)
 	}
 	if (http_conn(rq) != 0)
 		return;
-	if (srv->stopping) {
-		gate_close_after(evhttp_request_get_connection(r));
-		http_error(rq, 503, "unavailable", "the server is stopping");
+	if (refused_stopping(rq))
 		return;
-	}
 	if (path == NULL || *path == '\0') {
 		http_error(rq, 400, "bad_request", "no path");
 		return;
@@ -557,5 +564,5 @@ http_dispatch(struct evhttp_request *r, void *arg)
 		return;
 	}
 	rq->route = rt;
-	dispatch_authed(rq, rt);
+	dispatch_authed(rq);
 }

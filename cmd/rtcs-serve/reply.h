@@ -56,7 +56,7 @@ struct req {
 	int64_t		 t0;		/* when handling began (ns, monotonic) */
 	cJSON		*body;
 	const struct route *route;	/* its route (http.c) */
-	int		 heard_all;	/* its token was looked up again after store_barrier */
+	int		 heard_all;	/* asked again after store_barrier (http.c: hear_all) */
 };
 
 /* Each ends the request: the reply is sent, rq freed. */

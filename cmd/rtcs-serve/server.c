@@ -205,15 +205,17 @@ server_drain(evutil_socket_t fd, short what, void *arg)
 	static const struct timeval tick = { 0, 10000 };
 	struct server *srv = arg;
 	size_t left = 0;
+	int pending;
 
 	(void)fd;
 	(void)what;
 	strmap_each(srv->conns, drain_size, &left);
 	left += chunked_unsent();
-	if ((left == 0 && !store_pending(srv->store)) || (drain_ms += 10) > SERVE_DRAIN_MAX_MS) {
+	pending = store_pending(srv->store);
+	if ((left == 0 && !pending) || (drain_ms += 10) > SERVE_DRAIN_MAX_MS) {
 		if (left != 0)
 			log_warnx("stopping with %zu bytes unsent", left);
-		else if (store_pending(srv->store))
+		else if (pending)
 			log_warnx("stopping with writes or calls still waiting for the store");
 		event_base_loopbreak(srv->base);
 		return;

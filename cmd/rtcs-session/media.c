@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "clock.h"
 #include "client_transfer.h"
 #include "exitcode.h"
 #include "json.h"
@@ -208,7 +209,7 @@ static int
 media_should_stop(struct media_call *m)
 {
 	return atomic_load(&media_signalled) || media_rx_closed(m->rx) ||
-	    (sopts.duration_ms > 0 && media_mono_us() - m->t0_us >= sopts.duration_ms * 1000);
+	    (sopts.duration_ms > 0 && clock_mono_us() - m->t0_us >= sopts.duration_ms * 1000);
 }
 
 static long long
@@ -257,7 +258,7 @@ static void
 media_linger(struct media_call *m, int sending)
 {
 	long long quiet_ms = sopts.linger_ms >= 0 ? sopts.linger_ms : sending ? 2000 : -1;
-	long long since = media_mono_us(), last;
+	long long since = clock_mono_us(), last;
 
 	for (;;) {
 		if (atomic_load(&media_signalled) || media_rx_closed(m->rx))
@@ -266,10 +267,10 @@ media_linger(struct media_call *m, int sending)
 			last = media_rx_last_us(m->rx);
 			if (sending && last < since)
 				last = since;
-			if (last > 0 && media_mono_us() - last >= quiet_ms * 1000)
+			if (last > 0 && clock_mono_us() - last >= quiet_ms * 1000)
 				return;
 		}
-		media_wait_until(media_mono_us() + 20000);
+		media_wait_until(clock_mono_us() + 20000);
 	}
 }
 
@@ -324,7 +325,7 @@ media_report(struct media_call *m)
 		getrusage(RUSAGE_SELF, &ru);
 		cJSON_AddNumberToObject(o, "cpu_ms", (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
 		    1000 + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000);
-		cJSON_AddNumberToObject(o, "duration_ms", (double)(media_mono_us() - m->t0_us) / 1000);
+		cJSON_AddNumberToObject(o, "duration_ms", (double)(clock_mono_us() - m->t0_us) / 1000);
 		print_json(o);
 	} else
 		media_print_human(sent, rx, media_rx_closed(m->rx) ? media_rx_reason(m->rx) : NULL);
@@ -418,7 +419,7 @@ media_run(struct media_call *m)
 	sigaction(SIGTERM, &sa, NULL);
 	if ((errno = pthread_create(&th, NULL, media_stream_thread, m)) != 0)
 		return cli_error(m->cli, EXIT_SOFTWARE, "cannot start a thread: %s", strerror(errno));
-	m->t0_us = media_mono_us();
+	m->t0_us = clock_mono_us();
 	media_send_all(m);
 	/* A 401: the channel closed under the sender; its stream says why. */
 	if (m->send_rc == 0 || m->err.status == 401)

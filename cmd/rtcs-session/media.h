@@ -19,8 +19,6 @@
 struct client;
 struct client_err;
 
-long long media_mono_us(void);
-
 /* ---- media_send.c ---- */
 
 /* One kind of media this device sends, and what became of it. */
@@ -78,7 +76,7 @@ struct media_rx;
 struct media_rx *media_rx_new(const char *out, int rate, int channels, char **cause);
 /* The stream's line handler (client_line_cb): 1 once the channel closed. */
 int	 media_rx_line(cJSON *line, void *arg);
-/* When the last frame came (media_mono_us), 0 if none yet. */
+/* When the last frame came (clock_mono_us), 0 if none yet. */
 long long media_rx_last_us(struct media_rx *);
 /* Whether the channel closed, and why (after the stream ended). */
 int	 media_rx_closed(struct media_rx *);

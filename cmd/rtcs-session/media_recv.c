@@ -255,7 +255,7 @@ rx_frame(struct media_rx *rx, const cJSON *line)
 	const cJSON *fr = cJSON_GetObjectItemCaseSensitive(line, "frame");
 	const cJSON *pt = cJSON_GetObjectItemCaseSensitive(line, "pts");
 	struct rx_sender *s;
-	long long now = media_mono_us();
+	long long now = clock_mono_us();
 	uint64_t frame;
 	int64_t pts;
 	long len;

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 #include <opus.h>
@@ -27,15 +26,6 @@ struct media_audio {
 	short		*pcm;
 	unsigned char	 pkt[MEDIA_MAX_PACKET];
 };
-
-long long
-media_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 struct media_audio *
 media_audio_open(const char *path, int *exit, char **cause)
